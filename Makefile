@@ -1,0 +1,63 @@
+# Makefile -- builds coffer and its tests.
+#
+#   make                 optimised build: build/release/coffer
+#   make BUILD=asan      ASan+UBSan build: build/asan/...
+#   make test            builds everything with ASan+UBSan and runs tests/run.sh
+#   make bench           builds the benchmarks (release; needs librocksdb-dev)
+#
+# One choice of build tool (Make) for the whole tree. Every .c under src/
+# except main.c goes into libcoffer.a; each tests/unit/**/X_test.c and
+# tests/crash/X.c becomes its own binary linked with tests/test.c.
+
+BUILD ?= release
+O := build/$(BUILD)
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -g -pthread -Isrc -Itests $(WARN)
+ifeq ($(BUILD),asan)
+  OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+  OPT := -O2
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDLIBS := -lisal -lcrypto -lpthread
+
+LIB_SRCS := $(sort $(wildcard src/util/*.c src/engine/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/*_test.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
+CRASH_SRCS := $(sort $(wildcard tests/crash/*.c))
+CRASH_BINS := $(CRASH_SRCS:%.c=$(O)/%)
+
+.PHONY: all test unit clean bench
+all: $(O)/coffer
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(O)/libcoffer.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/coffer: $(O)/src/main.o $(O)/libcoffer.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/%.o $(O)/tests/test.o $(O)/libcoffer.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS)
+
+unit: $(UNIT_BINS) $(CRASH_BINS) $(O)/coffer
+
+test:
+	$(MAKE) BUILD=asan unit
+	$(MAKE) BUILD=release all
+	bash tests/run.sh
+
+bench:
+	$(MAKE) -C bench/engine
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

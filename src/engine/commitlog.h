@@ -1,0 +1,112 @@
+/*
+ * commitlog.h -- the segmented write-ahead log with group commit.
+ *
+ * Every mutation batch is appended here before it is applied, and its writer
+ * is acknowledged only when the record is durable. One syncer thread writes
+ * whatever appenders have buffered and covers all of it with one fdatasync
+ * (group commit), so N writers waiting together cost one fsync.
+ *
+ * Files: <dir>/CL-<seq:016x>.log, one per segment, record framing as in
+ * log_format.h / doc/formats.md ("Log record").
+ *
+ * State machine of the log:
+ *
+ *     OPEN --replay()--> REPLAYED --append()/sync_wait()--> (same)
+ *       |                   |
+ *       +-------------------+-- write/fsync fails --> FAILED (sticky: every
+ *                                                     call returns CF_EIO)
+ *     any state --close()--> freed
+ *
+ * Invariants:
+ *  (1) sync_wait(pos) returns 0 only after an fdatasync that covered the
+ *      record at pos (and everything before it) returned 0.
+ *  (2) positions are totally ordered (seg, then off) and increase in append
+ *      order; a record never spans segments.
+ *  (3) a segment is written only after every earlier segment is fully durable,
+ *      so after a crash a torn record can only be in the last segment.
+ *  (4) replay yields every record that was durable at the crash, in order,
+ *      and stops at the first torn or invalid record of the last segment
+ *      (the torn tail, which is cut); an invalid record in an earlier segment
+ *      is corruption: replay returns CF_ECORRUPT naming the file and offset.
+ *  (5) after a write or fsync error the log is FAILED; fsync is never retried.
+ */
+#ifndef ENG_COMMITLOG_H
+#define ENG_COMMITLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eng_commitlog eng_commitlog;
+
+typedef struct eng_clog_pos {
+    uint64_t seg; /* segment sequence number */
+    uint64_t off; /* byte offset of the record in the segment */
+} eng_clog_pos;
+
+static inline int eng_clog_pos_cmp(eng_clog_pos a, eng_clog_pos b)
+{
+    if (a.seg != b.seg)
+        return a.seg < b.seg ? -1 : 1;
+    return (a.off > b.off) - (a.off < b.off);
+}
+
+typedef struct eng_commitlog_opts {
+    uint64_t segment_bytes; /* target segment size; a larger record gets its own segment */
+    int sync;               /* 1: fdatasync before acknowledging (the default); 0: never */
+} eng_commitlog_opts;
+
+typedef struct eng_commitlog_stats {
+    uint64_t bytes_written; /* record bytes written to segment files */
+    uint64_t syncs;         /* fdatasync calls */
+    uint64_t records;       /* records appended since open */
+    uint64_t segments;      /* segment files currently on disk */
+} eng_commitlog_stats;
+
+/*
+ * eng_commitlog_open -- opens (creating dir if needed) the log in dir.
+ * Caller frees with eng_commitlog_close(). Appends are refused until
+ * eng_commitlog_replay() has run once.
+ */
+int eng_commitlog_open(const char *dir, const eng_commitlog_opts *o, eng_commitlog **out);
+
+/*
+ * eng_commitlog_replay -- calls fn(arg, pos, rec, len) for every durable
+ * record in order (invariant (4)). rec is valid only during the call. A
+ * non-zero return from fn stops replay and is returned. Afterwards new
+ * records go to a fresh segment.
+ */
+int eng_commitlog_replay(eng_commitlog *cl,
+                         int (*fn)(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t len),
+                         void *arg);
+
+/*
+ * eng_commitlog_append -- copies the record rec[0..len) into the log buffer
+ * and returns its position in *pos. Not yet durable: call sync_wait(). Thread
+ * safe. CF_EIO if FAILED, CF_ELIMIT if len exceeds ENG_CLOG_MAX_RECORD_BYTES.
+ */
+int eng_commitlog_append(eng_commitlog *cl, const uint8_t *rec, size_t len, eng_clog_pos *pos);
+
+/*
+ * eng_commitlog_sync_wait -- blocks until the record at pos is durable
+ * (invariant (1)). 0, or CF_EIO if the log FAILED before covering pos.
+ */
+int eng_commitlog_sync_wait(eng_commitlog *cl, eng_clog_pos pos);
+
+/*
+ * eng_commitlog_next_pos -- the position the next appended record will have
+ * at least (records appended later compare greater or equal).
+ */
+eng_clog_pos eng_commitlog_next_pos(eng_commitlog *cl);
+
+/*
+ * eng_commitlog_release -- every record before upto is no longer needed
+ * (flushed); segments wholly before upto are deleted.
+ */
+void eng_commitlog_release(eng_commitlog *cl, eng_clog_pos upto);
+
+void eng_commitlog_stats_get(eng_commitlog *cl, eng_commitlog_stats *out);
+
+/* eng_commitlog_close -- syncs what is buffered, stops the syncer, frees. NULL is a no-op. */
+void eng_commitlog_close(eng_commitlog *cl);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * config.h -- the engine's tunables, each with why it has its value.
+ */
+#ifndef ENG_CONFIG_H
+#define ENG_CONFIG_H
+
+/* 64 MiB memtables: big enough that flushes write large sequential files,
+ * small enough that replaying a full one at start takes well under a second. */
+#define ENG_DEFAULT_MEMTABLE_BYTES (64ull << 20)
+
+/* Two frozen memtables per table may wait for flush before writers stall:
+ * one flushing, one queued, so a burst does not stall on a single flush. */
+#define ENG_DEFAULT_MAX_FROZEN_MEMTABLES 2
+
+/* 64 MiB segments: a segment is freed only when everything in it is flushed,
+ * so segments about the size of a memtable keep the log short. */
+#define ENG_DEFAULT_SEGMENT_BYTES (64ull << 20)
+
+/* 64 KiB blocks: one pread per point lookup, a small index; a 128 KiB chunk
+ * is one block of its own. */
+#define ENG_DEFAULT_BLOCK_BYTES (64u << 10)
+
+/* 10 bits per key: ~1% bloom false positives for 1.25 bytes per partition. */
+#define ENG_DEFAULT_BLOOM_BITS 10
+
+/* Compaction outputs up to 1 GiB each, so one merge never holds the whole
+ * table in one file and outputs can be dropped independently. */
+#define ENG_DEFAULT_MAX_SSTABLE_BYTES (1ull << 30)
+
+/* Tombstones live at least 10 minutes: one machine has no replicas to
+ * repair, but a reader's snapshot or a delayed write from a gateway may still
+ * carry older timestamps for that long. */
+#define ENG_DEFAULT_GC_GRACE_US (600ll * 1000 * 1000)
+
+#endif

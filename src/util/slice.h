@@ -1,0 +1,47 @@
+/*
+ * slice.h -- (pointer, length) views of bytes.
+ *
+ * A cf_slice never owns its bytes; whoever hands one out states how long it
+ * stays valid. Bytes are compared as unsigned, shorter-prefix-first, which is
+ * the order of every key in coffer.
+ */
+#ifndef CF_SLICE_H
+#define CF_SLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct cf_slice {
+    const uint8_t *ptr;
+    size_t len;
+} cf_slice;
+
+static inline cf_slice slice_make(const void *ptr, size_t len)
+{
+    cf_slice s = {(const uint8_t *)ptr, len};
+    return s;
+}
+
+/* slice_str -- a view of a NUL-terminated string, without the NUL. */
+static inline cf_slice slice_str(const char *s)
+{
+    return slice_make(s, strlen(s));
+}
+
+/* slice_cmp -- memcmp order; a proper prefix sorts first. Returns <0, 0, >0. */
+static inline int slice_cmp(cf_slice a, cf_slice b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return (a.len > b.len) - (a.len < b.len);
+}
+
+static inline int slice_eq(cf_slice a, cf_slice b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+#endif
