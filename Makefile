@@ -2,7 +2,7 @@
 #
 #   make                 optimised build: build/release/coffer
 #   make BUILD=asan      ASan+UBSan build: build/asan/...
-#   make test            builds everything with ASan+UBSan and runs tests/run.sh
+#   make test            = scripts/test.sh: deps, ASan+UBSan build, every test
 #   make bench           builds the benchmarks (release; needs librocksdb-dev)
 #
 # One choice of build tool (Make) for the whole tree. Every .c under src/
@@ -50,9 +50,7 @@ $(O)/tests/%: $(O)/tests/%.o $(O)/tests/test.o $(O)/libcoffer.a
 unit: $(UNIT_BINS) $(CRASH_BINS) $(O)/coffer
 
 test:
-	$(MAKE) BUILD=asan unit
-	$(MAKE) BUILD=release all
-	bash tests/run.sh
+	bash scripts/test.sh
 
 bench:
 	$(MAKE) -C bench/engine

@@ -53,6 +53,7 @@ static inline int eng_clog_pos_cmp(eng_clog_pos a, eng_clog_pos b)
 typedef struct eng_commitlog_opts {
     uint64_t segment_bytes; /* target segment size; a larger record gets its own segment */
     int sync;               /* 1: fdatasync before acknowledging (the default); 0: never */
+    uint64_t fail_after_bytes; /* tests: writes fail with EIO past this many bytes; 0 = never */
 } eng_commitlog_opts;
 
 typedef struct eng_commitlog_stats {
@@ -82,7 +83,8 @@ int eng_commitlog_replay(eng_commitlog *cl,
 /*
  * eng_commitlog_append -- copies the record rec[0..len) into the log buffer
  * and returns its position in *pos. Not yet durable: call sync_wait(). Thread
- * safe. CF_EIO if FAILED, CF_ELIMIT if len exceeds ENG_CLOG_MAX_RECORD_BYTES.
+ * safe. CF_EIO if FAILED, CF_ELIMIT if len exceeds ENG_CLOG_MAX_RECORD_BYTES,
+ * CF_EINVAL if len is 0 or replay() has not run.
  */
 int eng_commitlog_append(eng_commitlog *cl, const uint8_t *rec, size_t len, eng_clog_pos *pos);
 

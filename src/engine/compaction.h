@@ -87,7 +87,11 @@ typedef struct eng_stcs_opts {
     uint64_t min_sstable_bytes; /* files smaller than this share one bucket (50 MiB) */
 } eng_stcs_opts;
 
-/* eng_stcs_new -- an STCS strategy with o (NULL: defaults). */
+/*
+ * eng_stcs_new -- an STCS strategy with o (NULL: defaults). CF_EINVAL if
+ * min_threshold < 2, max_threshold < min_threshold or the bucket bounds are
+ * not 0 < low <= high. Caller frees with eng_strategy_free().
+ */
 int eng_stcs_new(const eng_stcs_opts *o, eng_strategy **out);
 
 typedef struct eng_compaction_job {

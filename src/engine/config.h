@@ -33,3 +33,13 @@
 #define ENG_DEFAULT_GC_GRACE_US (600ll * 1000 * 1000)
 
 #endif
+
+/* Keys (partition, clustering) up to 64 KiB: S3 keys are 1 KiB, composite
+ * keys add little; the bound keeps one index entry small. */
+#define ENG_MAX_KEY_BYTES 65535u
+
+/* Column names up to 255 bytes: they are schema names, not data. */
+#define ENG_MAX_COLUMN_BYTES 255u
+
+/* At most this many tables in one database (ids are small integers). */
+#define ENG_MAX_TABLES 256u

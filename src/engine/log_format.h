@@ -30,7 +30,7 @@ uint32_t eng_log_record_crc(uint64_t file_id, const uint8_t *p, uint32_t len);
 
 /*
  * eng_log_record_parse -- checks the record at buf[off..size). Returns the
- * total record bytes (> 0) and sets *payload/*len when it is whole and its
+ * total record bytes (> 0) and sets *payload and *len when it is whole and its
  * checksum matches; 0 when the bytes at off are the zero end marker or too
  * short to hold a header (end of data); CF_ECORRUPT when a header is present
  * but the length is out of range, the record is cut short, or the checksum

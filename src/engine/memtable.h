@@ -32,7 +32,9 @@ int eng_memtable_new(eng_memtable **out);
 
 /*
  * eng_memtable_add -- copies e into the memtable (invariant (1)).
- * Thread-safe against other adds and readers. CF_ENOMEM on failure.
+ * Thread-safe against other adds and readers. CF_ENOMEM on failure;
+ * CF_EINVAL for a key part or value of 4 GiB or more (lengths are stored in
+ * 32 bits; a commitlog record is far smaller anyway).
  */
 int eng_memtable_add(eng_memtable *mt, const eng_entry *e);
 

@@ -37,7 +37,8 @@ typedef struct eng_shadow {
     int64_t partition_ts;   /* partition tombstone ts, INT64_MIN if none */
     cf_buf row_ck;          /* clustering key of the current row (copy) */
     bool have_row;
-    int64_t row_ts;         /* row tombstone ts of the current row, INT64_MIN if none */
+    int64_t row_ts;         /* newest deletion covering the current row: its row tombstone,
+                               the partition or a range tombstone; INT64_MIN if none */
     cf_buf bytes;           /* range bounds, copied */
     eng_shadow_range *ranges;
     size_t n_ranges, cap_ranges;

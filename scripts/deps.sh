@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# scripts/deps.sh -- installs the Debian packages coffer builds and tests with.
+#
+#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL headers
+#   scripts/deps.sh test    the above (tests need nothing more yet)
+#   scripts/deps.sh bench   the above plus RocksDB and fio (bench/ references)
+# Installs only what is missing, so a second run costs one dpkg query.
+set -euo pipefail
+want=(gcc make libc6-dev libisal-dev libssl-dev)
+case "${1:-build}" in
+    build | test) ;;
+    bench) want+=(librocksdb-dev fio) ;;
+    *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,379 @@
+/*
+ * read.c -- the row iterator: from merged entries to live rows (engine.h reads).
+ *
+ * An eng_iter snapshots the table (memtables and the current SSTable
+ * version) when it is made, merges one internal iterator per source, and
+ * turns the entry stream into rows: tombstones feed the shadow tracker,
+ * shadowed and deleted cells are dropped, and a row is yielded when it has a
+ * live cell or row marker. Sources are chosen by the query: a single
+ * partition reads only the SSTables whose bloom filter may hold it; a range
+ * reads those whose key range overlaps.
+ *
+ * Invariants:
+ *  (1) every entering of a partition is a seek to its first key (section 0),
+ *      so the shadow tracker sees its partition and range tombstones before
+ *      any row; seeks inside a partition only move forward between rows.
+ *  (2) memory is one block per SSTable source plus a copy of the current
+ *      row: the row's cells are copied because the merged entries move on
+ *      while the row is gathered.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "engine/shadow.h"
+
+typedef struct cell_ref {
+    size_t col_off, col_len, val_off, val_len;
+    int64_t ts;
+} cell_ref;
+
+struct eng_iter {
+    eng_query q;        /* bounds point into qbuf */
+    cf_buf qbuf;        /* copies of the query keys */
+    eng_iiter *merged;
+    eng_shadow shadow;
+    cf_buf seek;        /* scratch for seek targets */
+    bool valid;
+    int status;
+    cf_buf pk, ck;      /* the current row's keys */
+    cf_buf cells;       /* the current row's column names and values */
+    cell_ref *refs;
+    size_t n_refs, cap_refs;
+};
+
+static cf_slice copy_into(cf_buf *b, size_t *offs, size_t i, cf_slice s)
+{
+    offs[i] = b->len;
+    buf_append(b, s.ptr, s.len);
+    return s;
+}
+
+/* copy_query -- keeps the caller's query keys in it->qbuf (the caller's may go). */
+static int copy_query(eng_iter *it, const eng_query *q)
+{
+    cf_slice src[6] = {q->pk_start.key, q->pk_end.key, q->ck_start.key,
+                       q->ck_end.key,   q->after_pk,   q->after_ck};
+    size_t offs[6], total = 0;
+    for (int i = 0; i < 6; i++)
+        total += src[i].len;
+    int rc = buf_reserve(&it->qbuf, total + 1);
+    if (rc)
+        return rc;
+    for (int i = 0; i < 6; i++)
+        copy_into(&it->qbuf, offs, (size_t)i, src[i]);
+    it->q = *q;
+    cf_slice *dst[6] = {&it->q.pk_start.key, &it->q.pk_end.key, &it->q.ck_start.key,
+                        &it->q.ck_end.key,   &it->q.after_pk,   &it->q.after_ck};
+    for (int i = 0; i < 6; i++)
+        *dst[i] = slice_make(it->qbuf.data + offs[i], src[i].len);
+    return 0;
+}
+
+static bool single_partition(const eng_query *q)
+{
+    return q->pk_start.kind == ENG_BOUND_INCL && q->pk_end.kind == ENG_BOUND_INCL &&
+           slice_eq(q->pk_start.key, q->pk_end.key);
+}
+
+/* below_end / above_start -- key k against an end or start bound. */
+static bool past_end(eng_bound end, cf_slice k)
+{
+    if (end.kind == ENG_BOUND_NONE)
+        return false;
+    int c = slice_cmp(k, end.key);
+    return c > 0 || (c == 0 && end.kind == ENG_BOUND_EXCL);
+}
+
+static bool before_start(eng_bound start, cf_slice k)
+{
+    if (start.kind == ENG_BOUND_NONE)
+        return false;
+    int c = slice_cmp(k, start.key);
+    return c < 0 || (c == 0 && start.kind == ENG_BOUND_EXCL);
+}
+
+/* sst_wanted -- may sst hold rows the query selects? */
+static bool sst_wanted(eng_sst *s, const eng_query *q)
+{
+    if (single_partition(q))
+        return eng_sst_may_contain(s, q->pk_start.key);
+    const eng_sst_stats *st = eng_sst_get_stats(s);
+    if (st->entries == 0)
+        return false;
+    return !past_end(q->pk_end, st->min_pk) && !before_start(q->pk_start, st->max_pk);
+}
+
+/* open_sources -- one internal iterator per memtable and wanted SSTable, merged. */
+static int open_sources(eng_iter *it, eng_table *t)
+{
+    eng_memtable *mts[ENG_MAX_FROZEN + 1];
+    size_t n_mts = 0;
+    pthread_mutex_lock(&t->mu);
+    mts[n_mts++] = t->active;
+    for (size_t i = 0; i < t->n_frozen; i++)
+        mts[n_mts++] = t->frozen[i];
+    for (size_t i = 0; i < n_mts; i++)
+        eng_memtable_ref(mts[i]);
+    eng_version *v = t->version;
+    eng_version_ref(v);
+    pthread_mutex_unlock(&t->mu);
+
+    int rc = 0;
+    size_t n = 0;
+    eng_iiter **children = calloc(n_mts + v->n, sizeof *children);
+    if (!children)
+        rc = CF_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n_mts; i++)
+        if (eng_memtable_count(mts[i]) > 0)
+            rc = eng_memtable_iter_new(mts[i], &children[n++]);
+    for (size_t i = 0; rc == 0 && i < v->n; i++)
+        if (sst_wanted(v->ssts[i], &it->q))
+            rc = eng_sst_iter_new(v->ssts[i], &children[n++]);
+    if (rc == 0) {
+        rc = eng_merge_iter_new(children, n, &it->merged);
+    } else {
+        for (size_t i = 0; children && i < n; i++)
+            eng_iiter_close(children[i]);
+    }
+    free(children);
+    for (size_t i = 0; i < n_mts; i++)
+        eng_memtable_unref(mts[i]);
+    eng_version_unref(v);
+    return rc;
+}
+
+/*
+ * seek_to -- positions the merge at (pk [+ 0x00 if after_pk], sec, ck, sub).
+ * With after_pk the target is the first key of the next partition.
+ */
+static void seek_to(eng_iter *it, cf_slice pk, bool after_pk, uint8_t sec, cf_slice ck,
+                    uint8_t sub)
+{
+    buf_clear(&it->seek);
+    buf_append(&it->seek, pk.ptr, pk.len);
+    if (after_pk)
+        buf_append(&it->seek, "", 1);
+    size_t pk_len = it->seek.len;
+    buf_append(&it->seek, ck.ptr, ck.len);
+    eng_ikey k = {slice_make(it->seek.data, pk_len), sec,
+                  slice_make(it->seek.data + pk_len, ck.len), sub, slice_make(NULL, 0)};
+    eng_iiter_seek(it->merged, &k);
+}
+
+static int add_cell(eng_iter *it, const eng_entry *e)
+{
+    if (it->n_refs == it->cap_refs) {
+        size_t cap = it->cap_refs ? it->cap_refs * 2 : 16;
+        cell_ref *r = realloc(it->refs, cap * sizeof *r);
+        if (!r)
+            return CF_ENOMEM;
+        it->refs = r;
+        it->cap_refs = cap;
+    }
+    cell_ref *r = &it->refs[it->n_refs];
+    r->col_off = it->cells.len;
+    r->col_len = e->key.col.len;
+    int rc = buf_append(&it->cells, e->key.col.ptr, e->key.col.len);
+    r->val_off = it->cells.len;
+    r->val_len = e->value.len;
+    if (!rc)
+        rc = buf_append(&it->cells, e->value.ptr, e->value.len);
+    r->ts = e->ts;
+    if (!rc)
+        it->n_refs++;
+    return rc;
+}
+
+/* gather -- reads the row at the merge's position; *live if any cell or marker survives. */
+static int gather(eng_iter *it, bool *live)
+{
+    const eng_entry *e = eng_iiter_entry(it->merged);
+    int rc = 0;
+    *live = false;
+    buf_clear(&it->pk);
+    buf_clear(&it->ck);
+    buf_clear(&it->cells);
+    it->n_refs = 0;
+    if (buf_append(&it->pk, e->key.pk.ptr, e->key.pk.len) ||
+        buf_append(&it->ck, e->key.ck.ptr, e->key.ck.len))
+        return CF_ENOMEM;
+    cf_slice pk = slice_make(it->pk.data, it->pk.len), ck = slice_make(it->ck.data, it->ck.len);
+    while (rc == 0 && eng_iiter_valid(it->merged)) {
+        e = eng_iiter_entry(it->merged);
+        if (e->key.sec != ENG_SEC_ROW || !slice_eq(e->key.pk, pk) || !slice_eq(e->key.ck, ck))
+            break;
+        bool shadowed;
+        rc = eng_shadow_feed(&it->shadow, e, &shadowed);
+        if (rc == 0 && !shadowed && e->key.sub == ENG_SUB_CELL && !eng_entry_is_tombstone(e)) {
+            *live = true;
+            if (e->key.col.len > 0)
+                rc = add_cell(it, e);
+        }
+        eng_iiter_next(it->merged);
+    }
+    return rc ? rc : eng_iiter_status(it->merged);
+}
+
+/* advance -- moves to the next live row the query selects, from the merge's position. */
+static int advance(eng_iter *it)
+{
+    const eng_query *q = &it->q;
+    it->valid = false;
+    while (eng_iiter_valid(it->merged)) {
+        const eng_entry *e = eng_iiter_entry(it->merged);
+        if (past_end(q->pk_end, e->key.pk))
+            return 0;
+        if (e->key.sec != ENG_SEC_ROW) {
+            bool shadowed;
+            int rc = eng_shadow_feed(&it->shadow, e, &shadowed);
+            if (rc)
+                return rc;
+            eng_iiter_next(it->merged);
+            continue;
+        }
+        cf_slice pk = e->key.pk, ck = e->key.ck;
+        if (past_end(q->ck_end, ck)) {
+            seek_to(it, pk, true, ENG_SEC_PARTITION, slice_make(NULL, 0), 0);
+            continue;
+        }
+        if (before_start(q->ck_start, ck)) {
+            /* forward within the partition: past the start row if it is excluded */
+            uint8_t sub = q->ck_start.kind == ENG_BOUND_EXCL ? 2 : 0;
+            seek_to(it, pk, false, ENG_SEC_ROW, q->ck_start.key, sub);
+            continue;
+        }
+        if (q->has_after && slice_eq(pk, q->after_pk) && slice_cmp(ck, q->after_ck) <= 0) {
+            seek_to(it, pk, false, ENG_SEC_ROW, q->after_ck, 2); /* sub 2: after every entry of the row */
+            continue;
+        }
+        bool live;
+        int rc = gather(it, &live);
+        if (rc)
+            return rc;
+        if (live) {
+            it->valid = true;
+            return 0;
+        }
+    }
+    return eng_iiter_status(it->merged);
+}
+
+int eng_iter_new(eng_table *t, const eng_query *q, eng_iter **out)
+{
+    *out = NULL;
+    eng_iter *it = calloc(1, sizeof *it);
+    if (!it)
+        return CF_ENOMEM;
+    eng_shadow_init(&it->shadow);
+    int rc = copy_query(it, q);
+    if (!rc)
+        rc = open_sources(it, t);
+    if (rc) {
+        eng_iter_close(it);
+        return rc;
+    }
+    /* invariant (1): start at the first key of the first partition wanted */
+    cf_slice start = it->q.pk_start.key;
+    bool after = it->q.pk_start.kind == ENG_BOUND_EXCL;
+    if (it->q.has_after && (it->q.pk_start.kind == ENG_BOUND_NONE ||
+                            slice_cmp(it->q.after_pk, start) > 0 ||
+                            (slice_eq(it->q.after_pk, start) && !after))) {
+        start = it->q.after_pk;
+        after = false;
+    }
+    if (it->q.pk_start.kind == ENG_BOUND_NONE && !it->q.has_after)
+        eng_iiter_seek_first(it->merged);
+    else
+        seek_to(it, start, after, ENG_SEC_PARTITION, slice_make(NULL, 0), 0);
+    it->status = advance(it);
+    *out = it;
+    return 0;
+}
+
+bool eng_iter_valid(const eng_iter *it)
+{
+    return it->valid;
+}
+
+int eng_iter_next(eng_iter *it)
+{
+    if (!it->valid)
+        return it->status;
+    it->status = advance(it);
+    return it->status;
+}
+
+int eng_iter_status(const eng_iter *it)
+{
+    return it->status;
+}
+
+cf_slice eng_iter_pk(const eng_iter *it)
+{
+    return slice_make(it->pk.data, it->pk.len);
+}
+
+cf_slice eng_iter_ck(const eng_iter *it)
+{
+    return slice_make(it->ck.data, it->ck.len);
+}
+
+size_t eng_iter_cell_count(const eng_iter *it)
+{
+    return it->n_refs;
+}
+
+eng_cell_view eng_iter_cell(const eng_iter *it, size_t i)
+{
+    const cell_ref *r = &it->refs[i];
+    eng_cell_view v = {slice_make(it->cells.data + r->col_off, r->col_len),
+                       slice_make(it->cells.data + r->val_off, r->val_len), r->ts};
+    return v;
+}
+
+int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < it->n_refs; i++) {
+        eng_cell_view v = eng_iter_cell(it, i);
+        if (slice_eq(v.col, col)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return CF_ENOTFOUND;
+}
+
+void eng_iter_close(eng_iter *it)
+{
+    if (!it)
+        return;
+    eng_iiter_close(it->merged);
+    eng_shadow_free(&it->shadow);
+    buf_free(&it->qbuf);
+    buf_free(&it->seek);
+    buf_free(&it->pk);
+    buf_free(&it->ck);
+    buf_free(&it->cells);
+    free(it->refs);
+    free(it);
+}
+
+int eng_get(eng_table *t, cf_slice pk, cf_slice ck, eng_iter **out)
+{
+    *out = NULL;
+    eng_query q = {{pk, ENG_BOUND_INCL}, {pk, ENG_BOUND_INCL}, {ck, ENG_BOUND_INCL},
+                   {ck, ENG_BOUND_INCL}, false, {NULL, 0}, {NULL, 0}};
+    eng_iter *it;
+    int rc = eng_iter_new(t, &q, &it);
+    if (rc)
+        return rc;
+    if (!eng_iter_valid(it)) {
+        rc = eng_iter_status(it);
+        eng_iter_close(it);
+        return rc ? rc : CF_ENOTFOUND;
+    }
+    *out = it;
+    return 0;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# tests/run.sh -- runs every test binary and prints the total.
+#
+# Runs the ASan+UBSan unit and crash test binaries from build/asan/tests, then
+# the integration scripts in tests/it/*.sh (if any) against the release
+# binary. Each binary prints "RESULT: N passed, N failed"; a binary that dies
+# without that line counts as one failure. The last line is the plain total
+# "N passed, N failed" that CI reads.
+set -u
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export COFFER_LOG=${COFFER_LOG:-error}
+passed=0
+failed=0
+logdir=$(mktemp -d)
+run_one() {
+    local bin=$1 name log
+    name=$(echo "$bin" | sed 's|build/[a-z]*/tests/||')
+    log="$logdir/$(echo "$name" | tr '/' '_').log"
+    local start=$SECONDS
+    "$bin" >"$log" 2>&1
+    local rc=$?
+    local line
+    line=$(grep -E '^RESULT: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        local p f
+        p=$(echo "$line" | sed -E 's/RESULT: ([0-9]+) passed.*/\1/')
+        f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        passed=$((passed + p))
+        failed=$((failed + f))
+    else
+        failed=$((failed + 1))
+        echo "CRASH $name (exit $rc, no RESULT line)"
+    fi
+    grep -E '^FAIL ' "$log" | sed "s|^|  $name: |"
+    if [ "$rc" -ne 0 ]; then
+        echo "---- $name output (tail) ----"
+        tail -n 40 "$log"
+    fi
+    printf '%-40s %s (%ds)\n' "$name" "${line:-no result}" $((SECONDS - start))
+}
+for bin in $(find build/asan/tests -type f -perm -u+x 2>/dev/null | sort); do
+    run_one "$bin"
+done
+for script in tests/it/*.sh; do
+    [ -e "$script" ] || continue
+    run_one "$script"
+done
+rm -rf "$logdir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

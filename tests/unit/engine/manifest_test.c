@@ -1,0 +1,167 @@
+/*
+ * manifest_test.c -- manifest edits survive reopen, a torn last edit is cut,
+ * snapshots rewrite the file and leave one MANIFEST behind.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/manifest.h"
+#include "test.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static int count_manifests(const char *dir, char *last, size_t cap)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (strncmp(de->d_name, "MANIFEST-", 9) == 0) {
+            n++;
+            snprintf(last, cap, "%s/%s", dir, de->d_name);
+        }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_manifest_edits_survive_reopen(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "objects", "stcs");
+    eng_manifest_edit_add(&e, 1, 5);
+    eng_manifest_edit_add(&e, 1, 6);
+    eng_manifest_edit_flushed(&e, 1, (eng_clog_pos){3, 4096});
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    eng_manifest_edit e2 = {0};
+    eng_manifest_edit_remove(&e2, 1, 5);
+    eng_manifest_edit_add(&e2, 1, 9);
+    CHECK_EQ(eng_manifest_apply(m, &e2), 0);
+    eng_manifest_edit_free(&e2);
+    eng_manifest_close(m);
+
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    size_t n;
+    const eng_manifest_table *t = eng_manifest_tables(m, &n);
+    CHECK_EQ(n, 1);
+    if (n == 1) {
+        CHECK(strcmp(t[0].name, "objects") == 0 && strcmp(t[0].strategy, "stcs") == 0);
+        CHECK(t[0].n_gens == 2 && t[0].gens[0] == 6 && t[0].gens[1] == 9);
+        CHECK(t[0].flushed.seg == 3 && t[0].flushed.off == 4096);
+    }
+    CHECK_EQ(eng_manifest_max_gen(m), 9);
+    eng_manifest_close(m);
+    char last[512];
+    CHECK_EQ(count_manifests(dir, last, sizeof last), 1);
+}
+
+static void test_manifest_torn_last_edit_is_cut(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "t", "stcs");
+    eng_manifest_edit_add(&e, 1, 1);
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    eng_manifest_edit e2 = {0};
+    eng_manifest_edit_add(&e2, 1, 2);
+    CHECK_EQ(eng_manifest_apply(m, &e2), 0);
+    eng_manifest_edit_free(&e2);
+    eng_manifest_close(m);
+    char path[512];
+    count_manifests(dir, path, sizeof path);
+    struct stat st;
+    stat(path, &st);
+    CHECK_EQ(truncate(path, st.st_size - 2), 0); /* tear the last edit */
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    size_t n;
+    const eng_manifest_table *t = eng_manifest_tables(m, &n);
+    CHECK(n == 1 && t[0].n_gens == 1 && t[0].gens[0] == 1);
+    eng_manifest_close(m);
+}
+
+static void test_manifest_snapshot_rewrites_large_log(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "t", "stcs");
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    /* edits of 1000 adds and 1000 removes (~12 KB each) pass the 1 MiB
+     * slack well within 200 edits: the log is rewritten as a snapshot */
+    for (uint64_t g = 1000; g <= 200000; g += 1000) {
+        eng_manifest_edit x = {0};
+        for (uint64_t k = 0; k < 1000; k++) {
+            eng_manifest_edit_add(&x, 1, g + k);
+            if (g > 1000)
+                eng_manifest_edit_remove(&x, 1, g - 1000 + k);
+        }
+        if (eng_manifest_apply(m, &x) != 0) {
+            CHECK(0);
+            eng_manifest_edit_free(&x);
+            break;
+        }
+        eng_manifest_edit_free(&x);
+    }
+    eng_manifest_close(m);
+    char last[512];
+    CHECK_EQ(count_manifests(dir, last, sizeof last), 1);
+    struct stat st;
+    stat(last, &st);
+    CHECK(st.st_size < (2 << 20));
+    CHECK(strstr(last, "MANIFEST-0000000000000001") == NULL); /* a later snapshot */
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    size_t n;
+    const eng_manifest_table *t = eng_manifest_tables(m, &n);
+    CHECK(n == 1 && t[0].n_gens == 1000 && t[0].gens[0] == 200000 && t[0].gens[999] == 200999);
+    eng_manifest_close(m);
+}
+
+static void test_manifest_refuses_contradicting_edit(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "t", "stcs");
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    eng_manifest_edit x = {0};
+    eng_manifest_edit_remove(&x, 1, 42); /* removes a file the table does not have */
+    CHECK_EQ(eng_manifest_apply(m, &x), CF_ECORRUPT);
+    eng_manifest_edit_free(&x);
+    eng_manifest_edit y = {0};
+    eng_manifest_edit_add(&y, 7, 1); /* unknown table */
+    CHECK_EQ(eng_manifest_apply(m, &y), CF_ECORRUPT);
+    eng_manifest_edit_free(&y);
+    eng_manifest_close(m);
+    /* nothing refused was written: the manifest still opens */
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    size_t n;
+    const eng_manifest_table *t = eng_manifest_tables(m, &n);
+    CHECK(n == 1 && t[0].n_gens == 0);
+    eng_manifest_close(m);
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERROR);
+    static const test_case cases[] = {
+        TEST(test_manifest_edits_survive_reopen),
+        TEST(test_manifest_torn_last_edit_is_cut),
+        TEST(test_manifest_snapshot_rewrites_large_log),
+        TEST(test_manifest_refuses_contradicting_edit),
+    };
+    return test_main(cases, TEST_COUNT(cases));
+}
