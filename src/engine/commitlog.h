@@ -51,9 +51,12 @@ static inline int eng_clog_pos_cmp(eng_clog_pos a, eng_clog_pos b)
 }
 
 typedef struct eng_commitlog_opts {
-    uint64_t segment_bytes; /* target segment size; a larger record gets its own segment */
-    int sync;               /* 1: fdatasync before acknowledging (the default); 0: never */
+    uint64_t segment_bytes;    /* target segment size; a larger record gets its own segment */
+    int sync;                  /* 1: fdatasync before acknowledging (the default); 0: never */
     uint64_t fail_after_bytes; /* tests: writes fail with EIO past this many bytes; 0 = never */
+    uint64_t min_seq;          /* new segments get a seq >= this: the caller passes one past
+                                  every position it has recorded, so positions never repeat
+                                  even when every segment file was released */
 } eng_commitlog_opts;
 
 typedef struct eng_commitlog_stats {
@@ -91,6 +94,8 @@ int eng_commitlog_append(eng_commitlog *cl, const uint8_t *rec, size_t len, eng_
 /*
  * eng_commitlog_sync_wait -- blocks until the record at pos is durable
  * (invariant (1)). 0, or CF_EIO if the log FAILED before covering pos.
+ * A record handed out by replay() is durable: 0 at once, even during replay.
+ * CF_EINVAL if nothing was ever appended at pos.
  */
 int eng_commitlog_sync_wait(eng_commitlog *cl, eng_clog_pos pos);
 
@@ -102,7 +107,8 @@ eng_clog_pos eng_commitlog_next_pos(eng_commitlog *cl);
 
 /*
  * eng_commitlog_release -- every record before upto is no longer needed
- * (flushed); segments wholly before upto are deleted.
+ * (flushed); segments wholly before upto are deleted. A no-op until replay()
+ * has finished.
  */
 void eng_commitlog_release(eng_commitlog *cl, eng_clog_pos upto);
 

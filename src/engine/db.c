@@ -262,7 +262,13 @@ int eng_db_open(const eng_db_opts *o, eng_db **out)
     atomic_store(&db->next_gen, eng_manifest_max_gen(db->manifest) + 1);
 
     snprintf(path, sizeof path, "%s/commitlog", db->dir);
-    eng_commitlog_opts co = {.segment_bytes = o->commitlog_segment_bytes, .sync = o->sync};
+    /* positions recorded in the manifest must never be reused: see min_seq */
+    uint64_t min_seq = 1;
+    for (size_t i = 0; i < n; i++)
+        if (mts[i].flushed.seg + 1 > min_seq)
+            min_seq = mts[i].flushed.seg + 1;
+    eng_commitlog_opts co = {
+        .segment_bytes = o->commitlog_segment_bytes, .sync = o->sync, .min_seq = min_seq};
     rc = eng_commitlog_open(path, &co, &db->clog);
     if (!rc)
         rc = eng_commitlog_replay(db->clog, replay_record, db);

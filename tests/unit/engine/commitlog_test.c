@@ -147,8 +147,8 @@ static void test_log_record_parse_at_every_split(void)
     CHECK_EQ(eng_log_record_parse(7, rec, end, 3, &p, &len), 8 + n);
     CHECK_MEM(p, len, payload, n);
     CHECK_EQ(eng_log_record_parse(8, rec, end, 3, &p, &len), CF_ECORRUPT); /* stale file id */
-    CHECK_EQ(eng_log_record_parse(7, rec, end + 20, end, &p, &len), 0);   /* zero marker */
-    CHECK_EQ(eng_log_record_parse(7, rec, end, end + 1, &p, &len), 0);    /* off past size */
+    CHECK_EQ(eng_log_record_parse(7, rec, end + 20, end, &p, &len), 0);    /* zero marker */
+    CHECK_EQ(eng_log_record_parse(7, rec, end, end + 1, &p, &len), 0);     /* off past size */
     rec[12] ^= 0x01;
     CHECK_EQ(eng_log_record_parse(7, rec, end, 3, &p, &len), CF_ECORRUPT);
     rec[12] ^= 0x01;
@@ -189,6 +189,13 @@ static void test_clog_round_trip_1b_to_300k_across_segments(void)
     CHECK(st.segments >= 3);
     eng_commitlog_close(cl);
 
+    for (size_t i = 0; i + 1 < w.n; i++) { /* a finished segment ends at its last record */
+        if (w.pos[i + 1].seg == w.pos[i].seg)
+            continue;
+        char path[512];
+        seg_file(path, sizeof path, dir, w.pos[i].seg);
+        CHECK_EQ(file_size(path), (long long)(w.pos[i].off + ENG_LOG_HEADER_BYTES + w.len[i]));
+    }
     char first[512];
     seg_file(first, sizeof first, dir, 1);
     long long first_size = file_size(first);
@@ -270,8 +277,7 @@ static int gc_check_cb(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t l
     uint8_t want[64];
     rec_fill(want, i % 64, t * 100000ull + i);
     if (t >= GC_THREADS || i != c->next[t] || len != 8 + i % 64 ||
-        memcmp(rec + 8, want, len - 8) != 0 ||
-        (i > 0 && eng_clog_pos_cmp(c->last[t], pos) >= 0)) {
+        memcmp(rec + 8, want, len - 8) != 0 || (i > 0 && eng_clog_pos_cmp(c->last[t], pos) >= 0)) {
         c->bad++;
         return 0;
     }
@@ -575,6 +581,45 @@ static void test_clog_replay_stops_at_callback_error(void)
     eng_commitlog_close(cl);
 }
 
+typedef struct during {
+    eng_commitlog *cl;
+    size_t seen;
+    size_t bad;
+} during;
+
+/* during_cb -- what a flush does during replay: wait for and release records. */
+static int during_cb(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t len)
+{
+    during *d = arg;
+    eng_clog_pos p;
+    d->seen++;
+    if (eng_commitlog_sync_wait(d->cl, pos) != 0 ||
+        eng_commitlog_append(d->cl, rec, len, &p) != CF_EINVAL)
+        d->bad++;
+    eng_commitlog_release(d->cl, (eng_clog_pos){pos.seg + 1, 0});
+    return 0;
+}
+
+static void test_clog_calls_during_replay_see_replayed_records_durable(void)
+{
+    const char *dir = test_tmpdir();
+    written w = {0};
+    write_two_segments(dir, &w);
+    eng_commitlog *cl = open_log(dir, 4096, 1, 0);
+    during d = {.cl = cl};
+    CHECK_EQ(eng_commitlog_replay(cl, during_cb, &d), 0);
+    CHECK_EQ(d.seen, 20);
+    CHECK_EQ(d.bad, 0);
+    eng_commitlog_stats st;
+    eng_commitlog_stats_get(cl, &st);
+    CHECK_EQ(st.segments, 2); /* release waited for the end of replay */
+    CHECK_EQ(eng_commitlog_sync_wait(cl, w.pos[19]), 0);
+    eng_commitlog_release(cl, eng_commitlog_next_pos(cl));
+    eng_commitlog_stats_get(cl, &st);
+    CHECK_EQ(st.segments, 0);
+    eng_commitlog_close(cl);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -591,6 +636,7 @@ int main(void)
         TEST(test_clog_nosync_writes_without_fdatasync),
         TEST(test_clog_calls_out_of_order_are_einval),
         TEST(test_clog_replay_stops_at_callback_error),
+        TEST(test_clog_calls_during_replay_see_replayed_records_durable),
     };
     return test_main(cases, TEST_COUNT(cases));
 }

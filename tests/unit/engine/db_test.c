@@ -312,6 +312,57 @@ static void test_reopen_replays_unflushed_commitlog(void)
     eng_db_close(db);
 }
 
+/* write_rows_and_die -- in a child: opens dir, writes n rows of pk, exits without close. */
+static void write_rows_and_die(const char *dir, const char *pk, int n)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        log_set_level(LOG_ERROR);
+        eng_db_opts o;
+        eng_db_opts_default(&o, dir);
+        eng_db *db;
+        if (eng_db_open(&o, &db) != 0)
+            _exit(3);
+        eng_table *t;
+        eng_table_open(db, "t", "stcs", &t);
+        eng_batch *b;
+        eng_batch_new(&b);
+        for (int i = 0; i < n; i++) {
+            char ck[16];
+            snprintf(ck, sizeof ck, "c%03d", i);
+            eng_cell c = {S("v"), S(ck)};
+            eng_batch_clear(b);
+            eng_batch_put(b, t, S(pk), S(ck), &c, 1);
+            if (eng_db_write(db, b) != 0)
+                _exit(4);
+        }
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/*
+ * Regression: when a clean close released every commitlog segment, the next
+ * open numbered its segments from 1 again, below the flushed positions in the
+ * manifest, and replay skipped the new records as "already flushed".
+ */
+static void test_segments_all_released_then_crash_keeps_new_writes(void)
+{
+    const char *dir = test_tmpdir();
+    write_rows_and_die(dir, "a", 5);
+    eng_db *db = open_db(dir, 1 << 20, 1);
+    eng_db_close(db); /* flushes the replayed rows and releases every segment */
+    write_rows_and_die(dir, "b", 10);
+    db = open_db(dir, 1 << 20, 1);
+    eng_table *t;
+    eng_table_open(db, "t", "stcs", &t);
+    CHECK_EQ(count_rows(t, "a"), 5);
+    CHECK_EQ(count_rows(t, "b"), 10);
+    eng_db_close(db);
+}
+
 static void test_large_values_round_trip(void)
 {
     eng_db *db = open_db(test_tmpdir(), 1 << 20, 1);
@@ -616,6 +667,7 @@ int main(void)
         TEST(test_range_and_partition_deletes_across_flushes),
         TEST(test_scan_paging_and_bounds),
         TEST(test_reopen_replays_unflushed_commitlog),
+        TEST(test_segments_all_released_then_crash_keeps_new_writes),
         TEST(test_large_values_round_trip),
         TEST(test_model_random_ops_flush_compact_reopen),
         TEST(test_concurrent_writers_and_readers_background_flush),
