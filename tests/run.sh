@@ -2,8 +2,8 @@
 # tests/run.sh -- runs every test binary and prints the total.
 #
 # Runs the ASan+UBSan unit and crash test binaries from build/asan/tests, then
-# the integration scripts in tests/it/*.sh (if any) against the release
-# binary. Each binary prints "RESULT: N passed, N failed"; a binary that dies
+# the style checks in tests/lint/*.sh and the integration scripts in
+# tests/it/*.sh (if any) against the release binary. Each binary prints "RESULT: N passed, N failed"; a binary that dies
 # without that line counts as one failure. The last line is the plain total
 # "N passed, N failed" that CI reads.
 set -u
@@ -44,7 +44,7 @@ run_one() {
 for bin in $(find build/asan/tests -type f -perm -u+x 2>/dev/null | sort); do
     run_one "$bin"
 done
-for script in tests/it/*.sh; do
+for script in tests/lint/*.sh tests/it/*.sh; do
     [ -e "$script" ] || continue
     run_one "$script"
 done
