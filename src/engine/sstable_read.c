@@ -47,15 +47,15 @@ typedef struct sst_block {
 
 struct eng_sst {
     /* fixed at open */
-    int fd;
+    int fd;              /* open until the last unref; shared by all iterators */
     eng_sst_stats stats; /* min_pk/max_pk point into meta */
     cf_slice filter;     /* into meta */
     sst_block *blocks;   /* nblocks records, inside meta after the section bytes */
     size_t nblocks;
     uint8_t *meta;       /* index, filter and stats bytes, then blocks[] */
     /* changes at run time */
-    atomic_uint refs;
-    atomic_bool obsolete;
+    atomic_uint refs;    /* invariant (4) */
+    atomic_bool obsolete; /* unlink at the last unref */
     char path[];         /* <dir>/<gen:016x>.sst */
 };
 

@@ -7,8 +7,9 @@
  * block_bytes, so an entry is never split and a 128 KiB value is a block of
  * its own. Whole blocks leave the buffer in writes of about
  * WRITE_BATCH_BYTES. Values are copied raw, so a reader can later sendfile()
- * them from the file. The format is in doc/formats.md ("SSTable"), its
- * constants in sstable_format.h.
+ * them from the file. Options left NULL or zero take the defaults of
+ * config.h. The format is in doc/formats.md ("SSTable"), its constants in
+ * sstable_format.h.
  *
  * State machine (the one of sstable.h, with the function making each move):
  *

@@ -19,6 +19,8 @@ const char *cf_err_str(int code)
     case CF_ENOTFOUND: return "ENOTFOUND";
     case CF_EEXIST: return "EEXIST";
     case CF_ECLOSED: return "ECLOSED";
+    case CF_ENOTEMPTY: return "ENOTEMPTY";
+    case CF_ECONFLICT: return "ECONFLICT";
     }
     return "EUNKNOWN";
 }

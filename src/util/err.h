@@ -21,6 +21,8 @@ enum cf_err {
     CF_ENOTFOUND = -8, /* the key, file or object does not exist */
     CF_EEXIST = -9,    /* the thing to create already exists */
     CF_ECLOSED = -10,  /* the object is shutting down and takes no new work */
+    CF_ENOTEMPTY = -11, /* a container (bucket) still holds something */
+    CF_ECONFLICT = -12, /* a precondition (if-match) does not hold */
 };
 
 /* cf_err_str -- a short constant name for code ("EIO", "ECORRUPT", ...). */

@@ -7,6 +7,10 @@
  * make many block boundaries. Corruption cases edit the file bytes directly,
  * using the footer layout of sstable_format.h, and expect CF_ECORRUPT at
  * open or from the iterator, with every entry returned before it exact.
+ *
+ * Over 800 lines: the corruption cases (about half) share the set builder
+ * and the file-editing helpers with the round-trip cases; they would move to
+ * their own sstable_corrupt_test.c with a shared helper header.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,12 +24,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/bloom.h"
 #include "engine/sstable.h"
 #include "engine/sstable_format.h"
 #include "test.h"
 #include "util/coding.h"
 #include "util/crc.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #define BIG_VALUE_BYTES (128u << 10)
@@ -81,7 +87,7 @@ static entry_set make_set(size_t n, size_t parts, bool big_values)
         uint8_t *m = malloc(16 + 12 + 8 + vlen + 1), *p = m;
         eng_entry *e = &s.e[i];
         size_t pk = rand_below(parts);
-        e->key.pk = pk == 0 ? slice_make(p, 0) : slice_make(p, (size_t)sprintf((char *)p, "p%05zu", pk));
+        e->key.pk = slice_make(p, pk == 0 ? 0 : (size_t)sprintf((char *)p, "p%05zu", pk));
         p += e->key.pk.len;
         e->ts = rand_ts();
         e->flags = ENG_F_TOMBSTONE;
@@ -206,10 +212,10 @@ static void reseal(uint8_t *f, size_t len, int i)
 static void expect_open(const char *dir, uint64_t gen, int want)
 {
     eng_sst *s = (eng_sst *)&s;
-    CHECK_EQ(eng_sst_open(dir, gen, &s), want);
-    if (want != 0)
-        CHECK(s == NULL);
-    eng_sst_unref(want == 0 ? s : NULL);
+    int rc = eng_sst_open(dir, gen, &s);
+    CHECK_EQ(rc, want);
+    CHECK(rc == 0 ? s != NULL : s == NULL);
+    eng_sst_unref(rc == 0 ? s : NULL);
 }
 
 /* Sends stderr to path (or /dev/null) until stderr_restore(). */
@@ -254,6 +260,13 @@ static void test_sst_roundtrip_random_entries_byte_exact(void)
 {
     const char *dir = test_tmpdir();
     entry_set set = make_set(3000, 40, true);
+    size_t big = 0, empty_value = 0, fixed_ts = 0;
+    for (size_t i = 0; i < set.n; i++) {
+        big += set.e[i].value.len == BIG_VALUE_BYTES;
+        empty_value += set.e[i].value.len == 0 && !eng_entry_is_tombstone(&set.e[i]);
+        fixed_ts += set.e[i].ts < -(1ll << 48) || set.e[i].ts > (1ll << 48);
+    }
+    CHECK(big > 0 && empty_value > 0 && fixed_ts > 0 && set.e[0].key.pk.len == 0);
     eng_sst *s = write_set(dir, 7, set.e, set.n, 4096);
     eng_iiter *it = NULL;
     if (CHECK(s != NULL) && CHECK_EQ(eng_sst_iter_new(s, &it), 0)) {
@@ -315,10 +328,13 @@ static void test_sst_stats_of_hand_built_table(void)
 {
     const char *dir = test_tmpdir();
     eng_entry e[7] = {
-        {.key = {slice_str("apple"), ENG_SEC_PARTITION}, .ts = 5, .flags = ENG_F_TOMBSTONE},
-        {.key = {slice_str("apple"), ENG_SEC_RANGE, slice_str("a"), ENG_RANGE_END_OPEN},
+        {.key = {.pk = slice_str("apple"), .sec = ENG_SEC_PARTITION},
+         .ts = 5, .flags = ENG_F_TOMBSTONE},
+        {.key = {.pk = slice_str("apple"), .sec = ENG_SEC_RANGE, .ck = slice_str("a"),
+                 .sub = ENG_RANGE_END_OPEN},
          .ts = 7, .flags = ENG_F_TOMBSTONE},
-        {.key = {slice_str("apple"), ENG_SEC_ROW, slice_str("r1"), ENG_SUB_ROW_DEL},
+        {.key = {.pk = slice_str("apple"), .sec = ENG_SEC_ROW, .ck = slice_str("r1"),
+                 .sub = ENG_SUB_ROW_DEL},
          .ts = -3, .flags = ENG_F_TOMBSTONE},
         cell("apple", "r1", "c", 100, "v"),
         cell("banana", "", "", 9, ""),
@@ -371,7 +387,8 @@ static void test_sst_seek_present_and_absent_keys_across_blocks(void)
         eng_iiter_seek(it, &k);
         if (i == set.n) {
             CHECK(!eng_iiter_valid(it));
-        } else if (!CHECK(eng_iiter_valid(it)) || !CHECK(entry_eq(eng_iiter_entry(it), &set.e[i]))) {
+        } else if (!CHECK(eng_iiter_valid(it)) ||
+                   !CHECK(entry_eq(eng_iiter_entry(it), &set.e[i]))) {
             break;
         }
         if (i + 1 < set.n) {
@@ -462,8 +479,22 @@ static void test_sst_may_contain_all_10k_pks_and_few_absent(void)
         }
         CHECK_EQ(missed, 0);
         CHECK(fp < 200);
-        CHECK(!eng_sst_may_contain(s, slice_str("a")));  /* below min_pk */
-        CHECK(!eng_sst_may_contain(s, slice_str("l")));  /* above max_pk */
+        /* a pk outside [min_pk, max_pk] that the filter alone would let through */
+        char path[PATH_MAX];
+        size_t len;
+        uint64_t off, flen;
+        eng_sst_path(path, sizeof path, dir, 4);
+        uint8_t *f = slurp(path, &len);
+        section_of(f, len, 1, &off, &flen);
+        int i = 0;
+        for (; i < 100000; i++) {
+            snprintf(k, sizeof k, "%c%d", i % 2 ? 'a' : 'z', i);
+            if (eng_bloom_may_contain(slice_make(f + off, flen), hash64(k, strlen(k), 0)))
+                break;
+        }
+        CHECK(i < 100000);
+        CHECK(!eng_sst_may_contain(s, slice_str(k)));
+        free(f);
         CHECK_EQ(eng_sst_get_stats(s)->partitions, 10000);
     }
     eng_sst_unref(s);
@@ -475,22 +506,21 @@ static void test_sst_flipped_value_byte_stops_iteration_with_ecorrupt(void)
 {
     const char *dir = test_tmpdir();
     entry_set set = make_set(1500, 20, false);
-    size_t k = set.n / 2;
+    size_t k = set.n / 2, len = 0;
     while (k < set.n && set.e[k].value.len < 16)
         k++;
-    eng_sst *s = write_set(dir, 5, set.e, set.n, 512);
-    eng_sst_unref(s);
-    char path[PATH_MAX], logpath[PATH_MAX + 8];
+    eng_sst_unref(write_set(dir, 5, set.e, set.n, 512));
+    char path[PATH_MAX];
     eng_sst_path(path, sizeof path, dir, 5);
-    size_t len;
     uint8_t *f = slurp(path, &len);
     uint8_t *hit = k < set.n ? memmem(f, len, set.e[k].value.ptr, set.e[k].value.len) : NULL;
+    eng_sst *s = NULL;
+    eng_iiter *it = NULL, *fresh = NULL;
+    int saved = stderr_redirect(NULL);
     if (!CHECK(hit != NULL))
         goto out;
     hit[3] ^= 0x40;
     spit(path, f, len);
-    s = NULL;
-    eng_iiter *it = NULL, *fresh = NULL;
     if (!CHECK_EQ(eng_sst_open(dir, 5, &s), 0) || !CHECK_EQ(eng_sst_iter_new(s, &it), 0))
         goto out;
     size_t got = scan_check(it, set.e, set.n); /* every entry before the bad block is exact */
@@ -506,35 +536,47 @@ static void test_sst_flipped_value_byte_stops_iteration_with_ecorrupt(void)
     CHECK_EQ(eng_iiter_status(fresh), CF_ECORRUPT);
     eng_iiter_close(fresh);
     CHECK_EQ(eng_sst_iter_new(s, &fresh), 0);
-    eng_iiter_seek(fresh, &set.e[0].key); /* other blocks still read */
+    eng_iiter_seek(fresh, &set.e[0].key); /* the other blocks still read */
     CHECK(eng_iiter_valid(fresh) && entry_eq(eng_iiter_entry(fresh), &set.e[0]));
     eng_iiter_close(fresh);
-
-    /* a flip in the first block: nothing is returned, the log names file and offset 0 */
-    f[4] ^= 1; /* block 0 starts the file */
-    spit(path, f, len);
-    snprintf(logpath, sizeof logpath, "%s/log", dir);
-    eng_iiter_close(it);
-    CHECK_EQ(eng_sst_iter_new(s, &it), 0);
-    int saved = stderr_redirect(logpath);
-    eng_iiter_seek_first(it);
-    stderr_restore(saved);
-    CHECK(!eng_iiter_valid(it));
-    CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
-    size_t loglen;
-    char want[PATH_MAX + 64];
-    snprintf(want, sizeof want, "sstable %s: data block checksum mismatch at offset 0\n", path);
-    char *log = (char *)slurp(logpath, &loglen);
-    if (CHECK(log != NULL)) {
-        log[loglen] = 0;
-        CHECK(strstr(log, want) != NULL);
-    }
-    free(log);
 out:
+    stderr_restore(saved);
     eng_iiter_close(it);
     eng_sst_unref(s);
     free(f);
     free_set(&set);
+}
+
+static void test_sst_bad_first_block_logs_file_and_offset_0(void)
+{
+    const char *dir = test_tmpdir();
+    eng_entry e[2] = {cell("p", "a", "", 1, "first block"), cell("p", "b", "", 1, "second")};
+    eng_sst *s = write_set(dir, 19, e, 2, 1);
+    char path[PATH_MAX], logpath[PATH_MAX + 8], want[PATH_MAX + 64];
+    eng_sst_path(path, sizeof path, dir, 19);
+    snprintf(logpath, sizeof logpath, "%s/log", dir);
+    snprintf(want, sizeof want, "sstable %s: data block checksum mismatch at offset 0\n", path);
+    size_t len, loglen;
+    uint8_t *f = slurp(path, &len);
+    f[4] ^= 1; /* block 0 starts the file */
+    spit(path, f, len);
+    eng_iiter *it = NULL;
+    if (CHECK(s != NULL) && CHECK_EQ(eng_sst_iter_new(s, &it), 0)) {
+        int saved = stderr_redirect(logpath);
+        eng_iiter_seek_first(it);
+        stderr_restore(saved);
+        CHECK(!eng_iiter_valid(it));
+        CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
+        char *log = (char *)slurp(logpath, &loglen);
+        if (CHECK(log != NULL)) {
+            log[loglen] = 0;
+            CHECK(strstr(log, want) != NULL);
+        }
+        free(log);
+    }
+    eng_iiter_close(it);
+    eng_sst_unref(s);
+    free(f);
 }
 
 static void test_sst_flipped_byte_in_index_filter_stats_or_footer_fails_open(void)
@@ -633,6 +675,46 @@ static void test_sst_truncated_or_garbage_file_fails_open(void)
     expect_open(dir, 2, CF_ECORRUPT);
     stderr_restore(saved);
     expect_open(dir, 99, CF_ENOTFOUND);
+    free(f);
+    free_set(&set);
+}
+
+/*
+ * Every index byte edited behind a valid index CRC (a writer bug, not a disk
+ * error): open refuses the index, or the iterator finds the block's last key
+ * differs from it; never a wrong entry.
+ */
+static void test_sst_index_edits_behind_valid_crc_never_return_wrong_data(void)
+{
+    const char *dir = test_tmpdir();
+    entry_set set = make_set(200, 5, false);
+    eng_sst_unref(write_set(dir, 10, set.e, set.n, 256));
+    char path[PATH_MAX];
+    eng_sst_path(path, sizeof path, dir, 10);
+    size_t len, undetected = 0;
+    uint8_t *f = slurp(path, &len);
+    uint64_t off, slen;
+    section_of(f, len, 0, &off, &slen);
+    int saved = stderr_redirect(NULL);
+    for (uint64_t at = off; at < off + slen; at++) {
+        f[at] ^= 0x01;
+        reseal(f, len, 0);
+        spit(path, f, len);
+        f[at] ^= 0x01;
+        eng_sst *s = NULL;
+        eng_iiter *it = NULL;
+        int rc = eng_sst_open(dir, 10, &s);
+        if (rc == 0 && eng_sst_iter_new(s, &it) == 0) {
+            size_t got = scan_check(it, set.e, set.n);
+            rc = eng_iiter_status(it);
+            undetected += got == set.n && rc == 0;
+        }
+        CHECK_EQ(rc, CF_ECORRUPT);
+        eng_iiter_close(it);
+        eng_sst_unref(s);
+    }
+    stderr_restore(saved);
+    CHECK_EQ(undetected, 0);
     free(f);
     free_set(&set);
 }
@@ -854,9 +936,11 @@ static const test_case cases[] = {
     TEST(test_sst_out_of_order_add_is_einval_and_sticky),
     TEST(test_sst_may_contain_all_10k_pks_and_few_absent),
     TEST(test_sst_flipped_value_byte_stops_iteration_with_ecorrupt),
+    TEST(test_sst_bad_first_block_logs_file_and_offset_0),
     TEST(test_sst_flipped_byte_in_index_filter_stats_or_footer_fails_open),
     TEST(test_sst_every_byte_flip_is_detected),
     TEST(test_sst_truncated_or_garbage_file_fails_open),
+    TEST(test_sst_index_edits_behind_valid_crc_never_return_wrong_data),
     TEST(test_sst_lying_lengths_with_valid_crcs_fail_open),
     TEST(test_sst_obsolete_file_unlinked_at_last_unref_not_before),
     TEST(test_sst_crash_before_finish_leaves_only_tmp),

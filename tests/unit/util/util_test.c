@@ -18,6 +18,21 @@ static void test_crc32c_known_answer(void)
     CHECK_EQ(crc32c(zeros, sizeof zeros), 0x8A9136AAu); /* RFC 3720 B.4 */
 }
 
+static void test_crc32_and_crc64nvme_known_answers(void)
+{
+    CHECK_EQ(crc32_ieee_extend(0, "123456789", 9), 0xCBF43926u);
+    CHECK(crc64nvme_extend(0, "123456789", 9) == 0xAE8B14860A799888ULL);
+    CHECK(crc64nvme_extend(0, "", 0) == 0);
+    const char *s = "the quick brown fox jumps over the lazy dog, twice: the quick brown fox";
+    size_t n = strlen(s);
+    for (size_t cut = 0; cut <= n; cut++) {
+        CHECK(crc64nvme_extend(crc64nvme_extend(0, s, cut), s + cut, n - cut) ==
+              crc64nvme_extend(0, s, n));
+        CHECK_EQ(crc32_ieee_extend(crc32_ieee_extend(0, s, cut), s + cut, n - cut),
+                 crc32_ieee_extend(0, s, n));
+    }
+}
+
 static void test_crc32c_extend_equals_whole(void)
 {
     const char *s = "the quick brown fox jumps over the lazy dog";
@@ -78,6 +93,7 @@ int main(void)
 {
     static const test_case cases[] = {
         TEST(test_crc32c_known_answer),       TEST(test_crc32c_extend_equals_whole),
+        TEST(test_crc32_and_crc64nvme_known_answers),
         TEST(test_varint_round_trip_and_truncation), TEST(test_fixed_little_endian),
         TEST(test_buf_grows_and_keeps_capacity),
     };
