@@ -21,9 +21,9 @@ else
   OPT := -O2
 endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-LDLIBS := -lisal -lcrypto -lpthread
+LDLIBS := -lisal -lcrypto -lexpat -lpthread
 
-LIB_SRCS := $(sort $(wildcard src/util/*.c src/engine/*.c))
+LIB_SRCS := $(sort $(wildcard src/util/*.c src/engine/*.c src/store/*.c src/s3/*.c src/http/*.c src/net/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/*_test.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)

@@ -1,25 +1,27 @@
 /*
  * main.c -- the `coffer` binary: flags, data directory, credentials, start/stop.
  *
- *   coffer [serve] [--data DIR]   open the data directory (COFFER_DATA, default
- *                                 ./coffer-data), print the credentials, and run
- *                                 the engine shell on standard input until EOF
- *   coffer shell [--data DIR]     the same, without the banner
- *
- * The S3 front end (issue 4) will take over `serve`; until then the engine's
- * own line shell is what a user can drive:
- *
- *   put TABLE PK CK COL=VALUE...   get TABLE PK CK       del TABLE PK [CK]
- *   scan TABLE [PK] [LIMIT]        flush TABLE           compact TABLE
- *   stats TABLE                    help                  quit
+ *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
+ *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
+ *       data directory DIR (COFFER_DATA, default ./coffer-data)
+ *   coffer user add ACCESS_KEY [SECRET] | user list | user remove ACCESS_KEY
+ *       manages users in the data directory (the server must not be running)
+ *   coffer shell [--data DIR]
+ *       the engine's own line shell on standard input (debugging):
+ *       put TABLE PK CK COL=VALUE... | get TABLE PK CK | del TABLE PK [CK] |
+ *       scan TABLE [PK] [LIMIT] | flush TABLE | compact TABLE | stats TABLE
  *
  * Credentials: on first start an access key and secret are made from the
- * kernel's random source and kept in DIR/credentials (mode 0600); the secret
- * is printed at that first start only, and COFFER_ACCESS_KEY /
- * COFFER_SECRET_KEY override them. SIGTERM and SIGINT close the database cleanly (flush).
+ * kernel's random source, kept in DIR/credentials (mode 0600) and stored as
+ * the admin user; the secret is printed at that first start only.
+ * COFFER_ACCESS_KEY / COFFER_SECRET_KEY set the admin's key and secret
+ * instead. COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
+ * e.g. s3.localhost) configure addressing and signing. SIGTERM and SIGINT
+ * drain connections, then close the database cleanly (flush).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,9 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "net/net.h"
+#include "s3/s3.h"
+#include "store/store.h"
 #include "util/log.h"
 
 #define SHELL_MAX_ARGS 64
@@ -221,57 +226,214 @@ static int shell(eng_db *db)
     return 0;
 }
 
+typedef struct cli {
+    const char *data;
+    const char *addr;
+    const char *region;
+    const char *domain;
+    const char *mode;
+    char *args[4];
+    int n_args;
+} cli;
+
+static int parse_cli(int argc, char **argv, cli *c)
+{
+    c->data = getenv("COFFER_DATA") ? getenv("COFFER_DATA") : "./coffer-data";
+    c->addr = getenv("COFFER_ADDR") ? getenv("COFFER_ADDR") : "127.0.0.1:9000";
+    c->region = getenv("COFFER_REGION") ? getenv("COFFER_REGION") : "us-east-1";
+    c->domain = getenv("COFFER_DOMAIN");
+    c->mode = "serve";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 < argc && strcmp(a, "--data") == 0)
+            c->data = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--addr") == 0)
+            c->addr = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--region") == 0)
+            c->region = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--domain") == 0)
+            c->domain = argv[++i];
+        else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user")))
+            c->mode = a;
+        else if (a[0] != '-' && c->n_args < 4)
+            c->args[c->n_args++] = argv[i];
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* split_addr -- "host:port" or "[v6]:port" into host (cap bytes) and port. */
+static int split_addr(const char *addr, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr)
+        return -1;
+    size_t n = (size_t)(colon - addr);
+    if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') {
+        addr++;
+        n -= 2;
+    }
+    if (n >= cap)
+        return -1;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    long p = strtol(colon + 1, NULL, 10);
+    if (p < 0 || p > 65535)
+        return -1;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* ensure_admin -- the admin user of the credentials exists in the store. */
+static int ensure_admin(store *st, const char *access, const char *secret)
+{
+    store_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.access_key, sizeof u.access_key, "%s", access);
+    snprintf(u.secret_key, sizeof u.secret_key, "%s", secret);
+    snprintf(u.display_name, sizeof u.display_name, "admin");
+    u.admin = true;
+    store_user cur;
+    int rc = store_user_get(st, slice_str(access), &cur);
+    if (rc == 0 && strcmp(cur.secret_key, secret) == 0 && cur.admin)
+        return 0;
+    return store_user_put(st, &u);
+}
+
+static int serve(eng_db *db, const cli *c)
+{
+    char access[256], secret[256], host[128];
+    uint16_t port;
+    int created, rc = 1;
+    store *st = NULL;
+    s3_ctx *s3 = NULL;
+    net_server *srv = NULL;
+    if (split_addr(c->addr, host, sizeof host, &port) != 0) {
+        fprintf(stderr, "coffer: bad address %s (want HOST:PORT)\n", c->addr);
+        return 2;
+    }
+    if (load_credentials(c->data, access, sizeof access, secret, sizeof secret, &created) != 0) {
+        fprintf(stderr, "coffer: cannot read or create %s/credentials\n", c->data);
+        return 1;
+    }
+    if (getenv("COFFER_ACCESS_KEY"))
+        snprintf(access, sizeof access, "%s", getenv("COFFER_ACCESS_KEY"));
+    if (getenv("COFFER_SECRET_KEY"))
+        snprintf(secret, sizeof secret, "%s", getenv("COFFER_SECRET_KEY"));
+    if (store_open(db, &st) != 0 || ensure_admin(st, access, secret) != 0) {
+        fprintf(stderr, "coffer: cannot open the store in %s\n", c->data);
+        goto out;
+    }
+    s3_config sc = {c->region, c->domain, 900};
+    if (s3_new(st, &sc, &s3) != 0)
+        goto out;
+    net_opts no = {.host = host, .port = port, .handler = s3_handle, .handler_arg = s3};
+    int nrc = net_server_start(&no, &srv);
+    if (nrc) {
+        fprintf(stderr, "coffer: cannot listen on %s: %s\n", c->addr, cf_err_str(nrc));
+        goto out;
+    }
+    printf("coffer: serving S3 on http://%s:%u (region %s)\n", host, net_server_port(srv),
+           c->region);
+    printf("coffer: data directory %s (%s)\n", c->data, created ? "new" : "existing");
+    printf("coffer: access key %s\n", access);
+    if (created || getenv("COFFER_SECRET_KEY"))
+        printf("coffer: secret key %s\n", secret);
+    else
+        printf("coffer: secret key in %s/credentials (printed at first start only)\n", c->data);
+    fflush(stdout);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    int sig;
+    sigwait(&sigs, &sig); /* blocked in every thread since main() */
+    log_info("coffer: signal %d: draining connections", sig);
+    rc = 0;
+out:
+    net_server_stop(srv, 10000);
+    s3_free(s3);
+    store_close(st);
+    return rc;
+}
+
+static int print_user(void *arg, const store_user *u)
+{
+    (void)arg;
+    printf("%s %s%s\n", u->access_key, u->display_name, u->admin ? " (admin)" : "");
+    return 0;
+}
+
+/* user_cmd -- coffer user add KEY [SECRET] | list | remove KEY */
+static int user_cmd(eng_db *db, const cli *c)
+{
+    store *st;
+    if (store_open(db, &st) != 0)
+        return 1;
+    int rc = 2;
+    if (c->n_args >= 2 && strcmp(c->args[0], "add") == 0) {
+        store_user u;
+        memset(&u, 0, sizeof u);
+        snprintf(u.access_key, sizeof u.access_key, "%s", c->args[1]);
+        if (c->n_args >= 3)
+            snprintf(u.secret_key, sizeof u.secret_key, "%s", c->args[2]);
+        else
+            random_chars(u.secret_key, 40,
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+        snprintf(u.display_name, sizeof u.display_name, "%s", c->args[1]);
+        rc = store_user_put(st, &u) == 0 ? 0 : 1;
+        if (rc == 0)
+            printf("access key %s\nsecret key %s\n", u.access_key, u.secret_key);
+    } else if (c->n_args == 1 && strcmp(c->args[0], "list") == 0) {
+        rc = store_user_list(st, print_user, NULL) == 0 ? 0 : 1;
+    } else if (c->n_args == 2 && strcmp(c->args[0], "remove") == 0) {
+        rc = store_user_delete(st, slice_str(c->args[1])) == 0 ? 0 : 1;
+    } else {
+        fprintf(stderr, "usage: coffer user add KEY [SECRET] | user list | user remove KEY\n");
+    }
+    store_close(st);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    const char *data = getenv("COFFER_DATA") ? getenv("COFFER_DATA") : "./coffer-data";
-    const char *mode = "serve";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strcmp(argv[i], "serve") == 0 || strcmp(argv[i], "shell") == 0)
-            mode = argv[i];
-        else {
-            fprintf(stderr, "usage: coffer [serve|shell] [--data DIR]\n");
-            return 2;
-        }
+    cli c;
+    memset(&c, 0, sizeof c);
+    if (parse_cli(argc, argv, &c) != 0) {
+        fprintf(stderr, "usage: coffer [serve|shell|user ...] [--data DIR] [--addr HOST:PORT] "
+                        "[--region R] [--domain D]\n");
+        return 2;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns EINTR */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (strcmp(c.mode, "serve") == 0) {
+        /* serve takes SIGTERM/SIGINT with sigwait: block them before any thread starts */
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    } else {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_signal; /* the shell: no SA_RESTART, so a blocked read returns */
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
 
     eng_db_opts o;
-    eng_db_opts_default(&o, data);
+    eng_db_opts_default(&o, c.data);
     eng_db *db;
     int rc = eng_db_open(&o, &db);
     if (rc) {
-        fprintf(stderr, "coffer: cannot open %s: %s\n", data, cf_err_str(rc));
+        fprintf(stderr, "coffer: cannot open %s: %s\n", c.data, cf_err_str(rc));
         return 1;
     }
-    if (strcmp(mode, "serve") == 0) {
-        char access[256], secret[256];
-        int created;
-        if (load_credentials(data, access, sizeof access, secret, sizeof secret, &created) != 0) {
-            fprintf(stderr, "coffer: cannot read or create %s/credentials\n", data);
-            eng_db_close(db);
-            return 1;
-        }
-        if (getenv("COFFER_ACCESS_KEY"))
-            snprintf(access, sizeof access, "%s", getenv("COFFER_ACCESS_KEY"));
-        if (getenv("COFFER_SECRET_KEY"))
-            snprintf(secret, sizeof secret, "%s", getenv("COFFER_SECRET_KEY"));
-        printf("coffer: data directory %s (%s)\n", data, created ? "new" : "existing");
-        printf("coffer: access key %s\n", access);
-        if (created || getenv("COFFER_SECRET_KEY"))
-            printf("coffer: secret key %s\n", secret);
-        else
-            printf("coffer: secret key in %s/credentials (printed at first start only)\n",
-                   data);
-        printf("coffer: the S3 front end is not built yet; this is the engine shell "
-               "(type help)\n");
-        fflush(stdout);
-    }
-    shell(db);
+    if (strcmp(c.mode, "serve") == 0)
+        rc = serve(db, &c);
+    else if (strcmp(c.mode, "user") == 0)
+        rc = user_cmd(db, &c);
+    else
+        rc = shell(db);
     eng_db_close(db);
-    return 0;
+    return rc;
 }

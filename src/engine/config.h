@@ -16,9 +16,10 @@
  * so segments about the size of a memtable keep the log short. */
 #define ENG_DEFAULT_SEGMENT_BYTES (64ull << 20)
 
-/* 64 KiB blocks: one pread per point lookup, a small index; a 128 KiB chunk
- * is one block of its own. */
-#define ENG_DEFAULT_BLOCK_BYTES (64u << 10)
+/* 4 KiB blocks: a point lookup reads and checksums one small block (64 KiB
+ * blocks made a get 5x slower than RocksDB: bench/RESULTS.md); a 128 KiB
+ * chunk is still one block of its own, since blocks end after an entry. */
+#define ENG_DEFAULT_BLOCK_BYTES (4u << 10)
 
 /* 10 bits per key: ~1% bloom false positives for 1.25 bytes per partition. */
 #define ENG_DEFAULT_BLOOM_BITS 10

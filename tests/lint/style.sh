@@ -3,7 +3,10 @@
 #
 #  layering   a .c or .h in src/<layer>/ includes only its own layer's headers,
 #             the public header of the layer below, and util/ (net > http > s3 >
-#             store > engine; util is below everything and includes only util/)
+#             store > engine; util is below everything and includes only util/).
+#             One stated exception: s3 includes http/http.h, because the
+#             http_exchange handed to s3_handle() is the callback interface
+#             through which a handler reads its request and writes its answer.
 #  top        every .c and .h starts with "/*" and then " * <file> -- <what>"
 #  no-dead    no "#if 0", no "STUB"
 # Prints one PASS/FAIL line per rule and "RESULT: N passed, N failed".
@@ -26,6 +29,7 @@ while IFS= read -r f; do
         esac
         [ "$layer" = util ] && [ "${inc%%/*}" != util ] && ok=0
         [ -n "$low" ] && [ "$inc" = "$low/$low.h" ] && ok=1
+        [ "$layer" = s3 ] && [ "$inc" = "http/http.h" ] && ok=1
         if [ $ok -eq 0 ]; then
             echo "  layering: $f includes \"$inc\""
             bad_layering=1

@@ -1,0 +1,65 @@
+/*
+ * config.h -- the net layer's tunables, each with why it has its value.
+ */
+#ifndef NET_CONFIG_H
+#define NET_CONFIG_H
+
+/* Workers = 2 x cores, at least 4. A handler runs on its worker thread and
+ * blocks there: on the engine's group-commit fsync (~0.2-2 ms), on a slow
+ * client's body or its full socket buffer (up to the io timeout). A worker in
+ * a handler serves nothing else, so with one worker per core a few slow
+ * clients would leave cores idle. Twice the cores keeps the CPUs busy while
+ * half the workers wait; the floor of 4 keeps a 1-2 core host from being
+ * stalled by two slow uploads. More threads cost ~8 MiB of reserved (not
+ * touched) stack each and some context switches. */
+#define NET_WORKERS_PER_CORE 2
+#define NET_MIN_WORKERS 4
+/* An upper bound on o->workers: a typo must not start a million threads. */
+#define NET_MAX_WORKERS 1024
+
+/* 1024 connections: each holds an http_session with an ~80 KiB input
+ * buffer (80 MiB in all) and one fd; 1024 is also the usual soft
+ * RLIMIT_NOFILE, beyond which accept fails with EMFILE anyway. */
+#define NET_DEFAULT_MAX_CONNS 1024
+
+/* 75 s keep-alive, nginx's default: longer than the 60 s idle limit of the
+ * AWS SDKs' connection pools, so the client, not the server, normally closes
+ * an idle connection (a server close races with the client's next request). */
+#define NET_DEFAULT_IDLE_TIMEOUT_MS 75000
+
+/* 20 s without progress on a body read or response write: what Amazon S3
+ * allows before its RequestTimeout error. */
+#define NET_DEFAULT_IO_TIMEOUT_MS 20000
+
+/* A connection closed by the server after a response (Connection: close, an
+ * error answered before its body was read) keeps reading and dropping the
+ * client's bytes this long before the socket is closed. Closing a socket
+ * with unread input sends a RST, and a RST can destroy the response in the
+ * client's receive buffer before the client read it. 5 s lets a client
+ * notice the answer and stop sending (nginx's lingering_timeout). */
+#define NET_LINGER_MS 5000
+
+/* Listen backlog: absorbs a burst of connects while every worker is busy;
+ * the kernel caps it at net.core.somaxconn. */
+#define NET_LISTEN_BACKLOG 1024
+
+/* Connections a worker accepts per wake-up: more would let one worker take
+ * a whole burst (and serve it alone), fewer costs extra epoll_wait calls. */
+#define NET_ACCEPT_BATCH 16
+
+/* After EMFILE/ENFILE/ENOBUFS a worker stops polling the listener this long:
+ * the pending connection keeps the listener readable, so polling it would
+ * spin until an fd is freed. */
+#define NET_ACCEPT_PAUSE_MS 100
+
+/* Events per epoll_wait: one batch of ready connections. */
+#define NET_MAX_EVENTS 64
+
+/* iovec entries passed to one sendmsg(): bounds the stack copy the write
+ * path needs to advance over a partial write. */
+#define NET_IOV_WINDOW 64
+
+/* Bytes asked of one sendfile() call (Linux caps a call at ~2 GiB). */
+#define NET_SENDFILE_MAX_BYTES (1u << 30)
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * conn.c -- one connection: its http_session, the http_io callbacks over the
+ * non-blocking socket, the handler wrapper, and the lingering close.
+ *
+ * Called by loop.c on the owning worker's thread (invariant (1) of
+ * internal.h); the session calls back into io_read / io_writev /
+ * io_sendfile and, once per request, conn_serve(), all on that same thread.
+ * The state machine is drawn in internal.h.
+ *
+ * The I/O callbacks try the non-blocking call first and, on EAGAIN, wait in
+ * poll() on the socket and on the server's abort eventfd. So the session can
+ * read a head without blocking (timeout 0), and a handler's body read or
+ * response write waits for a slow client, but:
+ *  (1) no callback waits more than its timeout without progress: read waits
+ *      at most timeout_ms in all; writev and sendfile restart their
+ *      limits.io_timeout_ms clock at every byte written, so a slow but
+ *      moving reader is served and a stalled one gets CF_EAGAIN.
+ *  (2) once the server aborts (stop's drain time is over) every callback
+ *      returns CF_EIO without blocking, so a handler waiting on a client
+ *      comes back promptly.
+ *  (3) no write raises SIGPIPE: sendmsg carries MSG_NOSIGNAL, and sendfile,
+ *      which cannot, runs on a worker thread with SIGPIPE blocked (server.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/config.h"
+#include "net/internal.h"
+#include "util/err.h"
+
+static bool aborted(const net_conn *c)
+{
+    return atomic_load_explicit(&c->w->srv->aborting, memory_order_relaxed);
+}
+
+/*
+ * wait_io -- waits until the socket is ready for events, or deadline_ms
+ * (monotonic) passes (CF_EAGAIN), or the server aborts (CF_EIO). Readiness
+ * includes an error on the socket: the retried call reports it.
+ */
+static int wait_io(const net_conn *c, short events, int64_t deadline_ms)
+{
+    for (;;) {
+        int64_t left = deadline_ms - net_now_ms();
+        if (left <= 0)
+            return CF_EAGAIN;
+        struct pollfd p[2] = {{.fd = c->fd, .events = events},
+                              {.fd = c->w->srv->abort_efd, .events = POLLIN}};
+        int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR)
+            return CF_EIO;
+        if (n > 0 && p[1].revents)
+            return CF_EIO; /* invariant (2) */
+        if (n > 0)
+            return 0;
+    }
+}
+
+/* io_read -- http_io.read: recv, then poll up to timeout_ms in all (invariant 1). */
+static ssize_t io_read(void *ctx, void *buf, size_t cap, int timeout_ms)
+{
+    net_conn *c = ctx;
+    int64_t deadline = 0;
+    if (cap == 0)
+        return CF_EINVAL; /* a 0 would read as the peer's EOF */
+    for (;;) {
+        if (aborted(c))
+            return CF_EIO;
+        ssize_t n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return CF_EIO;
+        if (timeout_ms <= 0)
+            return CF_EAGAIN;
+        if (deadline == 0)
+            deadline = net_now_ms() + timeout_ms;
+        int rc = wait_io(c, POLLIN, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/*
+ * io_writev -- http_io.writev: sendmsg until all of iov is written. The
+ * window copies at most NET_IOV_WINDOW entries from the first unwritten
+ * byte, so iov itself (const) is never modified.
+ */
+static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
+{
+    net_conn *c = ctx;
+    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
+    struct iovec win[NET_IOV_WINDOW];
+    int i = 0;      /* first entry with unwritten bytes */
+    size_t off = 0; /* bytes of iov[i] already written */
+    int64_t deadline = 0;
+    while (i < iovcnt) {
+        if (off == iov[i].iov_len) {
+            i++;
+            off = 0;
+            continue;
+        }
+        if (aborted(c))
+            return CF_EIO;
+        int k = 0;
+        for (int j = i; j < iovcnt && k < NET_IOV_WINDOW; j++, k++)
+            win[k] = iov[j];
+        win[0].iov_base = (char *)win[0].iov_base + off;
+        win[0].iov_len -= off;
+        struct msghdr m = {.msg_iov = win, .msg_iovlen = (size_t)k};
+        ssize_t n = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (deadline == 0)
+                deadline = net_now_ms() + lim_ms;
+            int rc = wait_io(c, POLLOUT, deadline);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (n < 0)
+            return CF_EIO;
+        deadline = 0; /* progress restarts the clock (invariant 1) */
+        size_t left = (size_t)n;
+        while (left > 0) {
+            size_t room = iov[i].iov_len - off;
+            if (left < room) {
+                off += left;
+                break;
+            }
+            left -= room;
+            i++;
+            off = 0;
+        }
+    }
+    return 0;
+}
+
+/* io_sendfile -- http_io.sendfile: sendfile(2) until len bytes of fd from off are sent. */
+static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
+{
+    net_conn *c = ctx;
+    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
+    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+        return CF_EINVAL;
+    off_t pos = (off_t)off;
+    int64_t deadline = 0;
+    while (len > 0) {
+        if (aborted(c))
+            return CF_EIO;
+        size_t ask = len < NET_SENDFILE_MAX_BYTES ? (size_t)len : NET_SENDFILE_MAX_BYTES;
+        ssize_t n = sendfile(c->fd, fd, &pos, ask); /* advances pos */
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (deadline == 0)
+                deadline = net_now_ms() + lim_ms;
+            int rc = wait_io(c, POLLOUT, deadline);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (n <= 0)
+            return CF_EIO; /* 0: the file ends before off + len */
+        deadline = 0;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+/* conn_serve -- the handler the session calls: OPEN -> SERVING -> OPEN, timing the request. */
+static void conn_serve(void *arg, http_exchange *ex)
+{
+    net_conn *c = arg;
+    net_server *s = c->w->srv;
+    c->state = NET_CONN_SERVING;
+    if (atomic_load(&s->stopping))
+        http_exchange_close_after(ex); /* draining: this is the connection's last answer */
+    s->opts.handler(s->opts.handler_arg, ex);
+    c->state = NET_CONN_OPEN;
+    c->last_ms = net_now_ms(); /* a completed request restarts the idle clock */
+}
+
+int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)
+{
+    *out = NULL;
+    net_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return CF_ENOMEM;
+    }
+    c->fd = fd;
+    c->w = w;
+    c->io.ctx = c;
+    c->io.read = io_read;
+    c->io.writev = io_writev;
+    c->io.sendfile = io_sendfile;
+    c->state = NET_CONN_OPEN;
+    c->last_ms = now_ms;
+    int rc = http_session_new(&c->io, &w->srv->opts.limits, conn_serve, c, &c->session);
+    if (rc < 0)
+        goto fail;
+    *out = c;
+    return 0;
+
+fail:
+    close(fd);
+    free(c);
+    return rc;
+}
+
+int net_conn_on_readable(net_conn *c)
+{
+    return http_session_on_readable(c->session);
+}
+
+/* discard -- reads and drops what the peer sent: HTTP_SESSION_CLOSE at its EOF or an error. */
+static int discard(net_conn *c)
+{
+    char sink[16384];
+    for (;;) {
+        ssize_t n = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return HTTP_SESSION_WAIT;
+        return HTTP_SESSION_CLOSE;
+    }
+}
+
+int net_conn_linger(net_conn *c, int64_t now_ms)
+{
+    http_session_free(c->session);
+    c->session = NULL;
+    c->state = NET_CONN_LINGER;
+    c->last_ms = now_ms;
+    if (shutdown(c->fd, SHUT_WR) != 0)
+        return HTTP_SESSION_CLOSE;
+    return discard(c);
+}
+
+int net_conn_on_linger_readable(net_conn *c)
+{
+    return discard(c);
+}
+
+void net_conn_shut(net_conn *c)
+{
+    http_session_free(c->session);
+    c->session = NULL;
+    close(c->fd);
+    c->fd = -1;
+    c->state = NET_CONN_CLOSED;
+}
+
+void net_conn_free(net_conn *c)
+{
+    free(c);
+}

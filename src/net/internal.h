@@ -1,0 +1,184 @@
+/*
+ * internal.h -- the net layer's private types, shared by listener.c, conn.c,
+ * loop.c and server.c. Not part of the public interface (that is net.h).
+ *
+ * Ownership: a net_server owns its listening socket, two eventfds and its
+ * workers; a worker owns its epoll instance and every connection it
+ * accepted; a connection owns its socket and its http_session.
+ *
+ * The connection's state machine:
+ *
+ *   accept --> OPEN --conn_serve()--> SERVING --(handler returned)--> OPEN
+ *               |  \
+ *               |   +--HTTP_SESSION_CLOSE--> LINGER --(peer EOF, error,
+ *               |                              |       NET_LINGER_MS)--+
+ *               +--(peer reset, idle expiry, eviction, stop)-----------+--> CLOSED --> freed
+ *
+ *   accept -> OPEN        loop.c accept_batch() via net_conn_new()
+ *   OPEN -> SERVING       conn.c conn_serve(), the handler wrapper the session calls
+ *   SERVING -> OPEN       conn.c conn_serve() after the handler returns
+ *   OPEN -> LINGER        loop.c conn_linger() via net_conn_linger(): the response is
+ *                         out, our side is shut (FIN), and what the peer still sends
+ *                         (a body nobody read) is discarded, so closing with unread
+ *                         bytes does not send a RST that destroys the response
+ *                         before the client read it
+ *   OPEN|LINGER -> CLOSED loop.c conn_close() via net_conn_shut()
+ *   CLOSED -> freed       loop.c free_dead(), after the epoll batch, so a later
+ *                         event of the same batch never touches freed memory
+ *
+ * Invariants:
+ *  (1) a connection and its worker's lists are touched only by the worker's
+ *      thread; the server's atomics and eventfds are the only cross-thread state.
+ *  (2) a worker's open list holds its OPEN connections ordered by last_ms,
+ *      oldest first (last_ms only grows, and a connection whose last_ms moved
+ *      goes to the tail), so the head is the next to expire and the first to
+ *      evict. The linger list is ordered the same way by the time lingering
+ *      started.
+ *  (3) SERVING happens only inside http_session_on_readable on the worker's
+ *      thread: while the worker runs its loop (accepting, expiring,
+ *      draining) none of its connections is SERVING.
+ *  (4) server.n_conns counts connections between accept and conn_close
+ *      (lingering ones included: they hold an fd).
+ */
+#ifndef NET_INTERNAL_H
+#define NET_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http/http.h"
+#include "net/net.h"
+
+typedef struct net_worker net_worker;
+typedef struct net_conn net_conn;
+
+enum net_conn_state {
+    NET_CONN_OPEN = 0,    /* waiting for (the rest of) a request head */
+    NET_CONN_SERVING = 1, /* inside the handler */
+    NET_CONN_LINGER = 2,  /* our side shut; discarding the peer's bytes until its EOF */
+    NET_CONN_CLOSED = 3   /* socket closed; freed after the batch */
+};
+
+struct net_conn {
+    int fd;                    /* the accepted socket, non-blocking */
+    net_worker *w;             /* the owner */
+    http_session *session;     /* created at accept, freed at close */
+    http_io io;                /* the callbacks the session calls; ctx = this */
+    /* run-time state */
+    enum net_conn_state state;
+    int64_t last_ms;           /* monotonic: accept, the end of the last request, or
+                                  the start of lingering */
+    net_conn *prev, *next;     /* the worker's open or linger list, or its dead list */
+};
+
+typedef struct net_conn_list {
+    net_conn *head; /* oldest last_ms */
+    net_conn *tail;
+} net_conn_list;
+
+struct net_worker {
+    net_server *srv;
+    int epfd;                  /* this worker's epoll instance */
+    pthread_t thread;
+    bool started;              /* thread was created (and must be joined) */
+    /* run-time state, the worker thread's only (invariant 1) */
+    bool listening;            /* the listener is in epfd */
+    int64_t accept_resume_ms;  /* re-add the listener at this time; 0 = not paused */
+    net_conn_list open;        /* OPEN connections (invariant 2) */
+    net_conn_list linger;      /* LINGER connections (invariant 2) */
+    net_conn *dead;            /* closed during this batch (singly linked), freed after it */
+};
+
+struct net_server {
+    net_opts opts;             /* defaults applied; opts.host is not kept */
+    int listen_fd;
+    uint16_t port;             /* bound port */
+    int stop_efd;              /* written once by stop: wakes every worker's epoll */
+    int abort_efd;             /* written once when the drain time is over: wakes blocked I/O */
+    int n_workers;
+    net_worker *workers;
+    /* run-time state */
+    atomic_bool stopping;      /* no more accepting or new events */
+    atomic_bool aborting;      /* connection I/O fails with CF_EIO */
+    atomic_int n_conns;        /* open connections, all workers (invariant 4) */
+    pthread_mutex_t mu;        /* guards n_exited */
+    pthread_cond_t exited_cv;  /* signalled as each worker exits; CLOCK_MONOTONIC */
+    int n_exited;
+};
+
+/* net_now_ms -- CLOCK_MONOTONIC in milliseconds. */
+static inline int64_t net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- listener.c ---- */
+
+/*
+ * net_listener_open -- a non-blocking listening TCP socket bound to host:port
+ * (host as in net_opts). Sets *fd and *bound_port. CF_EINVAL for a bad host,
+ * CF_EEXIST when the address is in use, CF_EIO otherwise.
+ */
+int net_listener_open(const char *host, uint16_t port, int *fd, uint16_t *bound_port);
+
+/*
+ * net_listener_accept -- accepts one connection: non-blocking, close-on-exec,
+ * TCP_NODELAY. Returns 0 with *cfd; CF_EAGAIN when none is pending (or the
+ * listener was shut down); CF_ELIMIT when out of fds or kernel memory.
+ * Connections that died in the queue are skipped.
+ */
+int net_listener_accept(int lfd, int *cfd);
+
+/* ---- conn.c ---- */
+
+/*
+ * net_conn_new -- a connection of worker w over the accepted socket fd, with
+ * its http_session; state OPEN, last_ms = now_ms. Takes ownership of fd (it is
+ * closed on failure too). Caller frees with net_conn_shut() and net_conn_free().
+ */
+int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out);
+
+/*
+ * net_conn_on_readable -- serves what the socket has (http_session_on_readable):
+ * HTTP_SESSION_WAIT or HTTP_SESSION_CLOSE. Requests completed here advance
+ * c->last_ms. REQUIRES: state OPEN, the owner's thread.
+ */
+int net_conn_on_readable(net_conn *c);
+
+/*
+ * net_conn_linger -- OPEN -> LINGER: frees the session, shuts our side down
+ * and discards what the peer already sent; last_ms = now_ms. Returns
+ * HTTP_SESSION_CLOSE when the peer's EOF (or an error) was seen, so the
+ * caller closes at once; HTTP_SESSION_WAIT to keep lingering.
+ */
+int net_conn_linger(net_conn *c, int64_t now_ms);
+
+/* net_conn_on_linger_readable -- discards the peer's bytes: as net_conn_linger's result. */
+int net_conn_on_linger_readable(net_conn *c);
+
+/* net_conn_shut -- frees the session and closes the socket; state CLOSED. */
+void net_conn_shut(net_conn *c);
+
+/* net_conn_free -- frees c. REQUIRES: net_conn_shut() was called. */
+void net_conn_free(net_conn *c);
+
+/* ---- loop.c ---- */
+
+/*
+ * net_worker_init -- w's epoll instance with srv's stop eventfd and listener
+ * registered. Caller releases with net_worker_destroy().
+ */
+int net_worker_init(net_worker *w, net_server *srv);
+
+/* net_worker_main -- the worker thread (arg: net_worker *); returns after a stop. */
+void *net_worker_main(void *arg);
+
+/* net_worker_destroy -- closes w's epoll instance. REQUIRES: the thread was joined or never started. */
+void net_worker_destroy(net_worker *w);
+
+#endif

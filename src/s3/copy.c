@@ -1,0 +1,166 @@
+/*
+ * copy.c -- CopyObject: a new object row sharing the source's blob.
+ *
+ * No byte is copied (store invariant (2)): a 1 KiB and a 1 TiB copy cost the
+ * same. The metadata directive picks the source's headers (COPY) or the
+ * request's (REPLACE); the checksum always follows the bytes, so it is kept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "s3/range.h"
+#include "s3/s3_int.h"
+
+/* parse_source -- "/bucket/key" or "bucket/key" (percent-encoded, maybe ?versionId=). */
+static int parse_source(cf_slice v, cf_buf *bucket, cf_buf *key)
+{
+    cf_buf dec = {0};
+    size_t end = v.len;
+    for (size_t i = 0; i < v.len; i++)
+        if (v.ptr[i] == '?') {
+            end = i;
+            break;
+        }
+    int rc = http_pct_decode(slice_make(v.ptr, end), &dec, false);
+    size_t i = 0;
+    if (!rc && dec.len && dec.data[0] == '/')
+        i = 1;
+    size_t slash = i;
+    while (!rc && slash < dec.len && dec.data[slash] != '/')
+        slash++;
+    if (!rc && (slash >= dec.len || slash == i || slash + 1 == dec.len))
+        rc = CF_EINVAL;
+    buf_clear(bucket);
+    buf_clear(key);
+    if (!rc)
+        rc = buf_append(bucket, dec.data + i, slash - i);
+    if (!rc)
+        rc = buf_append(key, dec.data + slash + 1, dec.len - slash - 1);
+    buf_free(&dec);
+    return rc;
+}
+
+static bool is_directive(cf_slice v, const char *word)
+{
+    return v.len == strlen(word) && strncasecmp((const char *)v.ptr, word, v.len) == 0;
+}
+
+/* PUT /{bucket}/{key} with x-amz-copy-source -- CopyObject */
+void s3_h_copy_object(s3_req *r)
+{
+    store_bucket b, sb;
+    cf_buf sbucket = {0}, skey = {0};
+    store_meta *src = calloc(1, sizeof *src), *m = calloc(1, sizeof *m), *out = calloc(1, sizeof *out);
+    if (!src || !m || !out) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        goto done;
+    }
+    if (s3_bucket_access(r, &b))
+        goto done;
+    if (parse_source(s3_header(r, "x-amz-copy-source"), &sbucket, &skey) != 0) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
+        goto done;
+    }
+    cf_slice sbn = slice_make(sbucket.data, sbucket.len), skn = slice_make(skey.data, skey.len);
+    int rc = store_bucket_get(r->ctx->st, sbn, &sb);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
+        goto done;
+    }
+    if (!r->admin && strcmp(sb.owner, r->access_key) != 0) {
+        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        goto done;
+    }
+    rc = store_head(r->ctx->st, sbn, skn, src);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        goto done;
+    }
+    s3_cond_headers ch = {s3_header(r, "x-amz-copy-source-if-match"),
+                          s3_header(r, "x-amz-copy-source-if-none-match"),
+                          s3_header(r, "x-amz-copy-source-if-modified-since"),
+                          s3_header(r, "x-amz-copy-source-if-unmodified-since")};
+    if (s3_cond_eval(&ch, src->etag, src->mtime_us / 1000000) != S3_COND_OK) {
+        s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        goto done;
+    }
+    cf_slice md = s3_header(r, "x-amz-metadata-directive");
+    cf_slice td = s3_header(r, "x-amz-tagging-directive");
+    bool replace = md.ptr && is_directive(md, "REPLACE");
+    bool replace_tags = td.ptr && is_directive(td, "REPLACE");
+    if ((md.ptr && !replace && !is_directive(md, "COPY")) ||
+        (td.ptr && !replace_tags && !is_directive(td, "COPY"))) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Unknown metadata or tagging directive.");
+        goto done;
+    }
+    if (!replace && !replace_tags && slice_eq(sbn, s3_bucket(r)) && slice_eq(skn, s3_key(r))) {
+        s3_error(r, S3_ERR_INVALID_REQUEST,
+                 "This copy request is illegal because it is trying to copy an object to itself "
+                 "without changing the object's metadata, storage class, website redirect "
+                 "location or encryption attributes.");
+        goto done;
+    }
+    if (replace) {
+        s3_err_code err = s3_meta_from_request(r, m);
+        if (err != S3_ERR_NONE) {
+            s3_error(r, err, NULL);
+            goto done;
+        }
+    } else {
+        *m = *src;
+        m->headers[0] = '\0';
+        /* keep every source header except tags, which follow the tagging directive */
+        const char *p = src->headers;
+        while (*p) {
+            const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
+            if (!eol || !colon || colon > eol)
+                break;
+            cf_slice name = slice_make(p, (size_t)(colon - p));
+            if (!slice_eq(name, slice_str("x-amz-tagging")))
+                s3_meta_add(m, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
+            p = eol + 1;
+        }
+    }
+    /* the checksum belongs to the bytes: it always comes along */
+    for (const char *p = src->headers; *p;) {
+        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
+        if (!eol || !colon || colon > eol)
+            break;
+        cf_slice name = slice_make(p, (size_t)(colon - p));
+        if (replace && s3_starts_with_ci(name, "x-amz-checksum-"))
+            s3_meta_add(m, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
+        p = eol + 1;
+    }
+    cf_slice tags = replace_tags ? s3_header(r, "x-amz-tagging") : s3_meta_find(src, "x-amz-tagging");
+    if (tags.ptr && tags.len && !s3_meta_add(m, slice_str("x-amz-tagging"), tags)) {
+        s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
+        goto done;
+    }
+    snprintf(m->etag, sizeof m->etag, "%s", src->etag);
+    m->size = src->size;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m->mtime_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, out);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        goto done;
+    }
+    char when[32], etag[96];
+    s3_iso8601(out->mtime_us, when);
+    snprintf(etag, sizeof etag, "\"%s\"", out->etag);
+    s3_doc_begin(r, "CopyObjectResult");
+    s3_xml_elem_str(&r->xw, "LastModified", when);
+    s3_xml_elem_str(&r->xw, "ETag", etag);
+    s3_xml_close(&r->xw);
+    s3_respond_xml(r, 200, NULL, 0);
+done:
+    buf_free(&sbucket);
+    buf_free(&skey);
+    free(src);
+    free(m);
+    free(out);
+}

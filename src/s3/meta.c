@@ -1,0 +1,88 @@
+/*
+ * meta.c -- what a PUT keeps of its request headers, and reading it back.
+ *
+ * store_meta.headers holds the kept headers verbatim as "name: value\n"
+ * lines with lowercase names (format: doc/formats.md, "Object row"): user
+ * metadata x-amz-meta-* (at most 2 KiB of names and values, as S3), the
+ * Content-* headers S3 returns, the object's checksum, and its tags.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s3/s3_int.h"
+
+#define USER_META_MAX_BYTES 2048
+
+/* Headers kept verbatim with the object (besides x-amz-meta-*). */
+static const char *const kept_headers[] = {"content-encoding", "content-disposition",
+                                           "cache-control", "content-language", "expires",
+                                           "x-amz-tagging", "x-amz-website-redirect-location"};
+
+bool s3_starts_with_ci(cf_slice s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return s.len >= n && strncasecmp((const char *)s.ptr, prefix, n) == 0;
+}
+
+/* meta_add -- appends "name: value\n" (name lowercased) to m->headers; false if it does not fit. */
+bool s3_meta_add(store_meta *m, cf_slice name, cf_slice value)
+{
+    size_t used = strlen(m->headers);
+    if (used + name.len + value.len + 3 >= sizeof m->headers)
+        return false;
+    char *p = m->headers + used;
+    for (size_t i = 0; i < name.len; i++) {
+        char c = (char)name.ptr[i];
+        *p++ = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    *p++ = ':';
+    *p++ = ' ';
+    for (size_t i = 0; i < value.len; i++) {
+        char c = (char)value.ptr[i];
+        *p++ = (c == '\n' || c == '\r') ? ' ' : c;
+    }
+    *p++ = '\n';
+    *p = '\0';
+    return true;
+}
+
+/*
+ * meta_from_request -- content type and kept headers of the request into m.
+ * Returns S3_ERR_NONE or the error to answer (MetadataTooLarge).
+ */
+s3_err_code s3_meta_from_request(s3_req *r, store_meta *m)
+{
+    cf_slice ct = s3_header(r, "content-type");
+    snprintf(m->content_type, sizeof m->content_type, "%.*s",
+             ct.ptr ? (int)ct.len : 24, ct.ptr ? (const char *)ct.ptr : "binary/octet-stream");
+    size_t user_bytes = 0;
+    for (size_t i = 0; i < r->hr->n_headers; i++) {
+        const http_header *h = &r->hr->headers[i];
+        bool keep = s3_starts_with_ci(h->name, "x-amz-meta-");
+        if (keep)
+            user_bytes += h->name.len - 11 + h->value.len;
+        for (size_t k = 0; !keep && k < sizeof kept_headers / sizeof kept_headers[0]; k++)
+            keep = h->name.len == strlen(kept_headers[k]) && s3_starts_with_ci(h->name, kept_headers[k]);
+        if (keep && !s3_meta_add(m, h->name, h->value))
+            return S3_ERR_METADATA_TOO_LARGE;
+    }
+    return user_bytes > USER_META_MAX_BYTES ? S3_ERR_METADATA_TOO_LARGE : S3_ERR_NONE;
+}
+
+/* meta_find -- the stored header name's value from m->headers; ptr NULL if absent. */
+cf_slice s3_meta_find(const store_meta *m, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = m->headers;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+            break;
+        if ((size_t)(eol - p) > n + 1 && strncmp(p, name, n) == 0 && p[n] == ':')
+            return slice_make(p + n + 2, (size_t)(eol - p) - n - 2);
+        p = eol + 1;
+    }
+    return slice_make(NULL, 0);
+}
+

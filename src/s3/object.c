@@ -1,0 +1,411 @@
+/*
+ * object.c -- the object API family: PutObject, GetObject, HeadObject,
+ * DeleteObject, CopyObject.
+ *
+ * PUT streams the body into a new blob while computing MD5 (the ETag) and
+ * the checksum the client named, verifies Content-MD5 and x-amz-checksum-*
+ * (header or trailer) before committing, so a mismatch stores nothing, and
+ * commits with the request's conditions (If-None-Match: *, If-Match) atomic
+ * in the store. GET/HEAD evaluate the conditional headers, then one Range,
+ * and stream the blob one verified chunk at a time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "s3/checksum.h"
+#include "s3/range.h"
+#include "s3/s3_int.h"
+
+#define MAX_SINGLE_PUT_BYTES (5ull << 30)
+#define IO_BYTES (256u * 1024)
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The checksum a PUT must verify: which algorithm, and where its value comes from. */
+typedef struct put_check {
+    int alg;          /* s3_ck_alg, or -1 */
+    cf_slice value;   /* from a header; ptr NULL if it comes in a trailer */
+    char trailer[64]; /* the trailer's name when it does */
+} put_check;
+
+static s3_err_code find_check(s3_req *r, put_check *c)
+{
+    memset(c, 0, sizeof *c);
+    c->alg = -1;
+    for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
+        cf_slice v = s3_header(r, s3_ck_header((s3_ck_alg)a));
+        if (!v.ptr)
+            continue;
+        if (c->alg >= 0)
+            return S3_ERR_INVALID_REQUEST; /* one checksum per object */
+        c->alg = a;
+        c->value = v;
+    }
+    cf_slice tr = s3_header(r, "x-amz-trailer");
+    if (tr.ptr) {
+        for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
+            if (tr.len == strlen(s3_ck_header((s3_ck_alg)a)) &&
+                strncasecmp((const char *)tr.ptr, s3_ck_header((s3_ck_alg)a), tr.len) == 0) {
+                if (c->alg >= 0 && c->alg != a)
+                    return S3_ERR_INVALID_REQUEST;
+                c->alg = a;
+                snprintf(c->trailer, sizeof c->trailer, "%s", s3_ck_header((s3_ck_alg)a));
+            }
+        }
+        if (c->alg < 0)
+            return S3_ERR_INVALID_REQUEST;
+    }
+    return S3_ERR_NONE;
+}
+
+/* verify_digest -- the client's base64 value against the computed digest. */
+static bool verify_digest(cf_slice b64, const uint8_t *digest, size_t n)
+{
+    uint8_t want[S3_CK_MAX_DIGEST];
+    int got = s3_unbase64(b64, want, sizeof want);
+    return got == (int)n && memcmp(want, digest, n) == 0;
+}
+
+/*
+ * receive -- streams the body into w, hashing; on success fills m (size,
+ * etag, checksum header). Returns S3_ERR_NONE or the error to answer.
+ */
+static s3_err_code receive(s3_req *r, store_writer *w, store_meta *m, const put_check *chk,
+                           uint8_t *buf)
+{
+    s3_body *body = NULL;
+    s3_hasher h;
+    unsigned algs = 1u << S3_CK_MD5;
+    if (chk->alg >= 0)
+        algs |= 1u << chk->alg;
+    if (s3_hasher_init(&h, algs) != 0)
+        return S3_ERR_INTERNAL_ERROR;
+    s3_err_code err = S3_ERR_NONE;
+    if (s3_body_open(r, &body) != 0) {
+        err = S3_ERR_INTERNAL_ERROR;
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = s3_body_read(body, buf, IO_BYTES, &err);
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        s3_hasher_update(&h, buf, (size_t)n);
+        if (store_put_size(w) + (uint64_t)n > MAX_SINGLE_PUT_BYTES) {
+            err = S3_ERR_ENTITY_TOO_LARGE;
+            goto out;
+        }
+        if (store_put_write(w, buf, (size_t)n) != 0) {
+            err = S3_ERR_INTERNAL_ERROR;
+            goto out;
+        }
+    }
+    uint64_t declared = s3_body_decoded_length(body);
+    if (declared != HTTP_NO_LENGTH && declared != store_put_size(w)) {
+        err = S3_ERR_INCOMPLETE_BODY;
+        goto out;
+    }
+    uint8_t md5[S3_CK_MAX_DIGEST], dig[S3_CK_MAX_DIGEST];
+    size_t md5_len = s3_hasher_final(&h, S3_CK_MD5, md5);
+    cf_slice content_md5 = s3_header(r, "content-md5");
+    if (content_md5.ptr && !verify_digest(content_md5, md5, md5_len)) {
+        uint8_t tmp[S3_CK_MAX_DIGEST];
+        err = s3_unbase64(content_md5, tmp, sizeof tmp) != 16 ? S3_ERR_INVALID_DIGEST
+                                                              : S3_ERR_BAD_DIGEST;
+        goto out;
+    }
+    s3_hex(md5, md5_len, m->etag);
+    if (chk->alg >= 0) {
+        size_t n = s3_hasher_final(&h, (s3_ck_alg)chk->alg, dig);
+        cf_slice want = chk->value.ptr ? chk->value : s3_body_trailer(body, chk->trailer);
+        if (!want.ptr || !verify_digest(want, dig, n)) {
+            err = S3_ERR_BAD_DIGEST;
+            goto out;
+        }
+        char b64[64];
+        s3_base64(dig, n, b64, sizeof b64);
+        if (!s3_meta_add(m, slice_str(s3_ck_header((s3_ck_alg)chk->alg)), slice_str(b64)))
+            err = S3_ERR_METADATA_TOO_LARGE;
+    }
+    m->size = store_put_size(w);
+out:
+    s3_body_close(body);
+    s3_hasher_free(&h);
+    return err;
+}
+
+/* if_match_etag -- the If-Match header's etag without quotes into buf; NULL if absent. */
+static const char *if_match_etag(s3_req *r, char *buf, size_t cap)
+{
+    cf_slice t = s3_header(r, "if-match");
+    if (!t.ptr)
+        return NULL;
+    if (t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"') {
+        t.ptr++;
+        t.len -= 2;
+    }
+    snprintf(buf, cap, "%.*s", (int)t.len, (const char *)t.ptr);
+    return buf;
+}
+
+/* PUT /{bucket}/{key} -- PutObject (CopyObject when x-amz-copy-source is present) */
+void s3_h_put_object(s3_req *r)
+{
+    if (s3_header(r, "x-amz-copy-source").ptr) {
+        s3_h_copy_object(r);
+        return;
+    }
+    store_bucket b;
+    store_writer *w = NULL;
+    uint8_t *buf = NULL;
+    store_meta *m = calloc(1, sizeof *m);
+    if (!m) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    if (s3_bucket_access(r, &b))
+        goto out;
+    if (s3_key(r).len > STORE_MAX_KEY_BYTES) {
+        s3_error(r, S3_ERR_KEY_TOO_LONG, NULL);
+        goto out;
+    }
+    http_framing_kind kind;
+    uint64_t length;
+    if (http_body_framing(r->hr, &kind, &length) != 0 || kind == HTTP_BODY_NONE) {
+        s3_error(r, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
+        goto out;
+    }
+    put_check chk;
+    s3_err_code err = s3_meta_from_request(r, m);
+    if (err == S3_ERR_NONE)
+        err = find_check(r, &chk);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        goto out;
+    }
+    cf_slice inm = s3_header(r, "if-none-match");
+    char if_match[96];
+    store_cond cond = {0};
+    if (inm.ptr) {
+        if (!(inm.len == 1 && inm.ptr[0] == '*')) {
+            s3_error(r, S3_ERR_NOT_IMPLEMENTED, "If-None-Match on PUT supports only '*'.");
+            goto out;
+        }
+        cond.if_none_match_any = true;
+    }
+    cond.if_match = if_match_etag(r, if_match, sizeof if_match);
+    /* fail fast before reading a body that cannot be stored; commit checks again */
+    store_meta cur;
+    int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), &cur);
+    if ((cond.if_none_match_any && rc == 0) ||
+        (cond.if_match && rc == 0 && strcmp(cur.etag, cond.if_match) != 0)) {
+        s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        goto out;
+    }
+    if (cond.if_match && rc == CF_ENOTFOUND) {
+        s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
+        goto out;
+    }
+    buf = malloc(IO_BYTES);
+    rc = buf ? store_put_begin(r->ctx->st, s3_bucket(r), s3_key(r), &w) : CF_ENOMEM;
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
+        goto out;
+    }
+    err = receive(r, w, m, &chk, buf);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        goto out;
+    }
+    m->mtime_us = now_us();
+    rc = store_put_commit(w, m, &cond);
+    w = NULL;
+    if (rc == CF_ENOTFOUND && cond.if_match) {
+        s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
+        goto out;
+    }
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
+        goto out;
+    }
+    char etag[96];
+    snprintf(etag, sizeof etag, "\"%s\"", m->etag);
+    http_header h[2] = {{slice_str("ETag"), slice_str(etag)}};
+    size_t nh = 1;
+    if (chk.alg >= 0) {
+        cf_slice v = s3_meta_find(m, s3_ck_header((s3_ck_alg)chk.alg));
+        h[nh++] = (http_header){slice_str(s3_ck_header((s3_ck_alg)chk.alg)), v};
+    }
+    s3_respond_empty(r, 200, h, nh);
+out:
+    store_put_abort(w);
+    free(buf);
+    free(m);
+}
+
+/* response_overrides -- response-* query parameters replace these response headers. */
+static const char *const overrides[][2] = {
+    {"response-content-type", "Content-Type"},
+    {"response-content-language", "Content-Language"},
+    {"response-expires", "Expires"},
+    {"response-cache-control", "Cache-Control"},
+    {"response-content-disposition", "Content-Disposition"},
+    {"response-content-encoding", "Content-Encoding"},
+};
+
+#define MAX_RESP_HEADERS 48
+
+/* object_headers -- the response headers describing m (except length and range);
+ * whole: the response carries the whole object (200). */
+static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_header *h,
+                             char *etag, char *lastmod, char *tagcount)
+{
+    size_t n = 0;
+    snprintf(etag, 96, "\"%s\"", m->etag);
+    http_date(m->mtime_us / 1000000, lastmod);
+    h[n++] = (http_header){slice_str("ETag"), slice_str(etag)};
+    h[n++] = (http_header){slice_str("Last-Modified"), slice_str(lastmod)};
+    h[n++] = (http_header){slice_str("Accept-Ranges"), slice_str("bytes")};
+    cf_slice ct = s3_param_get(r, "response-content-type");
+    h[n++] = (http_header){slice_str("Content-Type"), ct.ptr ? ct : slice_str(m->content_type)};
+    /* a checksum describes the whole object: never sent with a part of it, or with no body */
+    bool checksum_mode = false;
+    cf_slice cm = whole ? s3_header(r, "x-amz-checksum-mode") : slice_make(NULL, 0);
+    if (cm.ptr && cm.len == 7 && strncasecmp((const char *)cm.ptr, "ENABLED", 7) == 0)
+        checksum_mode = true;
+    const char *p = m->headers;
+    while (*p && n < MAX_RESP_HEADERS - 8) {
+        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
+        if (!eol || !colon || colon > eol)
+            break;
+        cf_slice name = slice_make(p, (size_t)(colon - p));
+        cf_slice value = slice_make(colon + 2, (size_t)(eol - colon - 2));
+        bool overridden = false;
+        for (size_t k = 0; k < sizeof overrides / sizeof overrides[0]; k++)
+            overridden = overridden || (name.len == strlen(overrides[k][1]) &&
+                                        s3_starts_with_ci(name, overrides[k][1]) &&
+                                        s3_param_get(r, overrides[k][0]).ptr);
+        if (s3_starts_with_ci(name, "x-amz-tagging")) {
+            unsigned count = value.len ? 1 : 0;
+            for (size_t i = 0; i < value.len; i++)
+                count += value.ptr[i] == '&';
+            snprintf(tagcount, 16, "%u", count);
+            if (count)
+                h[n++] = (http_header){slice_str("x-amz-tagging-count"), slice_str(tagcount)};
+        } else if (s3_starts_with_ci(name, "x-amz-checksum-")) {
+            if (checksum_mode)
+                h[n++] = (http_header){name, value};
+        } else if (!overridden) {
+            h[n++] = (http_header){name, value};
+        }
+        p = eol + 1;
+    }
+    for (size_t k = 1; k < sizeof overrides / sizeof overrides[0]; k++) {
+        cf_slice v = s3_param_get(r, overrides[k][0]);
+        if (v.ptr)
+            h[n++] = (http_header){slice_str(overrides[k][1]), v};
+    }
+    return n;
+}
+
+/* GET|HEAD /{bucket}/{key} -- GetObject, HeadObject */
+void s3_h_get_object(s3_req *r)
+{
+    store_bucket b;
+    store_meta *m = calloc(1, sizeof *m);
+    store_reader *rd = NULL;
+    if (!m) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    if (s3_bucket_access(r, &b))
+        goto out;
+    int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), m);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        goto out;
+    }
+    http_header h[MAX_RESP_HEADERS];
+    char etag[96], lastmod[30], tagcount[16], crange[96];
+    size_t n;
+    s3_cond_headers ch = {s3_header(r, "if-match"), s3_header(r, "if-none-match"),
+                          s3_header(r, "if-modified-since"), s3_header(r, "if-unmodified-since")};
+    int cond = s3_cond_eval(&ch, m->etag, m->mtime_us / 1000000);
+    if (cond == S3_COND_FAILED) {
+        s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        goto out;
+    }
+    if (cond == S3_COND_NOT_MODIFIED) {
+        n = object_headers(r, m, false, h, etag, lastmod, tagcount);
+        s3_respond_empty(r, 304, h, n);
+        goto out;
+    }
+    uint64_t off = 0, len = m->size;
+    int status = 200;
+    cf_slice part = s3_param_get(r, "partNumber");
+    if (part.ptr) {
+        /* a single-PUT object is one part: number 1 is the whole object */
+        if (!(part.len == 1 && part.ptr[0] == '1')) {
+            s3_error(r, S3_ERR_INVALID_PART_NUMBER, NULL);
+            goto out;
+        }
+    } else {
+        uint64_t roff, rlen;
+        int rr = s3_range_parse(s3_header(r, "range"), m->size, &roff, &rlen);
+        if (rr == S3_RANGE_UNSATISFIABLE) {
+            s3_error(r, S3_ERR_INVALID_RANGE, NULL);
+            goto out;
+        }
+        if (rr == S3_RANGE_OK) {
+            status = 206;
+            off = roff;
+            len = rlen;
+        }
+    }
+    n = object_headers(r, m, status == 200, h, etag, lastmod, tagcount);
+    if (status == 206) {
+        snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)off,
+                 (unsigned long long)(off + len - 1), (unsigned long long)m->size);
+        h[n++] = (http_header){slice_str("Content-Range"), slice_str(crange)};
+    }
+    h[n++] = (http_header){slice_str("x-amz-request-id"), slice_str(r->request_id)};
+    r->responded = true;
+    if (http_exchange_respond(r->ex, status, h, n, len) != 0 || r->head || len == 0)
+        goto out;
+    rc = store_read_open(r->ctx->st, m, off, len, &rd);
+    const uint8_t *p;
+    size_t plen;
+    while (rc == 0 && (rc = store_read_next(rd, &p, &plen)) == 1)
+        rc = http_exchange_write(r->ex, p, plen);
+    if (rc < 0) /* headers are out: the only honest signal left is a short body */
+        http_exchange_close_after(r->ex);
+out:
+    store_read_close(rd);
+    free(m);
+}
+
+/* DELETE /{bucket}/{key} -- DeleteObject */
+void s3_h_delete_object(s3_req *r)
+{
+    store_bucket b;
+    if (s3_bucket_access(r, &b))
+        return;
+    char if_match[96];
+    store_cond cond = {0};
+    cond.if_match = if_match_etag(r, if_match, sizeof if_match);
+    int rc = store_delete(r->ctx->st, s3_bucket(r), s3_key(r), &cond);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        return;
+    }
+    s3_respond_empty(r, 204, NULL, 0);
+}

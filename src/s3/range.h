@@ -1,0 +1,42 @@
+/*
+ * range.h -- the Range header of GET/HEAD object and the conditional headers.
+ *
+ * Range: one "bytes=" range of the forms a-b, a-, -n (RFC 9110 14.1.2); S3
+ * serves a single range, so several ranges or a malformed value are ignored
+ * (the whole object is sent, as S3 does). A syntactically valid range that
+ * starts at or past the end of a non-empty object is unsatisfiable (416).
+ *
+ * Conditionals (RFC 9110 13.2.2 order): If-Match, else If-Unmodified-Since;
+ * then If-None-Match, else If-Modified-Since. A failed If-Match /
+ * If-Unmodified-Since is 412; a failed If-None-Match / If-Modified-Since is
+ * 304 for GET and HEAD.
+ */
+#ifndef S3_RANGE_H
+#define S3_RANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/slice.h"
+
+enum { S3_RANGE_NONE = 0, S3_RANGE_OK = 1, S3_RANGE_UNSATISFIABLE = 2 };
+
+/*
+ * s3_range_parse -- evaluates header value v (ptr NULL: no header) against
+ * an object of size bytes. S3_RANGE_OK sets *off and *len (len >= 1).
+ */
+int s3_range_parse(cf_slice v, uint64_t size, uint64_t *off, uint64_t *len);
+
+/* s3_etag_matches -- does an If-Match / If-None-Match list (or "*") match etag (unquoted)? */
+bool s3_etag_matches(cf_slice list, const char *etag);
+
+enum { S3_COND_OK = 0, S3_COND_NOT_MODIFIED = 304, S3_COND_FAILED = 412 };
+
+typedef struct s3_cond_headers {
+    cf_slice if_match, if_none_match, if_modified_since, if_unmodified_since; /* ptr NULL: absent */
+} s3_cond_headers;
+
+/* s3_cond_eval -- S3_COND_* for an object with etag and mtime (seconds). */
+int s3_cond_eval(const s3_cond_headers *h, const char *etag, int64_t mtime_s);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * request.c -- per-request state: addressing, query parameters, headers, and
+ * the helpers every handler answers with (errors, XML bodies, dates).
+ *
+ * Addressing: with a configured domain, a Host of "<bucket>.<domain>[:port]"
+ * names the bucket and the whole path is the key; otherwise the first path
+ * segment is the bucket and the rest (after one '/') is the key. Bucket and
+ * key are percent-decoded once; query parameters are decoded into one buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "s3/s3_int.h"
+#include "s3/xml.h"
+
+cf_slice s3_param_get(const s3_req *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->n_params; i++) {
+        const s3_param *p = &r->params[i];
+        if (p->name_len == n && memcmp(r->pbuf.data + p->name_off, name, n) == 0)
+            return p->has_value ? slice_make(r->pbuf.data + p->value_off, p->value_len)
+                                : slice_make(r->pbuf.data + p->value_off, 0);
+    }
+    return slice_make(NULL, 0);
+}
+
+bool s3_param_has(const s3_req *r, const char *name)
+{
+    return s3_param_get(r, name).ptr != NULL;
+}
+
+cf_slice s3_header(const s3_req *r, const char *name)
+{
+    return http_header_find(r->hr, name);
+}
+
+/* s3_req_parse_query -- decodes every query parameter; CF_EINVAL or CF_ELIMIT. */
+int s3_req_parse_query(s3_req *r)
+{
+    cf_slice q = r->hr->query, name, value;
+    cf_buf tmp = {0};
+    int rc = 0;
+    buf_clear(&r->pbuf);
+    /* one spare byte so an empty value still has a non-NULL pointer */
+    rc = buf_reserve(&r->pbuf, q.len + 1);
+    while (rc == 0 && q.ptr && http_query_next(&q, &name, &value) == 1) {
+        if (r->n_params == S3_MAX_PARAMS) {
+            rc = CF_ELIMIT;
+            break;
+        }
+        s3_param *p = &r->params[r->n_params];
+        rc = http_pct_decode(name, &tmp, true);
+        p->name_off = r->pbuf.len;
+        p->name_len = tmp.len;
+        if (!rc)
+            rc = buf_append(&r->pbuf, tmp.data, tmp.len);
+        p->has_value = value.ptr != NULL;
+        if (!rc && value.ptr)
+            rc = http_pct_decode(value, &tmp, true);
+        else
+            buf_clear(&tmp);
+        p->value_off = r->pbuf.len;
+        p->value_len = tmp.len;
+        if (!rc)
+            rc = buf_append(&r->pbuf, tmp.data, tmp.len);
+        if (!rc)
+            r->n_params++;
+    }
+    if (!rc)
+        rc = buf_append(&r->pbuf, "", 1);
+    buf_free(&tmp);
+    return rc;
+}
+
+/* s3_req_address -- finds bucket and key (path-style or virtual-host). CF_EINVAL if undecodable. */
+int s3_req_address(s3_req *r)
+{
+    cf_slice path = r->hr->path;
+    cf_slice host = http_header_find(r->hr, "host");
+    size_t dlen = strlen(r->ctx->domain);
+    int rc = 0;
+    buf_clear(&r->bucket);
+    buf_clear(&r->key);
+    if (path.len == 0 || path.ptr[0] != '/')
+        return CF_EINVAL;
+    /* virtual-host: Host "<bucket>.<domain>" with an optional port */
+    size_t hlen = host.len;
+    for (size_t i = 0; i < host.len; i++)
+        if (host.ptr[i] == ':')
+            hlen = i;
+    if (dlen && hlen > dlen + 1 && host.ptr[hlen - dlen - 1] == '.' &&
+        strncasecmp((const char *)host.ptr + hlen - dlen, r->ctx->domain, dlen) == 0) {
+        rc = buf_append(&r->bucket, host.ptr, hlen - dlen - 1);
+        cf_slice k = slice_make(path.ptr + 1, path.len - 1);
+        if (!rc)
+            rc = http_pct_decode(k, &r->key, false);
+    } else {
+        size_t i = 1;
+        while (i < path.len && path.ptr[i] != '/')
+            i++;
+        rc = http_pct_decode(slice_make(path.ptr + 1, i - 1), &r->bucket, false);
+        if (!rc && i < path.len)
+            rc = http_pct_decode(slice_make(path.ptr + i + 1, path.len - i - 1), &r->key, false);
+    }
+    if (!rc)
+        rc = buf_append(&r->bucket, "", 1);
+    if (!rc)
+        rc = buf_append(&r->key, "", 1);
+    return rc;
+}
+
+static void respond(s3_req *r, int status, const http_header *extra, size_t n_extra,
+                    const char *content_type, cf_slice body)
+{
+    http_header h[40];
+    size_t n = 0;
+    h[n++] = (http_header){slice_str("x-amz-request-id"), slice_str(r->request_id)};
+    if (content_type)
+        h[n++] = (http_header){slice_str("Content-Type"), slice_str(content_type)};
+    for (size_t i = 0; i < n_extra && n < 40; i++)
+        h[n++] = extra[i];
+    r->responded = true;
+    if (http_exchange_respond(r->ex, status, h, n, body.len) == 0 && body.len && !r->head)
+        http_exchange_write(r->ex, body.ptr, body.len);
+}
+
+void s3_error(s3_req *r, s3_err_code code, const char *msg)
+{
+    if (r->responded)
+        return;
+    buf_clear(&r->out);
+    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), NULL, 0);
+    /* a request whose body was not read cannot be followed on this connection */
+    http_exchange_close_after(r->ex);
+    respond(r, s3_err_status(code), NULL, 0, "application/xml",
+            slice_make(r->out.data, r->out.len));
+}
+
+void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
+{
+    switch (cf_code) {
+    case CF_ENOTFOUND: s3_error(r, notfound, NULL); return;
+    case CF_EINVAL: s3_error(r, S3_ERR_INVALID_ARGUMENT, NULL); return;
+    case CF_ELIMIT: s3_error(r, S3_ERR_ENTITY_TOO_LARGE, NULL); return;
+    case CF_ENOSPC: s3_error(r, S3_ERR_INSUFFICIENT_STORAGE, NULL); return;
+    case CF_EEXIST:
+    case CF_ECONFLICT: s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL); return;
+    case CF_ENOTEMPTY: s3_error(r, S3_ERR_BUCKET_NOT_EMPTY, NULL); return;
+    default: s3_error(r, S3_ERR_INTERNAL_ERROR, NULL); return;
+    }
+}
+
+void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra)
+{
+    respond(r, status, extra, n_extra, "application/xml", slice_make(r->out.data, r->out.len));
+}
+
+void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_extra)
+{
+    respond(r, status, extra, n_extra, NULL, slice_make(NULL, 0));
+}
+
+void s3_doc_begin(s3_req *r, const char *root)
+{
+    buf_clear(&r->out);
+    s3_xml_writer_init(&r->xw, &r->out);
+    s3_xml_decl(&r->xw);
+    s3_xml_open_ns(&r->xw, root, S3_XML_NS);
+}
+
+void s3_iso8601(int64_t us, char *out)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)((us / 1000) % 1000));
+}

@@ -1,0 +1,34 @@
+/*
+ * s3.h -- the S3 front end: routing, authentication, and one handler per API
+ * family, on top of the store. The public header of the s3 layer.
+ *
+ * The http layer calls s3_handle() once per request (it is an
+ * http_handler_fn); everything S3-shaped happens below it: addressing
+ * (path-style and virtual-host-style), SigV4 (header, presigned, streaming),
+ * the error table, XML bodies, and the mapping onto store calls.
+ */
+#ifndef S3_S3_H
+#define S3_S3_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+typedef struct s3_ctx s3_ctx;
+
+typedef struct s3_config {
+    const char *region;      /* signing region and GetBucketLocation answer ("us-east-1") */
+    const char *domain;      /* virtual-host base: "<bucket>.<domain>" (NULL: path-style only) */
+    int64_t max_skew_s;      /* allowed clock skew of signed requests (900) */
+} s3_config;
+
+/* s3_new -- a front end over st (borrowed; must outlive it). Caller frees with s3_free(). */
+int s3_new(store *st, const s3_config *cfg, s3_ctx **out);
+void s3_free(s3_ctx *ctx);
+
+/* s3_handle -- serves one request (an http_handler_fn: arg is the s3_ctx). */
+struct http_exchange;
+void s3_handle(void *arg, struct http_exchange *ex);
+
+#endif

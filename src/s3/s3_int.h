@@ -1,0 +1,166 @@
+/*
+ * s3_int.h -- the s3 layer's shared internals: the context, the per-request
+ * state every handler gets, and the helpers handlers answer with.
+ *
+ * A request moves through router.c: addressing (path-style
+ * "/bucket/key" or virtual-host "bucket.<domain>/key") and query decoding
+ * (request.c), authentication (auth.c, SigV4), then one handler chosen by the
+ * routing table. Every handler answers exactly once, through s3_error() or a
+ * response helper; the request's buffers are freed in one call when it ends.
+ */
+#ifndef S3_S3_INT_H
+#define S3_S3_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "s3/errors.h"
+#include "s3/s3.h"
+#include "s3/sigv4.h"
+#include "s3/xml.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#define S3_MAX_PARAMS 64
+
+struct s3_ctx {
+    store *st;
+    char region[64];
+    char domain[256];
+    int64_t max_skew_s;
+};
+
+typedef struct s3_param {
+    size_t name_off, name_len;   /* decoded, in s3_req.pbuf */
+    size_t value_off, value_len;
+    bool has_value;
+} s3_param;
+
+typedef struct s3_req {
+    s3_ctx *ctx;
+    http_exchange *ex;
+    const http_request *hr;
+    bool head;              /* HEAD: no body is sent */
+    cf_buf bucket;          /* decoded bucket name, NUL-terminated ("" for the service) */
+    cf_buf key;             /* decoded object key, NUL-terminated ("" for a bucket) */
+    cf_buf pbuf;            /* decoded query parameter bytes */
+    s3_param params[S3_MAX_PARAMS];
+    size_t n_params;
+    char access_key[129];   /* the authenticated user */
+    bool admin;
+    store_user user;        /* the signer, as the secret lookup found it */
+    s3_sigv4_result auth;   /* what sigv4 found: payload mode, streaming seed */
+    s3_sigv4_scratch sig_scratch;
+    char request_id[17];
+    bool responded;
+    cf_buf out;             /* response body being built (XML) */
+    s3_xml_writer xw;       /* writes into out (s3_doc_begin) */
+    cf_buf scratch;
+} s3_req;
+
+/* ---- request.c ---- */
+
+/* s3_param_get -- the decoded value of query parameter name; ptr NULL if absent. */
+cf_slice s3_param_get(const s3_req *r, const char *name);
+bool s3_param_has(const s3_req *r, const char *name);
+/* s3_header -- request header (case-insensitive); ptr NULL if absent. */
+cf_slice s3_header(const s3_req *r, const char *name);
+static inline cf_slice s3_bucket(const s3_req *r)
+{
+    return slice_make(r->bucket.data, r->bucket.len ? r->bucket.len - 1 : 0);
+}
+static inline cf_slice s3_key(const s3_req *r)
+{
+    return slice_make(r->key.data, r->key.len ? r->key.len - 1 : 0);
+}
+
+/* s3_error -- answers with the error XML of code (msg NULL: the table's message). */
+void s3_error(s3_req *r, s3_err_code code, const char *msg);
+/* s3_error_from -- maps a cf_err from the store to the S3 error for this request. */
+void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound);
+
+/* s3_respond_xml -- answers status with r->out as an XML body, plus extra headers. */
+void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra);
+/* s3_respond_empty -- answers status with no body. */
+void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_extra);
+
+/*
+ * s3_doc_begin -- clears r->out and starts an S3 response document: the XML
+ * declaration and <root xmlns="...">; r->xw then writes into it.
+ */
+void s3_doc_begin(s3_req *r, const char *root);
+
+/* s3_iso8601 -- "2024-01-02T03:04:05.000Z" for microseconds since the epoch (out[32]). */
+void s3_iso8601(int64_t us, char *out);
+
+/* ---- auth.c ---- */
+
+/*
+ * s3_authenticate -- verifies the request's SigV4 (header or presigned) and
+ * fills r->access_key, r->admin, r->auth. On failure it answers the error
+ * itself and returns non-zero.
+ */
+int s3_authenticate(s3_req *r);
+
+/* s3_bucket_access -- the bucket exists and belongs to the user (or the user
+ * is admin): 0 with *b filled; otherwise answers NoSuchBucket/AccessDenied
+ * and returns non-zero. */
+int s3_bucket_access(s3_req *r, store_bucket *b);
+
+/* ---- body.c ---- */
+
+/*
+ * s3_body -- reads a request body: plain (Content-Length), or aws-chunked
+ * (signed chunks verified against the seed signature, trailing checksums
+ * collected), checking x-amz-content-sha256 when it is a hash.
+ */
+typedef struct s3_body s3_body;
+int s3_body_open(s3_req *r, s3_body **out);
+/* s3_body_read -- > 0 bytes, 0 at the end (all checks passed), < 0 failed: the
+ * error code to answer is in *err. */
+ssize_t s3_body_read(s3_body *b, void *buf, size_t cap, s3_err_code *err);
+/* s3_body_trailer -- a trailing header's value after the end; ptr NULL if absent. */
+cf_slice s3_body_trailer(const s3_body *b, const char *name);
+/* s3_body_decoded_length -- the payload length the client declared (HTTP_NO_LENGTH if unknown). */
+uint64_t s3_body_decoded_length(const s3_body *b);
+void s3_body_close(s3_body *b);
+/* s3_read_small_body -- a whole small body (XML) into out, at most max bytes
+ * (else MaxMessageLengthExceeded); Content-MD5 is verified if sent. */
+s3_err_code s3_read_small_body(s3_req *r, size_t max, cf_buf *out);
+
+/* ---- meta.c ---- */
+
+/* s3_starts_with_ci -- does s start with prefix (ASCII case-insensitive)? */
+bool s3_starts_with_ci(cf_slice s, const char *prefix);
+/* s3_meta_add -- appends "name: value\n" (name lowercased); false if it does not fit. */
+bool s3_meta_add(store_meta *m, cf_slice name, cf_slice value);
+/* s3_meta_find -- a kept header's value; ptr NULL if absent. Points into m. */
+cf_slice s3_meta_find(const store_meta *m, const char *name);
+/* s3_meta_from_request -- content type and kept headers of the request into m. */
+s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
+
+/* ---- handlers (one file per API family) ---- */
+
+void s3_h_list_buckets(s3_req *r);
+void s3_h_create_bucket(s3_req *r);
+void s3_h_delete_bucket(s3_req *r);
+void s3_h_head_bucket(s3_req *r);
+void s3_h_bucket_location(s3_req *r);
+void s3_h_bucket_versioning(s3_req *r);
+void s3_h_bucket_acl(s3_req *r);
+void s3_h_list_objects(s3_req *r);
+void s3_h_list_objects_v2(s3_req *r);
+void s3_h_list_versions(s3_req *r);
+void s3_h_delete_objects(s3_req *r);
+void s3_h_put_object(s3_req *r);
+void s3_h_copy_object(s3_req *r);
+void s3_h_get_object(s3_req *r);
+void s3_h_delete_object(s3_req *r);
+void s3_h_object_acl(s3_req *r);
+void s3_h_get_tagging(s3_req *r);
+void s3_h_put_tagging(s3_req *r);
+void s3_h_delete_tagging(s3_req *r);
+void s3_h_not_implemented(s3_req *r);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * tagging.c -- object tagging: GetObjectTagging, PutObjectTagging,
+ * DeleteObjectTagging.
+ *
+ * Tags live with the object's kept headers as "x-amz-tagging: k=v&k2=v2"
+ * (the query-string form S3's x-amz-tagging request header uses), so a PUT
+ * with that header and PutObjectTagging store the same thing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3/s3_int.h"
+
+/* object_for_tags -- bucket access and the object's metadata; answers errors itself. */
+static int object_for_tags(s3_req *r, store_meta *m)
+{
+    store_bucket b;
+    if (s3_bucket_access(r, &b))
+        return -1;
+    int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), m);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        return -1;
+    }
+    return 0;
+}
+
+/* set_tags -- m's headers without x-amz-tagging, plus tags (if not empty), stored. */
+static int set_tags(s3_req *r, const store_meta *m, cf_slice tags)
+{
+    store_meta *n = calloc(1, sizeof *n);
+    if (!n)
+        return CF_ENOMEM;
+    int rc = 0;
+    for (const char *p = m->headers; *p;) {
+        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
+        if (!eol || !colon || colon > eol)
+            break;
+        cf_slice name = slice_make(p, (size_t)(colon - p));
+        if (!slice_eq(name, slice_str("x-amz-tagging")))
+            s3_meta_add(n, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
+        p = eol + 1;
+    }
+    if (tags.len && !s3_meta_add(n, slice_str("x-amz-tagging"), tags))
+        rc = CF_ELIMIT;
+    if (!rc)
+        rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), n->headers);
+    free(n);
+    return rc;
+}
+
+/* pct_encode -- appends s percent-encoded (RFC 3986 unreserved kept). */
+static void pct_encode(cf_buf *out, cf_slice s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~';
+        char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+        buf_append(out, keep ? (const char *)&s.ptr[i] : e, keep ? 1 : 3);
+    }
+}
+
+/* GET /{bucket}/{key}?tagging -- GetObjectTagging */
+void s3_h_get_tagging(s3_req *r)
+{
+    store_meta *m = calloc(1, sizeof *m);
+    cf_buf name = {0}, value = {0};
+    if (!m || object_for_tags(r, m))
+        goto out;
+    s3_doc_begin(r, "Tagging");
+    s3_xml_open(&r->xw, "TagSet");
+    cf_slice q = s3_meta_find(m, "x-amz-tagging"), k, v;
+    while (q.ptr && http_query_next(&q, &k, &v) == 1) {
+        http_pct_decode(k, &name, true);
+        if (v.ptr)
+            http_pct_decode(v, &value, true);
+        else
+            buf_clear(&value);
+        s3_xml_open(&r->xw, "Tag");
+        s3_xml_elem(&r->xw, "Key", slice_make(name.data, name.len));
+        s3_xml_elem(&r->xw, "Value", slice_make(value.data, value.len));
+        s3_xml_close(&r->xw);
+    }
+    s3_xml_close(&r->xw);
+    s3_xml_close(&r->xw);
+    s3_respond_xml(r, 200, NULL, 0);
+out:
+    if (!m)
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    buf_free(&name);
+    buf_free(&value);
+    free(m);
+}
+
+/* PUT /{bucket}/{key}?tagging -- PutObjectTagging */
+void s3_h_put_tagging(s3_req *r)
+{
+    store_meta *m = calloc(1, sizeof *m);
+    cf_buf body = {0}, q = {0};
+    s3_tagging t;
+    memset(&t, 0, sizeof t);
+    if (!m) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        goto out;
+    }
+    if (object_for_tags(r, m))
+        goto out;
+    s3_err_code err = s3_read_small_body(r, S3_XML_TAGGING_MAX_BODY_BYTES, &body);
+    if (err == S3_ERR_NONE)
+        err = s3_xml_parse_tagging(body.data, body.len, S3_XML_MAX_OBJECT_TAGS, &t);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, t.message);
+        goto out;
+    }
+    for (size_t i = 0; i < t.n_tags; i++) {
+        if (i)
+            buf_append(&q, "&", 1);
+        pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].key));
+        buf_append(&q, "=", 1);
+        pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].value));
+    }
+    int rc = set_tags(r, m, slice_make(q.data, q.len));
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        goto out;
+    }
+    s3_respond_empty(r, 200, NULL, 0);
+out:
+    s3_tagging_free(&t);
+    buf_free(&body);
+    buf_free(&q);
+    free(m);
+}
+
+/* DELETE /{bucket}/{key}?tagging -- DeleteObjectTagging */
+void s3_h_delete_tagging(s3_req *r)
+{
+    store_meta *m = calloc(1, sizeof *m);
+    if (!m) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    if (object_for_tags(r, m) == 0) {
+        int rc = set_tags(r, m, slice_make("", 0));
+        if (rc)
+            s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        else
+            s3_respond_empty(r, 204, NULL, 0);
+    }
+    free(m);
+}

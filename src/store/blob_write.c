@@ -1,0 +1,189 @@
+/*
+ * blob_write.c -- the blob writer: bytes in, one durable chunk row per
+ * 128 KiB out (store_put_begin / write / abort; objects.c commits).
+ *
+ * A writer owns one chunk buffer (the CRC32C slot, then STORE_CHUNK_BYTES)
+ * and one batch, both reused for every chunk and kept with the writer in the
+ * store's cache after it ends (store.h invariant (4): memory is one chunk,
+ * whatever the object size; and no fresh memory per PUT).
+ *
+ * State machine:
+ *
+ *   store_put_begin ──▶ OPEN ──store_put_write──▶ OPEN
+ *                        │  └─ a chunk write fails ─▶ FAILED (w->err, sticky)
+ *                        ├─ store_put_commit (objects.c) ─▶ freed
+ *                        └─ store_put_abort ─▶ freed (its chunks dropped)
+ *   FAILED accepts only commit (which fails with w->err) and abort.
+ *
+ * Invariants:
+ *  (1) a chunk row is written as soon as its buffer is full, as its own
+ *      batch, so it is durable when eng_db_write returns; the last, partial
+ *      chunk is written by store_writer_finish, before the object row.
+ *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
+ *      so no chunk key is ever written twice.
+ */
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "store/store_int.h"
+#include "util/coding.h"
+#include "util/crc.h"
+#include "util/log.h"
+
+static int writer_get(store *s, store_writer **out)
+{
+    store_writer *w = NULL;
+    pthread_mutex_lock(&s->cache_mu);
+    if (s->n_cache > 0)
+        w = s->cache[--s->n_cache];
+    pthread_mutex_unlock(&s->cache_mu);
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w)
+            return CF_ENOMEM;
+        w->chunk = malloc(STORE_CRC_BYTES + STORE_CHUNK_BYTES);
+        if (!w->chunk || eng_batch_new(&w->batch) != 0) {
+            store_writer_free(w);
+            return CF_ENOMEM;
+        }
+    }
+    *out = w;
+    return 0;
+}
+
+void store_writer_free(store_writer *w)
+{
+    if (!w)
+        return;
+    eng_batch_free(w->batch);
+    buf_free(&w->pk);
+    buf_free(&w->ck);
+    buf_free(&w->val);
+    free(w->chunk);
+    free(w);
+}
+
+void store_writer_release(store_writer *w)
+{
+    store *s = w->s;
+    pthread_mutex_lock(&s->cache_mu);
+    if (s->n_cache < STORE_WRITER_CACHE) {
+        s->cache[s->n_cache++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&s->cache_mu);
+    store_writer_free(w);
+}
+
+int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
+{
+    *out = NULL;
+    if (key.len == 0)
+        return CF_EINVAL;
+    if (key.len > STORE_MAX_KEY_BYTES)
+        return CF_ELIMIT;
+    int rc = store_bucket_check(s, bucket);
+    if (rc)
+        return rc;
+    store_writer *w;
+    rc = writer_get(s, &w);
+    if (rc)
+        return rc;
+    w->s = s;
+    /* invariant (2); 16 bytes never come back short once the pool is ready */
+    if (getrandom(w->blob.id, STORE_BLOB_ID_BYTES, 0) != (ssize_t)STORE_BLOB_ID_BYTES) {
+        store_writer_release(w);
+        return CF_EIO;
+    }
+    w->blob.size = 0;
+    w->blob.chunk_bytes = STORE_CHUNK_BYTES;
+    w->blob.partition_chunks = STORE_PARTITION_BYTES / STORE_CHUNK_BYTES;
+    w->fill = 0;
+    w->chunk_no = 0;
+    w->err = 0;
+    w->bucket_len = bucket.len; /* <= 63: store_bucket_check found it */
+    memcpy(w->bucket, bucket.ptr, bucket.len);
+    w->key_len = key.len;
+    memcpy(w->key, key.ptr, key.len);
+    *out = w;
+    return 0;
+}
+
+/* write_chunk -- writes the buffered chunk as one batch (invariant (1)). */
+static int write_chunk(store_writer *w)
+{
+    store *s = w->s;
+    uint64_t part = w->chunk_no / w->blob.partition_chunks;
+    uint64_t in_part = w->chunk_no % w->blob.partition_chunks;
+    put_u32(w->chunk, crc32c(w->chunk + STORE_CRC_BYTES, w->fill));
+    eng_cell cell = {slice_str(STORE_C_DATA), slice_make(w->chunk, STORE_CRC_BYTES + w->fill)};
+    eng_batch_clear(w->batch);
+    int rc = store_chunk_pk(&w->pk, w->blob.id, part);
+    if (!rc)
+        rc = store_chunk_ck(&w->ck, in_part);
+    if (!rc)
+        rc = eng_batch_put(w->batch, s->chunks, slice_make(w->pk.data, w->pk.len),
+                           slice_make(w->ck.data, w->ck.len), &cell, 1);
+    if (!rc)
+        rc = eng_db_write(s->db, w->batch);
+    if (rc)
+        return rc;
+    atomic_fetch_add_explicit(&s->chunks_written, 1, memory_order_relaxed);
+    w->chunk_no++;
+    w->fill = 0;
+    return 0;
+}
+
+int store_put_write(store_writer *w, const void *p, size_t len)
+{
+    if (w->err)
+        return w->err;
+    if (len > STORE_MAX_OBJECT_BYTES - w->blob.size) {
+        w->err = CF_ELIMIT;
+        return w->err;
+    }
+    const uint8_t *src = p;
+    while (len > 0) {
+        size_t n = STORE_CHUNK_BYTES - w->fill;
+        n = n < len ? n : len;
+        memcpy(w->chunk + STORE_CRC_BYTES + w->fill, src, n);
+        w->fill += n;
+        w->blob.size += n;
+        src += n;
+        len -= n;
+        if (w->fill == STORE_CHUNK_BYTES) {
+            int rc = write_chunk(w);
+            if (rc) {
+                w->err = rc;
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+uint64_t store_put_size(const store_writer *w)
+{
+    return w->blob.size;
+}
+
+int store_writer_finish(store_writer *w)
+{
+    if (!w->err && w->fill > 0)
+        w->err = write_chunk(w);
+    return w->err;
+}
+
+void store_put_abort(store_writer *w)
+{
+    if (!w)
+        return;
+    /* Only whole chunks reached the table; the buffered tail never did. */
+    store_blob written = w->blob;
+    written.size = w->chunk_no * w->blob.chunk_bytes;
+    int rc = store_blob_drop(w->s, &written);
+    if (rc)
+        log_warn("store: could not drop an aborted blob: %s; left as an orphan",
+                 cf_err_str(rc));
+    store_writer_release(w);
+}

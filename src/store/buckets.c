@@ -1,0 +1,208 @@
+/*
+ * buckets.c -- bucket names, creation, lookup, deletion and listing.
+ *
+ * A bucket is one row of table buckets (pk = name, empty ck; cells owner,
+ * created_us, shards: store_format.h). Its objects are the rows of the
+ * objects partition (bucket, shard 0).
+ *
+ * Invariants:
+ *  (1) create and delete hold bucket_lock exclusively, and every writer of
+ *      an object row holds it shared while it checks the bucket and writes
+ *      (objects.c); so a delete that found the bucket empty cannot race a
+ *      commit into it, and no object row outlives its bucket.
+ *  (2) a delete also tombstones the bucket's objects partition, so a bucket
+ *      created again under the same name starts with nothing of the old one,
+ *      not even row tombstones to skip when listing.
+ */
+#include <time.h>
+
+#include "store/store_int.h"
+#include "util/coding.h"
+
+bool store_bucket_name_valid(cf_slice n)
+{
+    static const char *const bad_prefix[] = {"xn--", "sthree-", "amzn-s3-demo-"};
+    static const char *const bad_suffix[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3",
+                                             "--table-s3"};
+    if (n.len < 3 || n.len > 63)
+        return false;
+    size_t dots = 0, digits = 0;
+    for (size_t i = 0; i < n.len; i++) {
+        uint8_t c = n.ptr[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '.' && c != '-')
+            return false;
+        if ((i == 0 || i == n.len - 1) && !alnum)
+            return false;
+        if (c == '.' && n.ptr[i - 1] == '.')
+            return false;
+        dots += c == '.';
+        digits += c >= '0' && c <= '9';
+    }
+    /* "formatted as an IP address": four dot-separated runs of digits
+     * (no empty run: the adjacency and end checks above saw to that) */
+    if (dots == 3 && dots + digits == n.len)
+        return false;
+    for (size_t i = 0; i < sizeof bad_prefix / sizeof bad_prefix[0]; i++) {
+        size_t l = strlen(bad_prefix[i]);
+        if (n.len >= l && memcmp(n.ptr, bad_prefix[i], l) == 0)
+            return false;
+    }
+    for (size_t i = 0; i < sizeof bad_suffix / sizeof bad_suffix[0]; i++) {
+        size_t l = strlen(bad_suffix[i]);
+        if (n.len >= l && memcmp(n.ptr + n.len - l, bad_suffix[i], l) == 0)
+            return false;
+    }
+    return true;
+}
+
+static cf_slice no_ck(void)
+{
+    return slice_make(NULL, 0);
+}
+
+/* decode -- the bucket row at it into *out. */
+static int decode(eng_iter *it, store_bucket *out)
+{
+    cf_slice name = eng_iter_pk(it);
+    eng_cell_view owner, created, shards;
+    if (name.len >= sizeof out->name ||
+        eng_iter_find(it, slice_str(STORE_C_OWNER), &owner) != 0 ||
+        owner.value.len >= sizeof out->owner ||
+        eng_iter_find(it, slice_str(STORE_C_CREATED), &created) != 0 || created.value.len != 8 ||
+        eng_iter_find(it, slice_str(STORE_C_SHARDS), &shards) != 0 || shards.value.len != 4 ||
+        get_u32(shards.value.ptr) != STORE_SHARDS)
+        return CF_ECORRUPT;
+    memcpy(out->name, name.ptr, name.len);
+    out->name[name.len] = '\0';
+    memcpy(out->owner, owner.value.ptr, owner.value.len);
+    out->owner[owner.value.len] = '\0';
+    out->created_us = (int64_t)get_u64(created.value.ptr);
+    return 0;
+}
+
+int store_bucket_get(store *s, cf_slice name, store_bucket *out)
+{
+    memset(out, 0, sizeof *out);
+    eng_iter *it = NULL;
+    int rc = eng_get(s->buckets, name, no_ck(), &it);
+    if (!rc)
+        rc = decode(it, out);
+    eng_iter_close(it);
+    return rc;
+}
+
+int store_bucket_check(store *s, cf_slice name)
+{
+    eng_iter *it = NULL;
+    int rc = eng_get(s->buckets, name, no_ck(), &it);
+    eng_iter_close(it);
+    return rc;
+}
+
+/* store_bucket_create -- out may be NULL. */
+int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *out)
+{
+    store_bucket tmp;
+    out = out ? out : &tmp;
+    memset(out, 0, sizeof *out);
+    if (!store_bucket_name_valid(name) || owner.len >= sizeof out->owner)
+        return CF_EINVAL;
+    pthread_rwlock_wrlock(&s->bucket_lock); /* invariant (1) */
+    eng_batch *b = NULL;
+    int rc = store_bucket_get(s, name, out);
+    if (rc == 0) {
+        rc = CF_EEXIST;
+        goto out;
+    }
+    if (rc != CF_ENOTFOUND)
+        goto out;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    uint8_t created[8], shards[4];
+    put_u64(created, (uint64_t)now);
+    put_u32(shards, STORE_SHARDS);
+    eng_cell cells[3] = {
+        {slice_str(STORE_C_OWNER), owner},
+        {slice_str(STORE_C_CREATED), slice_make(created, 8)},
+        {slice_str(STORE_C_SHARDS), slice_make(shards, 4)},
+    };
+    rc = eng_batch_new(&b);
+    if (!rc)
+        rc = eng_batch_put(b, s->buckets, name, no_ck(), cells, 3);
+    if (!rc)
+        rc = eng_db_write(s->db, b);
+    if (!rc) {
+        memcpy(out->name, name.ptr, name.len);
+        memcpy(out->owner, owner.ptr, owner.len);
+        out->created_us = now;
+    }
+out:
+    pthread_rwlock_unlock(&s->bucket_lock);
+    eng_batch_free(b);
+    return rc;
+}
+
+/* objects_empty -- *empty = whether the bucket's objects partition has no live row. */
+static int objects_empty(store *s, cf_slice opk, bool *empty)
+{
+    eng_query q = {0};
+    q.pk_start = (eng_bound){opk, ENG_BOUND_INCL};
+    q.pk_end = q.pk_start;
+    eng_iter *it = NULL;
+    int rc = eng_iter_new(s->objects, &q, &it);
+    if (!rc) {
+        *empty = !eng_iter_valid(it);
+        rc = eng_iter_status(it);
+    }
+    eng_iter_close(it);
+    return rc;
+}
+
+int store_bucket_delete(store *s, cf_slice name)
+{
+    eng_batch *b = NULL;
+    cf_buf opk = {0};
+    bool empty = false;
+    pthread_rwlock_wrlock(&s->bucket_lock); /* invariant (1) */
+    int rc = store_bucket_check(s, name);
+    if (!rc)
+        rc = store_objects_pk(&opk, name);
+    if (!rc)
+        rc = objects_empty(s, slice_make(opk.data, opk.len), &empty);
+    if (!rc && !empty)
+        rc = CF_ENOTEMPTY;
+    if (!rc)
+        rc = eng_batch_new(&b);
+    if (!rc)
+        rc = eng_batch_delete_row(b, s->buckets, name, no_ck());
+    if (!rc) /* invariant (2) */
+        rc = eng_batch_delete_partition(b, s->objects, slice_make(opk.data, opk.len));
+    if (!rc)
+        rc = eng_db_write(s->db, b);
+    pthread_rwlock_unlock(&s->bucket_lock);
+    eng_batch_free(b);
+    buf_free(&opk);
+    return rc;
+}
+
+int store_bucket_list(store *s, int (*fn)(void *arg, const store_bucket *b), void *arg)
+{
+    eng_query q = {0};
+    eng_iter *it = NULL;
+    store_bucket bk;
+    int rc = eng_iter_new(s->buckets, &q, &it);
+    while (!rc && eng_iter_valid(it)) {
+        memset(&bk, 0, sizeof bk);
+        rc = decode(it, &bk);
+        if (!rc)
+            rc = fn(arg, &bk);
+        if (!rc)
+            rc = eng_iter_next(it);
+    }
+    if (!rc)
+        rc = eng_iter_status(it);
+    eng_iter_close(it);
+    return rc;
+}

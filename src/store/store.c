@@ -1,0 +1,109 @@
+/*
+ * store.c -- opening and closing the store: its tables, locks, writer cache
+ * and counters.
+ *
+ * The store owns no data of its own: every byte lives in the five engine
+ * tables of store_format.h, opened (created on first use) here. What it
+ * holds in memory is coordination: the bucket lock, the key-lock stripes
+ * (invariant (3) of store.h), the reader pins (blob.c) and idle writers.
+ */
+#include <stdlib.h>
+
+#include "store/store_int.h"
+#include "util/hash.h"
+
+/* Seed of the key-lock hash; any constant works, it is never stored. */
+#define KEY_LOCK_SEED 0x6b65796c6f636b73ULL
+
+int store_open(eng_db *db, store **out)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return CF_ENOMEM;
+    s->db = db;
+    int rc = eng_table_open(db, STORE_T_BUCKETS, STORE_STRATEGY, &s->buckets);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_USERS, STORE_STRATEGY, &s->users);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_OBJECTS, STORE_STRATEGY, &s->objects);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_BLOB_REFS, STORE_STRATEGY, &s->refs);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_CHUNKS, STORE_STRATEGY, &s->chunks);
+    if (rc)
+        goto fail;
+    /* Writer preference: a bucket create or delete must not starve behind a
+     * steady stream of PUTs holding the lock shared. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->bucket_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
+        pthread_mutex_init(&s->key_locks[i], NULL);
+    for (size_t i = 0; i < STORE_PIN_STRIPES; i++)
+        pthread_mutex_init(&s->pins[i].mu, NULL);
+    pthread_mutex_init(&s->cache_mu, NULL);
+    *out = s;
+    return 0;
+fail:
+    free(s);
+    return rc;
+}
+
+/* store_close -- REQUIRES: no writer or reader of s is open. */
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_cache; i++)
+        store_writer_free(s->cache[i]);
+    pthread_rwlock_destroy(&s->bucket_lock);
+    for (size_t i = 0; i < STORE_KEY_LOCKS; i++)
+        pthread_mutex_destroy(&s->key_locks[i]);
+    for (size_t i = 0; i < STORE_PIN_STRIPES; i++)
+        pthread_mutex_destroy(&s->pins[i].mu);
+    pthread_mutex_destroy(&s->cache_mu);
+    free(s);
+}
+
+size_t store_key_stripe(cf_slice bucket, cf_slice key)
+{
+    uint64_t h = hash64(bucket.ptr, bucket.len, KEY_LOCK_SEED);
+    return (size_t)(hash64(key.ptr, key.len, h) % STORE_KEY_LOCKS);
+}
+
+void store_key_lock(store *s, size_t stripe)
+{
+    pthread_mutex_lock(&s->key_locks[stripe]);
+}
+
+void store_key_unlock(store *s, size_t stripe)
+{
+    pthread_mutex_unlock(&s->key_locks[stripe]);
+}
+
+void store_key_lock2(store *s, size_t a, size_t b)
+{
+    size_t lo = a < b ? a : b, hi = a < b ? b : a;
+    pthread_mutex_lock(&s->key_locks[lo]);
+    if (hi != lo)
+        pthread_mutex_lock(&s->key_locks[hi]);
+}
+
+void store_key_unlock2(store *s, size_t a, size_t b)
+{
+    pthread_mutex_unlock(&s->key_locks[a]);
+    if (b != a)
+        pthread_mutex_unlock(&s->key_locks[b]);
+}
+
+void store_stats_get(store *s, store_stats *out)
+{
+    out->list_rows = atomic_load_explicit(&s->list_rows, memory_order_relaxed);
+    out->list_seeks = atomic_load_explicit(&s->list_seeks, memory_order_relaxed);
+    out->chunks_written = atomic_load_explicit(&s->chunks_written, memory_order_relaxed);
+    out->chunks_read = atomic_load_explicit(&s->chunks_read, memory_order_relaxed);
+    out->blobs_dropped = atomic_load_explicit(&s->blobs_dropped, memory_order_relaxed);
+}

@@ -1,0 +1,62 @@
+/*
+ * store_format.h -- the constants of the store's row formats: table and
+ * column names, key layouts, the object row version.
+ *
+ * The formats are documented in doc/formats.md ("Store rows"); the encoders
+ * and decoders are in format.c. Composite keys use the engine's codec
+ * (eng_key_put_bytes: bytes escaped 0x00 -> 0x00 0xFF, ended by 0x00 0x01;
+ * eng_key_put_u64: 8 bytes big-endian); blob ids are a fixed 16 raw bytes.
+ *
+ *   table      pk                                  ck                           cells
+ *   buckets    name (raw)                          empty                        owner, created_us, shards
+ *   users      access key (raw)                    empty                        secret, name, admin
+ *   objects    bytes(bucket) u64(shard = 0)        key (raw)                    m = object meta v1
+ *   blob_refs  blob id (16 raw)                    bytes(bucket) bytes(key)     none: the row is the ref
+ *   chunks     blob id (16 raw) u64(partition)     u64(chunk in partition)      d = crc32c u32 LE + bytes
+ *
+ * Raw keys are used where a key is the whole pk or ck: memcmp order of the
+ * raw bytes is already the order we want (S3 lists keys in byte order), and
+ * a raw object key lets listing bound its scans by the key bytes themselves.
+ */
+#ifndef STORE_FORMAT_H
+#define STORE_FORMAT_H
+
+/* Table names (engine.h: 1..64 of [a-z0-9_]) and their strategy. */
+#define STORE_T_BUCKETS "buckets"
+#define STORE_T_USERS "users"
+#define STORE_T_OBJECTS "objects"
+#define STORE_T_BLOB_REFS "blob_refs"
+#define STORE_T_CHUNKS "chunks"
+#define STORE_STRATEGY "stcs"
+
+/* Column names. */
+#define STORE_C_OWNER "owner"     /* buckets: creator's access key, raw bytes */
+#define STORE_C_CREATED "created_us" /* buckets: creation time, i64 LE, microseconds */
+#define STORE_C_SHARDS "shards"   /* buckets: index shard count N, u32 LE (always 1 here) */
+#define STORE_C_SECRET "secret"   /* users: secret key, raw bytes */
+#define STORE_C_NAME "name"       /* users: display name, raw bytes */
+#define STORE_C_ADMIN "admin"     /* users: one byte, 0 or 1 */
+#define STORE_C_META "m"          /* objects: the object meta, see below */
+#define STORE_C_DATA "d"          /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
+
+/* The embedded engine keeps each bucket's index in one partition (N = 1). */
+#define STORE_SHARDS 1u
+#define STORE_SHARD 0u
+
+#define STORE_BLOB_ID_BYTES 16u
+#define STORE_CRC_BYTES 4u
+
+/*
+ * Object meta, cell "m", version 1 (integers are LEB128 varints):
+ *   version u8 = 1 | size | chunk_bytes | partition_chunks | blob id (16) |
+ *   zigzag(mtime_us) | etag_len etag | content_type_len content_type |
+ *   headers_len headers
+ * Nothing may follow. A decoder refuses other versions (CF_ECORRUPT).
+ */
+#define STORE_META_VERSION 1u
+
+/* A stored layout outside these bounds is corrupt (and would divide by 0). */
+#define STORE_MAX_CHUNK_BYTES (16u << 20)
+#define STORE_MAX_PARTITION_CHUNKS (1u << 20)
+
+#endif

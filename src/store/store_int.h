@@ -1,0 +1,163 @@
+/*
+ * store_int.h -- internals shared by the store's files: the store object,
+ * its locks, the blob layout, the writer, and the row codecs of format.c.
+ *
+ * Not part of the layer's interface (that is store.h); only the .c files of src/store
+ * and the store's unit tests include it.
+ *
+ * Lock order (a thread takes them in this order and never the reverse):
+ *   bucket_lock (shared by object writers, exclusive by bucket create/delete)
+ *   -> key lock stripes (two at most, in index order: store_key_lock2)
+ *   -> a pin stripe (held for a few instructions, never across I/O).
+ * The cache mutex is a leaf and never held with another lock.
+ */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/config.h"
+#include "store/store.h"
+#include "store/store_format.h"
+
+typedef struct store_pin store_pin;
+
+/* One stripe of the pin table: the pins of open readers whose blob id hashes here. */
+typedef struct store_pin_stripe {
+    pthread_mutex_t mu;
+    store_pin *head; /* doubly linked through store_pin.next/prev */
+} store_pin_stripe;
+
+struct store {
+    eng_db *db;
+    eng_table *buckets, *users, *objects, *refs, *chunks;
+    pthread_rwlock_t bucket_lock; /* see the lock order above */
+    pthread_mutex_t key_locks[STORE_KEY_LOCKS];
+    store_pin_stripe pins[STORE_PIN_STRIPES];
+    pthread_mutex_t cache_mu;
+    store_writer *cache[STORE_WRITER_CACHE]; /* idle writers for reuse */
+    size_t n_cache;
+    /* counters (store_stats) */
+    _Atomic uint64_t list_rows, list_seeks, chunks_written, chunks_read, blobs_dropped;
+};
+
+/* ---- store.c: locks ---- */
+
+/* store_key_stripe -- the key-lock stripe of (bucket, key). */
+size_t store_key_stripe(cf_slice bucket, cf_slice key);
+void store_key_lock(store *s, size_t stripe);
+void store_key_unlock(store *s, size_t stripe);
+/* store_key_lock2 -- locks two stripes in index order (once if equal), so
+ * two copies in opposite directions cannot deadlock. */
+void store_key_lock2(store *s, size_t a, size_t b);
+void store_key_unlock2(store *s, size_t a, size_t b);
+
+/* ---- buckets.c ---- */
+
+/* store_bucket_check -- 0 if the bucket exists, else CF_ENOTFOUND (or a read error). */
+int store_bucket_check(store *s, cf_slice name);
+
+/* ---- blob layout and lifetime (blob.c) ---- */
+
+/* A blob as its deletion and reading need it: id, size and layout. */
+typedef struct store_blob {
+    uint8_t id[STORE_BLOB_ID_BYTES];
+    uint64_t size;             /* bytes */
+    uint32_t chunk_bytes;      /* bytes per chunk (the last may be shorter) */
+    uint32_t partition_chunks; /* chunks per partition */
+} store_blob;
+
+/* store_blob_of -- the blob of meta m, with 0 layout fields read as the defaults. */
+void store_blob_of(const store_meta *m, store_blob *out);
+
+/* store_blob_partitions -- chunk partitions a blob of this size and layout spans (0 if empty). */
+uint64_t store_blob_partitions(const store_blob *b);
+
+/* store_blob_has_refs -- *out = whether any blob_refs row names id. */
+int store_blob_has_refs(store *s, const uint8_t *id, bool *out);
+
+/*
+ * store_blob_drop -- tombstones every chunk partition of b in one batch.
+ * REQUIRES: nothing references b (no blob_refs row, or b never committed).
+ */
+int store_blob_drop(store *s, const store_blob *b);
+
+/*
+ * store_blob_release -- called after a batch removed a reference to b: if
+ * no reference is left, drops b now, or when its last open reader closes
+ * (invariant (2) of store.h; readers: blob_read.c). The caller's operation
+ * has already succeeded, so a failure here is logged, not returned: the
+ * blob stays as an orphan for the start-up sweep.
+ */
+void store_blob_release(store *s, const store_blob *b);
+
+/*
+ * Pins: an open reader pins its blob so that a release while it reads
+ * defers the drop to the last pin's removal instead of tombstoning chunks
+ * under the reader (a GET racing an overwrite of the same key).
+ */
+struct store_pin {
+    store_pin *next, *prev;
+    store_blob blob;
+    bool drop_pending; /* the blob lost its last reference while pinned */
+};
+
+/* store_pin_add -- pins p->blob (p->blob set by the caller). */
+void store_pin_add(store *s, store_pin *p);
+
+/* store_pin_remove -- unpins; true if the caller must now drop the blob
+ * (it was released while pinned and p was its last pin). */
+bool store_pin_remove(store *s, store_pin *p);
+
+/* ---- blob_write.c ---- */
+
+struct store_writer {
+    store *s;
+    store_blob blob;     /* id; size = bytes accepted so far */
+    uint8_t *chunk;      /* STORE_CRC_BYTES + STORE_CHUNK_BYTES: crc, then the bytes */
+    size_t fill;         /* bytes of the current chunk filled */
+    uint64_t chunk_no;   /* blob-wide index of the chunk being filled */
+    eng_batch *batch;    /* reused for every chunk and for the commit */
+    cf_buf pk, ck, val;  /* reused key and value scratch */
+    int err;             /* sticky: the first failure of a write */
+    size_t bucket_len, key_len;
+    uint8_t bucket[64];
+    uint8_t key[STORE_MAX_KEY_BYTES];
+};
+
+/* store_writer_finish -- writes the last partial chunk; then every chunk is durable. */
+int store_writer_finish(store_writer *w);
+
+/* store_writer_release -- returns w to the store's cache (or frees it). */
+void store_writer_release(store_writer *w);
+
+/* store_writer_free -- frees w's memory (store_close frees the cached ones). */
+void store_writer_free(store_writer *w);
+
+/* ---- format.c: keys and values (store_format.h, doc/formats.md "Store rows") ---- */
+
+/* store_objects_pk -- out = bytes(bucket) u64(shard 0). out is cleared first. */
+int store_objects_pk(cf_buf *out, cf_slice bucket);
+/* store_ref_ck -- out = bytes(bucket) bytes(key): the referrer of a blob_refs row. */
+int store_ref_ck(cf_buf *out, cf_slice bucket, cf_slice key);
+/* store_chunk_pk -- out = blob id (16 raw) u64(partition). */
+int store_chunk_pk(cf_buf *out, const uint8_t *id, uint64_t partition);
+/* store_chunk_ck -- out = u64(chunk number within its partition). */
+int store_chunk_ck(cf_buf *out, uint64_t chunk);
+
+/* store_meta_encode -- out = cell "m" of m (version 1). CF_EINVAL if a string field is unterminated. */
+int store_meta_encode(cf_buf *out, const store_meta *m);
+/* store_meta_decode -- parses cell "m" into *out (zeroed first). CF_ECORRUPT if malformed. */
+int store_meta_decode(cf_slice v, store_meta *out);
+
+/* ---- list.c ---- */
+
+/*
+ * store_key_successor -- turns k into the smallest key greater than every
+ * key that starts with k: drops trailing 0xFF bytes and increments the last
+ * byte left. false (k emptied) if k is all 0xFF: no such key exists.
+ */
+bool store_key_successor(cf_buf *k);
+
+#endif

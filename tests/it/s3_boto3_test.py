@@ -1,0 +1,361 @@
+"""s3_boto3_test.py -- the S3 front end driven by boto3 against the real binary.
+
+Each test asserts bytes, HTTP statuses and S3 error codes. Run directly:
+python3 tests/it/s3_boto3_test.py (prints "RESULT: N passed, N failed").
+"""
+import datetime
+import hashlib
+import base64
+import os
+import sys
+import unittest
+import urllib.error
+import urllib.request
+import zlib
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server import ACCESS, SECRET, CofferServer  # noqa: E402
+
+SERVER = None
+
+
+def client(access=ACCESS, secret=SECRET, **cfg):
+    return boto3.client(
+        "s3", endpoint_url=SERVER.endpoint, aws_access_key_id=access,
+        aws_secret_access_key=secret, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                      signature_version="s3v4", **cfg))
+
+
+def data(n, seed=1):
+    out = bytearray()
+    block = hashlib.sha256(b"%d" % seed).digest()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+def _crc_table(poly):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_T32C, _T64 = _crc_table(0x82F63B78), _crc_table(0x9A6C9329AC4BC9B5)
+
+
+def crc_b64(body, alg):
+    """base64 of CRC32C or CRC64NVME (botocore needs the CRT for those; we compute them)."""
+    table, mask, n = (_T32C, 0xFFFFFFFF, 4) if alg == "CRC32C" else (_T64, (1 << 64) - 1, 8)
+    c = mask
+    for b in body:
+        c = (c >> 8) ^ table[(c ^ b) & 0xFF]
+    return base64.b64encode((c ^ mask).to_bytes(n, "big")).decode()
+
+
+def code_of(exc):
+    return exc.response["Error"]["Code"], exc.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+class S3Test(unittest.TestCase):
+    bucket_seq = 0
+
+    def setUp(self):
+        self.s3 = client()
+        self.plain = client(response_checksum_validation="when_required")
+        S3Test.bucket_seq += 1
+        self.bucket = "it-bucket-%d" % S3Test.bucket_seq
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def assertS3Error(self, code, status, fn, *a, **kw):
+        with self.assertRaises(ClientError) as cm:
+            fn(*a, **kw)
+        self.assertEqual(code_of(cm.exception), (code, status))
+
+    # ---- buckets ----
+
+    def test_bucket_create_list_head_delete(self):
+        names = [b["Name"] for b in self.s3.list_buckets()["Buckets"]]
+        self.assertIn(self.bucket, names)
+        self.assertEqual(self.s3.head_bucket(Bucket=self.bucket)["ResponseMetadata"]["HTTPStatusCode"], 200)
+        self.assertS3Error("BucketAlreadyOwnedByYou", 409, self.s3.create_bucket, Bucket=self.bucket)
+        self.assertS3Error("InvalidBucketName", 400, self.s3.create_bucket, Bucket="Bad_Name")
+        self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"x")
+        self.assertS3Error("BucketNotEmpty", 409, self.s3.delete_bucket, Bucket=self.bucket)
+        self.s3.delete_object(Bucket=self.bucket, Key="k")
+        self.s3.delete_bucket(Bucket=self.bucket)
+        self.assertS3Error("404", 404, self.s3.head_bucket, Bucket=self.bucket)
+        self.assertS3Error("NoSuchBucket", 404, self.s3.list_objects_v2, Bucket=self.bucket)
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def test_bucket_location_versioning_acl(self):
+        self.assertIsNone(self.s3.get_bucket_location(Bucket=self.bucket).get("LocationConstraint"))
+        self.assertNotIn("Status", self.s3.get_bucket_versioning(Bucket=self.bucket))
+        acl = self.s3.get_bucket_acl(Bucket=self.bucket)
+        self.assertEqual(acl["Grants"][0]["Permission"], "FULL_CONTROL")
+        self.assertEqual(acl["Owner"]["ID"], ACCESS)
+
+    def test_unimplemented_api_is_501(self):
+        self.assertS3Error("NotImplemented", 501, self.s3.put_bucket_policy,
+                           Bucket=self.bucket, Policy='{"Version":"2012-10-17","Statement":[]}')
+
+    # ---- objects ----
+
+    def test_sizes_round_trip_byte_exact(self):
+        for n in [0, 1, 131071, 131072, 131073, 3 * 131072 + 7]:
+            body = data(n, n)
+            r = self.s3.put_object(Bucket=self.bucket, Key="obj-%d" % n, Body=body)
+            self.assertEqual(r["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+            g = self.s3.get_object(Bucket=self.bucket, Key="obj-%d" % n)
+            self.assertEqual(g["Body"].read(), body)
+            self.assertEqual(g["ContentLength"], n)
+
+    def test_64mib_plus_one_crosses_a_partition(self):
+        n = 64 * 1024 * 1024 + 1
+        body = data(n, 7)
+        self.s3.put_object(Bucket=self.bucket, Key="big", Body=body)
+        g = self.s3.get_object(Bucket=self.bucket, Key="big")
+        self.assertEqual(hashlib.sha256(g["Body"].read()).digest(), hashlib.sha256(body).digest())
+        for a, b in [(n - 10, n - 1), (64 * 1024 * 1024 - 5, 64 * 1024 * 1024 + 0),
+                     (131072 * 511 - 3, 131072 * 512 + 3), (131072 * 2 - 1, 131072 * 2)]:
+            g = self.s3.get_object(Bucket=self.bucket, Key="big", Range="bytes=%d-%d" % (a, b))
+            self.assertEqual(g["Body"].read(), body[a:b + 1])
+            self.assertEqual(g["ContentRange"], "bytes %d-%d/%d" % (a, min(b, n - 1), n))
+
+    def test_ranges(self):
+        body = data(300000, 3)
+        self.s3.put_object(Bucket=self.bucket, Key="r", Body=body)
+        for rng, want in [("bytes=0-0", body[:1]), ("bytes=131070-131074", body[131070:131075]),
+                          ("bytes=299990-", body[299990:]), ("bytes=-5", body[-5:]),
+                          ("bytes=100-999999", body[100:])]:
+            g = self.s3.get_object(Bucket=self.bucket, Key="r", Range=rng)
+            self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 206)
+            self.assertEqual(g["Body"].read(), want, rng)
+        self.assertS3Error("InvalidRange", 416, self.s3.get_object, Bucket=self.bucket, Key="r",
+                           Range="bytes=300000-")
+
+    def test_checksums_every_algorithm(self):
+        body = data(200000, 11)
+        for alg in ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]:
+            key = "ck-" + alg
+            if alg in ("CRC32C", "CRC64NVME"):  # a value in a header, computed here
+                r = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                       **{"Checksum" + alg: crc_b64(body, alg)})
+                self.assertEqual(r["Checksum" + alg], crc_b64(body, alg))
+            else:  # boto3's own: an aws-chunked body with the checksum in a trailer
+                r = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ChecksumAlgorithm=alg)
+            self.assertIn("Checksum" + alg, r)
+            h = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            self.assertEqual(h["Checksum" + alg], r["Checksum" + alg])
+            g = self.plain.get_object(Bucket=self.bucket, Key=key)
+            self.assertEqual(g["Body"].read(), body)
+        self.assertS3Error("BadDigest", 400, self.s3.put_object, Bucket=self.bucket, Key="bad",
+                           Body=body, ChecksumCRC32C=crc_b64(body + b"x", "CRC32C"))
+        crc32 = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+        h = self.s3.head_object(Bucket=self.bucket, Key="ck-CRC32", ChecksumMode="ENABLED")
+        self.assertEqual(h["ChecksumCRC32"], crc32)
+
+    def test_bad_checksum_and_md5_store_nothing(self):
+        body = b"hello world"
+        bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        self.assertS3Error("BadDigest", 400, self.s3.put_object, Bucket=self.bucket, Key="m",
+                           Body=body, ContentMD5=bad)
+        self.assertS3Error("BadDigest", 400, self.s3.put_object, Bucket=self.bucket, Key="m",
+                           Body=body, ChecksumSHA256=base64.b64encode(b"\0" * 32).decode())
+        self.assertS3Error("NoSuchKey", 404, self.s3.get_object, Bucket=self.bucket, Key="m")
+        good = base64.b64encode(hashlib.md5(body).digest()).decode()
+        self.s3.put_object(Bucket=self.bucket, Key="m", Body=body, ContentMD5=good)
+
+    def test_metadata_and_response_overrides(self):
+        self.s3.put_object(Bucket=self.bucket, Key="meta", Body=b"abc", ContentType="text/plain",
+                           Metadata={"color": "blue", "n": "1"}, CacheControl="max-age=60",
+                           ContentDisposition="attachment; filename=a.txt")
+        h = self.s3.head_object(Bucket=self.bucket, Key="meta")
+        self.assertEqual(h["ContentType"], "text/plain")
+        self.assertEqual(h["Metadata"], {"color": "blue", "n": "1"})
+        self.assertEqual(h["CacheControl"], "max-age=60")
+        self.assertEqual(h["ContentDisposition"], "attachment; filename=a.txt")
+        g = self.s3.get_object(Bucket=self.bucket, Key="meta", ResponseContentType="image/png")
+        self.assertEqual(g["ContentType"], "image/png")
+        self.assertS3Error("MetadataTooLarge", 400, self.s3.put_object, Bucket=self.bucket,
+                           Key="big-meta", Body=b"x", Metadata={"a": "v" * 2100})
+
+    def test_conditional_writes(self):
+        r = self.s3.put_object(Bucket=self.bucket, Key="c", Body=b"1", IfNoneMatch="*")
+        self.assertS3Error("PreconditionFailed", 412, self.s3.put_object, Bucket=self.bucket,
+                           Key="c", Body=b"2", IfNoneMatch="*")
+        self.assertS3Error("PreconditionFailed", 412, self.s3.put_object, Bucket=self.bucket,
+                           Key="c", Body=b"2", IfMatch='"0123"')
+        r2 = self.s3.put_object(Bucket=self.bucket, Key="c", Body=b"2", IfMatch=r["ETag"])
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="c")["Body"].read(), b"2")
+        self.assertS3Error("PreconditionFailed", 412, self.s3.delete_object, Bucket=self.bucket,
+                           Key="c", IfMatch=r["ETag"])
+        self.s3.delete_object(Bucket=self.bucket, Key="c", IfMatch=r2["ETag"])
+        self.assertS3Error("NoSuchKey", 404, self.s3.get_object, Bucket=self.bucket, Key="c")
+
+    def test_conditional_reads(self):
+        r = self.s3.put_object(Bucket=self.bucket, Key="cr", Body=b"data")
+        self.assertS3Error("304", 304, self.s3.get_object, Bucket=self.bucket, Key="cr",
+                           IfNoneMatch=r["ETag"])
+        self.assertS3Error("PreconditionFailed", 412, self.s3.get_object, Bucket=self.bucket,
+                           Key="cr", IfMatch='"nope"')
+        future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+        past = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+        self.assertS3Error("304", 304, self.s3.get_object, Bucket=self.bucket, Key="cr",
+                           IfModifiedSince=future)
+        self.assertS3Error("PreconditionFailed", 412, self.s3.get_object, Bucket=self.bucket,
+                           Key="cr", IfUnmodifiedSince=past)
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="cr", IfMatch=r["ETag"],
+                                            IfModifiedSince=past)["Body"].read(), b"data")
+
+    def test_copy_shares_bytes_and_directives(self):
+        body = data(400000, 5)
+        self.s3.put_object(Bucket=self.bucket, Key="src", Body=body, Metadata={"a": "1"},
+                           ContentType="text/x-src")
+        self.s3.copy_object(Bucket=self.bucket, Key="dst", CopySource={"Bucket": self.bucket, "Key": "src"})
+        g = self.s3.get_object(Bucket=self.bucket, Key="dst")
+        self.assertEqual(g["Body"].read(), body)
+        self.assertEqual(g["Metadata"], {"a": "1"})
+        self.assertEqual(g["ContentType"], "text/x-src")
+        self.s3.copy_object(Bucket=self.bucket, Key="dst2", CopySource="%s/src" % self.bucket,
+                            MetadataDirective="REPLACE", Metadata={"b": "2"}, ContentType="text/y")
+        h = self.s3.head_object(Bucket=self.bucket, Key="dst2")
+        self.assertEqual((h["Metadata"], h["ContentType"]), ({"b": "2"}, "text/y"))
+        self.s3.delete_object(Bucket=self.bucket, Key="src")
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="dst")["Body"].read(), body)
+        self.assertS3Error("InvalidRequest", 400, self.s3.copy_object, Bucket=self.bucket,
+                           Key="dst", CopySource={"Bucket": self.bucket, "Key": "dst"})
+        self.assertS3Error("NoSuchKey", 404, self.s3.copy_object, Bucket=self.bucket, Key="x",
+                           CopySource={"Bucket": self.bucket, "Key": "missing"})
+
+    def test_delete_objects_batch(self):
+        for i in range(5):
+            self.s3.put_object(Bucket=self.bucket, Key="d/%d" % i, Body=b"x")
+        r = self.s3.delete_objects(Bucket=self.bucket, Delete={
+            "Objects": [{"Key": "d/%d" % i} for i in range(5)] + [{"Key": "d/none"}]})
+        self.assertEqual(sorted(d["Key"] for d in r["Deleted"]),
+                         sorted(["d/%d" % i for i in range(5)] + ["d/none"]))
+        self.assertEqual(self.s3.list_objects_v2(Bucket=self.bucket, Prefix="d/")["KeyCount"], 0)
+        r = self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": "q"}], "Quiet": True})
+        self.assertNotIn("Deleted", r)
+
+    def test_listing_prefix_delimiter_paging(self):
+        keys = ["a/1", "a/2", "a/b/3", "b", "c/1", "c/2", "d", "e%f", "é"]
+        for k in keys:
+            self.s3.put_object(Bucket=self.bucket, Key=k, Body=b"")
+        r = self.s3.list_objects_v2(Bucket=self.bucket, Delimiter="/")
+        self.assertEqual([c["Prefix"] for c in r["CommonPrefixes"]], ["a/", "c/"])
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["b", "d", "e%f", "é"])
+        r = self.s3.list_objects_v2(Bucket=self.bucket, Prefix="a/", Delimiter="/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["a/1", "a/2"])
+        self.assertEqual([c["Prefix"] for c in r["CommonPrefixes"]], ["a/b/"])
+        seen, token = [], None
+        while True:
+            kw = {"ContinuationToken": token} if token else {}
+            r = self.s3.list_objects_v2(Bucket=self.bucket, MaxKeys=2, **kw)
+            seen += [o["Key"] for o in r.get("Contents", [])]
+            if not r["IsTruncated"]:
+                break
+            token = r["NextContinuationToken"]
+        self.assertEqual(seen, sorted(keys, key=lambda k: k.encode()))
+        seen, marker = [], ""
+        while True:
+            r = self.s3.list_objects(Bucket=self.bucket, MaxKeys=3, Marker=marker)
+            page = [o["Key"] for o in r.get("Contents", [])]
+            seen += page
+            if not r["IsTruncated"]:
+                break
+            marker = page[-1]
+        self.assertEqual(seen, sorted(keys, key=lambda k: k.encode()))
+        r = self.s3.list_objects_v2(Bucket=self.bucket, StartAfter="c/2")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["d", "e%f", "é"])
+        v = self.s3.list_object_versions(Bucket=self.bucket)
+        self.assertEqual(len(v["Versions"]), len(keys))
+        self.assertTrue(all(x["VersionId"] == "null" for x in v["Versions"]))
+
+    def test_tagging(self):
+        self.s3.put_object(Bucket=self.bucket, Key="t", Body=b"x", Tagging="a=1&b=two%20words")
+        h = self.s3.get_object(Bucket=self.bucket, Key="t")
+        self.assertEqual(h["TagCount"], 2)
+        tags = self.s3.get_object_tagging(Bucket=self.bucket, Key="t")["TagSet"]
+        self.assertEqual(sorted((t["Key"], t["Value"]) for t in tags), [("a", "1"), ("b", "two words")])
+        self.s3.put_object_tagging(Bucket=self.bucket, Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+        self.assertEqual(self.s3.get_object_tagging(Bucket=self.bucket, Key="t")["TagSet"],
+                         [{"Key": "k", "Value": "v"}])
+        self.s3.delete_object_tagging(Bucket=self.bucket, Key="t")
+        self.assertEqual(self.s3.get_object_tagging(Bucket=self.bucket, Key="t")["TagSet"], [])
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="t")["Body"].read(), b"x")
+
+    # ---- auth ----
+
+    def test_auth_errors(self):
+        bad = client(secret="wrong-secret")
+        self.assertS3Error("SignatureDoesNotMatch", 403, bad.list_buckets)
+        unknown = client(access="NOSUCHKEY00000000000", secret="x")
+        self.assertS3Error("InvalidAccessKeyId", 403, unknown.list_buckets)
+        anon = boto3.client("s3", endpoint_url=SERVER.endpoint, region_name="us-east-1",
+                            config=Config(signature_version=botocore.UNSIGNED,
+                                          s3={"addressing_style": "path"}))
+        self.assertS3Error("AccessDenied", 403, anon.list_objects_v2, Bucket=self.bucket)
+
+    def test_other_users_bucket_is_access_denied(self):
+        other = client(access="CFOTHERUSER000000001", secret="othersecret")
+        self.assertS3Error("AccessDenied", 403, other.put_object, Bucket=self.bucket, Key="x", Body=b"1")
+        self.assertS3Error("AccessDenied", 403, other.list_objects_v2, Bucket=self.bucket)
+        self.assertNotIn(self.bucket, [b["Name"] for b in other.list_buckets()["Buckets"]])
+
+    def test_presigned_get_and_expiry(self):
+        self.s3.put_object(Bucket=self.bucket, Key="p q+r", Body=b"presigned bytes")
+        url = self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "p q+r"},
+                                             ExpiresIn=60)
+        with urllib.request.urlopen(url) as resp:
+            self.assertEqual(resp.read(), b"presigned bytes")
+        tampered = url.replace("p%20q%2Br", "p%20q%2Bs")
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(tampered)
+        self.assertEqual(cm.exception.code, 403)
+        self.assertIn(b"SignatureDoesNotMatch", cm.exception.read())
+
+
+class RestartTest(unittest.TestCase):
+    def test_restart_keeps_acknowledged_objects(self):
+        s3 = client()
+        s3.create_bucket(Bucket="restart")
+        bodies = {"k%d" % i: data(1000 * i + 1, i) for i in range(20)}
+        for k, v in bodies.items():
+            s3.put_object(Bucket="restart", Key=k, Body=v)
+        global SERVER
+        SERVER.kill()  # SIGKILL: nothing but what was acknowledged may be relied upon
+        SERVER = CofferServer(SERVER.data).start()
+        s3 = client()
+        for k, v in bodies.items():
+            self.assertEqual(s3.get_object(Bucket="restart", Key=k)["Body"].read(), v)
+
+
+def main():
+    global SERVER
+    SERVER = CofferServer()
+    SERVER.add_user("CFOTHERUSER000000001", "othersecret")
+    SERVER.start()
+    try:
+        suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    finally:
+        SERVER.stop()
+    failed = len(result.failures) + len(result.errors)
+    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
