@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # scripts/deps.sh -- installs the Debian packages coffer builds and tests with.
 #
-#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL headers
-#   scripts/deps.sh test    the above (tests need nothing more yet)
-#   scripts/deps.sh bench   the above plus RocksDB and fio (bench/ references)
+#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL and expat headers
+#   scripts/deps.sh test    the above plus the real S3 clients the integration
+#                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
+#                           boto3 (Debian's, unless a python3 with boto3 exists)
+#   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
-want=(gcc make libc6-dev libisal-dev libssl-dev)
+want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev)
 case "${1:-build}" in
-    build | test) ;;
+    build) ;;
+    test)
+        want+=(curl s3cmd rclone awscli)
+        python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
+        ;;
     bench) want+=(librocksdb-dev fio) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -288,10 +288,12 @@ static int split_addr(const char *addr, char *host, size_t cap, uint16_t *port)
 /* ensure_admin -- the admin user of the credentials exists in the store. */
 static int ensure_admin(store *st, const char *access, const char *secret)
 {
+    if (strlen(access) > 128 || strlen(secret) > 128)
+        return CF_EINVAL;
     store_user u;
     memset(&u, 0, sizeof u);
-    snprintf(u.access_key, sizeof u.access_key, "%s", access);
-    snprintf(u.secret_key, sizeof u.secret_key, "%s", secret);
+    snprintf(u.access_key, sizeof u.access_key, "%.128s", access);
+    snprintf(u.secret_key, sizeof u.secret_key, "%.128s", secret);
     snprintf(u.display_name, sizeof u.display_name, "admin");
     u.admin = true;
     store_user cur;

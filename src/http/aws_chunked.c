@@ -205,8 +205,8 @@ static int step(http_aws_chunked *c, int st, uint8_t b, int *ev)
     }
 }
 
-int http_aws_chunked_feed(http_aws_chunked *c, const uint8_t *in, size_t len,
-                          const uint8_t **data, size_t *data_len, int *ev)
+int http_aws_chunked_feed(http_aws_chunked *c, const uint8_t *in, size_t len, const uint8_t **data,
+                          size_t *data_len, int *ev)
 {
     *data = NULL;
     *data_len = 0;

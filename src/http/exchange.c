@@ -71,8 +71,8 @@ int http_exchange_begin(http_session *s, size_t head_len)
     int rc = http_body_framing(&s->req, &ex->framing, &ex->body_left);
     if (rc)
         return rc;
-    ex->body_done = ex->framing == HTTP_BODY_NONE ||
-                    (ex->framing == HTTP_BODY_LENGTH && ex->body_left == 0);
+    ex->body_done =
+        ex->framing == HTTP_BODY_NONE || (ex->framing == HTTP_BODY_LENGTH && ex->body_left == 0);
     ex->is_head = slice_eq(s->req.method, slice_str("HEAD"));
     ex->keep_alive = wants_keep_alive(&s->req);
     ex->expect_continue = s->req.minor_version == 1 && !ex->body_done &&
@@ -120,6 +120,18 @@ static int flush_head(http_exchange *ex)
 
 /* ---- the request body ---- */
 
+/* read_result -- what a body read's n means: bytes (0 returned), a timeout,
+ * or the end of the connection. The peer closing mid-body (n == 0) may be a
+ * half-close, so the response is still written; a read error is not. */
+static int read_result(http_session *s, ssize_t n)
+{
+    if (n > 0 || n == CF_EAGAIN)
+        return n > 0 ? 0 : CF_EAGAIN;
+    if (n < 0)
+        s->failed = true;
+    return CF_EIO;
+}
+
 /* fill -- reads more raw body bytes into the buffer behind the head. */
 static int fill(http_exchange *ex)
 {
@@ -129,14 +141,9 @@ static int fill(http_exchange *ex)
     if (ex->head_pending && flush_head(ex) != 0) /* invariant (3) */
         return CF_EIO;
     ssize_t n = s->io.read(s->io.ctx, s->buf + s->end, s->cap - s->end, s->lim.io_timeout_ms);
-    if (n == CF_EAGAIN)
-        return CF_EAGAIN;
-    if (n <= 0) {
-        s->failed = true; /* the peer closed mid-body, or the read failed */
-        return CF_EIO;
-    }
-    s->end += (size_t)n;
-    return 0;
+    if (n > 0)
+        s->end += (size_t)n;
+    return read_result(s, n);
 }
 
 static ssize_t read_length(http_exchange *ex, uint8_t *buf, size_t cap)
@@ -155,12 +162,8 @@ static ssize_t read_length(http_exchange *ex, uint8_t *buf, size_t cap)
         if (ex->head_pending && flush_head(ex) != 0) /* invariant (3) */
             return CF_EIO;
         n = s->io.read(s->io.ctx, buf, want, s->lim.io_timeout_ms);
-        if (n == CF_EAGAIN)
-            return CF_EAGAIN;
-        if (n <= 0) {
-            s->failed = true;
-            return CF_EIO;
-        }
+        if (n <= 0)
+            return read_result(s, n);
     }
     ex->body_left -= (uint64_t)n;
     ex->body_done = ex->body_left == 0;
@@ -213,8 +216,8 @@ ssize_t http_exchange_read_body(http_exchange *ex, void *buf, size_t cap)
         }
         ex->continue_sent = true;
     }
-    ssize_t n = ex->framing == HTTP_BODY_LENGTH ? read_length(ex, buf, cap)
-                                                : read_chunked(ex, buf, cap);
+    ssize_t n =
+        ex->framing == HTTP_BODY_LENGTH ? read_length(ex, buf, cap) : read_chunked(ex, buf, cap);
     if (n < 0 && n != CF_EAGAIN) {
         ex->body_err = (int)n;
         ex->close_after = true;
@@ -229,9 +232,9 @@ static bool drain(http_exchange *ex)
     uint8_t scratch[HTTP_DRAIN_STEP_BYTES];
     size_t budget = HTTP_DRAIN_MAX_BYTES;
     while (!ex->body_done && budget > 0) {
-        ssize_t n = http_exchange_read_body(
-            ex, scratch, budget < sizeof scratch ? budget : sizeof scratch);
-        if (n <= 0)
+        ssize_t n =
+            http_exchange_read_body(ex, scratch, budget < sizeof scratch ? budget : sizeof scratch);
+        if (n < 0)
             return false;
         budget -= (size_t)n;
     }
@@ -414,8 +417,8 @@ int http_exchange_sendfile(http_exchange *ex, int fd, uint64_t off, uint64_t len
     int n = 1;
     if (ex->resp_chunked) {
         iov[n].iov_base = size_line;
-        iov[n++].iov_len = (size_t)snprintf(size_line, sizeof size_line, "%llx\r\n",
-                                            (unsigned long long)len);
+        iov[n++].iov_len =
+            (size_t)snprintf(size_line, sizeof size_line, "%llx\r\n", (unsigned long long)len);
     }
     rc = send_iov(ex, iov, n);
     if (rc)

@@ -43,11 +43,11 @@ typedef struct http_header {
 } http_header;
 
 typedef struct http_request {
-    cf_slice method;    /* "GET", "PUT", ... */
-    cf_slice target;    /* the raw request-target */
-    cf_slice path;      /* target up to '?', still percent-encoded */
-    cf_slice query;     /* after '?', still percent-encoded; ptr NULL if no '?' */
-    int minor_version;  /* HTTP/1.0 -> 0, HTTP/1.1 -> 1 */
+    cf_slice method;   /* "GET", "PUT", ... */
+    cf_slice target;   /* the raw request-target */
+    cf_slice path;     /* target up to '?', still percent-encoded */
+    cf_slice query;    /* after '?', still percent-encoded; ptr NULL if no '?' */
+    int minor_version; /* HTTP/1.0 -> 0, HTTP/1.1 -> 1 */
     size_t n_headers;
     http_header headers[HTTP_MAX_HEADERS];
 } http_request;
@@ -129,9 +129,9 @@ int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t
 #define HTTP_CHUNK_MAX_LINE_BYTES 4096u /* a chunk-size line, extensions included */
 
 typedef struct http_chunked {
-    int state;       /* enum in chunked.c; 0 is the start */
-    uint64_t left;   /* payload bytes left in the current chunk (the size, while parsed) */
-    uint32_t line;   /* bytes of the current size line, or of the trailer section; bounded */
+    int state;     /* enum in chunked.c; 0 is the start */
+    uint64_t left; /* payload bytes left in the current chunk (the size, while parsed) */
+    uint32_t line; /* bytes of the current size line, or of the trailer section; bounded */
 } http_chunked;
 
 /*
@@ -169,14 +169,14 @@ int http_chunked_feed(http_chunked *c, const uint8_t *in, size_t len, const uint
 #define HTTP_AWS_MAX_LINE_BYTES 255u /* a size or trailer line, without CRLF */
 
 typedef struct http_aws_chunked {
-    int state;              /* enum in aws_chunked.c; 0 is the start */
-    uint64_t left;          /* payload bytes left in the current chunk */
-    uint64_t chunk_size;    /* size of the current chunk */
-    uint32_t line;          /* bytes of the current line, bounded */
-    char line_buf[256];     /* size line or trailer line being collected */
-    char sig[65];           /* current chunk's signature, NUL-terminated ("" unsigned) */
-    uint8_t mode;           /* 0 before the first chunk, then signed (1) or unsigned (2) */
-    bool want_trailers;     /* set by the caller: see above */
+    int state;           /* enum in aws_chunked.c; 0 is the start */
+    uint64_t left;       /* payload bytes left in the current chunk */
+    uint64_t chunk_size; /* size of the current chunk */
+    uint32_t line;       /* bytes of the current line, bounded */
+    char line_buf[256];  /* size line or trailer line being collected */
+    char sig[65];        /* current chunk's signature, NUL-terminated ("" unsigned) */
+    uint8_t mode;        /* 0 before the first chunk, then signed (1) or unsigned (2) */
+    bool want_trailers;  /* set by the caller: see above */
     size_t n_trailers;
     char trailer_name[HTTP_AWS_MAX_TRAILERS][64];   /* as sent, NUL-terminated */
     char trailer_value[HTTP_AWS_MAX_TRAILERS][128]; /* whitespace-trimmed, NUL-terminated */
@@ -202,8 +202,8 @@ enum {
  * name over 63 or value over 127 bytes, or more than HTTP_AWS_MAX_TRAILERS
  * trailers. Errors are sticky. *data, *data_len, *ev are set on every path.
  */
-int http_aws_chunked_feed(http_aws_chunked *c, const uint8_t *in, size_t len,
-                          const uint8_t **data, size_t *data_len, int *ev);
+int http_aws_chunked_feed(http_aws_chunked *c, const uint8_t *in, size_t len, const uint8_t **data,
+                          size_t *data_len, int *ev);
 
 /* ---- responses ---- */
 
@@ -261,8 +261,8 @@ typedef struct http_session http_session;
  * buffer is HTTP_MAX_HEAD_BYTES + 64 KiB, allocated once. 0 or CF_ENOMEM;
  * *out is NULL on error.
  */
-int http_session_new(const http_io *io, const http_limits *lim, http_handler_fn handler,
-                     void *arg, http_session **out);
+int http_session_new(const http_io *io, const http_limits *lim, http_handler_fn handler, void *arg,
+                     http_session **out);
 
 /* http_session_free -- releases s; NULL is a no-op. Does not close io. */
 void http_session_free(http_session *s);

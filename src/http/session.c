@@ -31,8 +31,8 @@
 #include "http/config.h"
 #include "http/session.h"
 
-int http_session_new(const http_io *io, const http_limits *lim, http_handler_fn handler,
-                     void *arg, http_session **out)
+int http_session_new(const http_io *io, const http_limits *lim, http_handler_fn handler, void *arg,
+                     http_session **out)
 {
     *out = NULL;
     if (!io->read || !io->writev || !io->sendfile || !handler)
@@ -111,8 +111,7 @@ static bool serve_buffered(http_session *s)
 {
     for (;;) {
         /* RFC 9112 2.2: empty lines before a request line are ignored. */
-        while (s->end - s->start >= 2 && s->buf[s->start] == '\r' &&
-               s->buf[s->start + 1] == '\n')
+        while (s->end - s->start >= 2 && s->buf[s->start] == '\r' && s->buf[s->start + 1] == '\n')
             s->start += 2;
         if (s->start == s->end) {
             s->start = s->end = s->parsed_end = 0;

@@ -67,8 +67,7 @@ static const err_row rows[S3_ERR_COUNT] = {
                                       "The AWS Access Key Id you provided does not exist in our "
                                       "records."},
     [S3_ERR_INVALID_ARGUMENT] = {"InvalidArgument", 400, "Invalid Argument"},
-    [S3_ERR_INVALID_BUCKET_NAME] = {"InvalidBucketName", 400,
-                                    "The specified bucket is not valid."},
+    [S3_ERR_INVALID_BUCKET_NAME] = {"InvalidBucketName", 400, "The specified bucket is not valid."},
     [S3_ERR_INVALID_BUCKET_STATE] = {"InvalidBucketState", 409,
                                      "The request is not valid with the current state of the "
                                      "bucket."},
@@ -125,8 +124,7 @@ static const err_row rows[S3_ERR_COUNT] = {
                                "The specified multipart upload does not exist. The upload ID "
                                "may be invalid, or the upload may have been aborted or "
                                "completed."},
-    [S3_ERR_NO_SUCH_VERSION] = {"NoSuchVersion", 404,
-                                "The specified version does not exist."},
+    [S3_ERR_NO_SUCH_VERSION] = {"NoSuchVersion", 404, "The specified version does not exist."},
     [S3_ERR_NO_SUCH_WEBSITE_CONFIGURATION] = {"NoSuchWebsiteConfiguration", 404,
                                               "The specified bucket does not have a website "
                                               "configuration"},
@@ -152,8 +150,7 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND] =
         {"ServerSideEncryptionConfigurationNotFoundError", 404,
          "The server side encryption configuration was not found"},
-    [S3_ERR_SERVICE_UNAVAILABLE] = {"ServiceUnavailable", 503,
-                                    "Please reduce your request rate."},
+    [S3_ERR_SERVICE_UNAVAILABLE] = {"ServiceUnavailable", 503, "Please reduce your request rate."},
     [S3_ERR_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403,
                                          "The request signature we calculated does not match "
                                          "the signature you provided. Check your key and "

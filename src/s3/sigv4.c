@@ -66,7 +66,7 @@ s3_err_code s3_sigv4_err_code(int auth_err, const char **message)
         auth_err = S3_AUTH_INTERNAL;
     s3_err_code code = auth_rows[auth_err].code;
     if (message)
-        *message = code == S3_ERR_NONE ? NULL
+        *message = code == S3_ERR_NONE           ? NULL
                    : auth_rows[auth_err].message ? auth_rows[auth_err].message
                                                  : s3_err_message(code);
     return code;
@@ -130,8 +130,8 @@ int s3_sigv4_signing_key(cf_slice secret, const s3_sigv4_auth *a, uint8_t key[32
 /* scope_of -- "date/region/service/aws4_request" and a NUL into out; its length. */
 static size_t scope_of(const s3_sigv4_auth *a, char out[S3_SIGV4_MAX_SCOPE_BYTES + 1])
 {
-    int n = snprintf(out, S3_SIGV4_MAX_SCOPE_BYTES + 1, "%s/%s/%s/aws4_request", a->date,
-                     a->region, a->service);
+    int n = snprintf(out, S3_SIGV4_MAX_SCOPE_BYTES + 1, "%s/%s/%s/aws4_request", a->date, a->region,
+                     a->service);
     return (size_t)n; /* fits: 8 + 64 + 16 + 15 < S3_SIGV4_MAX_SCOPE_BYTES */
 }
 
@@ -145,9 +145,9 @@ int s3_sigv4_string_to_sign(const s3_sigv4_auth *auth, const char *amz_date,
     size_t scope_len = scope_of(auth, scope);
     cf_buf *b = &scratch->sts;
     buf_clear(b);
-    if (buf_append(b, "AWS4-HMAC-SHA256\n", 17) ||
-        buf_append(b, amz_date, S3_SIGV4_AMZ_DATE_LEN) || buf_append(b, "\n", 1) ||
-        buf_append(b, scope, scope_len) || buf_append(b, "\n", 1) || buf_append(b, hex, 64))
+    if (buf_append(b, "AWS4-HMAC-SHA256\n", 17) || buf_append(b, amz_date, S3_SIGV4_AMZ_DATE_LEN) ||
+        buf_append(b, "\n", 1) || buf_append(b, scope, scope_len) || buf_append(b, "\n", 1) ||
+        buf_append(b, hex, 64))
         return CF_ENOMEM;
     return 0;
 }
@@ -197,8 +197,8 @@ static int check(s3_sigv4_stream *s, const char *kind, const char *rest, cf_slic
 {
     char sts[512];
     uint8_t mac[32], want[32];
-    int n = snprintf(sts, sizeof sts, "%s\n%s\n%.*s\n%s\n%s", kind, s->amz_date,
-                     (int)s->scope_len, s->scope, s->prev, rest);
+    int n = snprintf(sts, sizeof sts, "%s\n%s\n%.*s\n%s\n%s", kind, s->amz_date, (int)s->scope_len,
+                     s->scope, s->prev, rest);
     hmac(s->key, 32, sts, (size_t)n, mac); /* n < sizeof sts: the parts are bounded */
     if (!from_hex32(declared, want) || CRYPTO_memcmp(mac, want, 32) != 0)
         return S3_AUTH_BAD_SIGNATURE;
@@ -221,7 +221,8 @@ int s3_sigv4_stream_trailer(s3_sigv4_stream *s, const cf_slice *names, const cf_
         return S3_AUTH_INTERNAL;
     for (size_t i = 0; i < n; i++) {
         cf_slice name = names[i], v = values[i];
-        if (name.len == 23 && strncasecmp((const char *)name.ptr, "x-amz-trailer-signature", 23) == 0)
+        if (name.len == 23 &&
+            strncasecmp((const char *)name.ptr, "x-amz-trailer-signature", 23) == 0)
             continue;
         while (v.len && (v.ptr[0] == ' ' || v.ptr[0] == '\t')) {
             v.ptr++;

@@ -41,15 +41,15 @@
 #include "util/buf.h"
 #include "util/slice.h"
 
-#define S3_SIGV4_MAX_SKEW_S 900          /* S3's 15 minutes between client and server clocks */
-#define S3_SIGV4_MAX_EXPIRES_S 604800    /* a presigned URL lives at most 7 days */
+#define S3_SIGV4_MAX_SKEW_S 900           /* S3's 15 minutes between client and server clocks */
+#define S3_SIGV4_MAX_EXPIRES_S 604800     /* a presigned URL lives at most 7 days */
 #define S3_SIGV4_MAX_ACCESS_KEY_BYTES 128 /* AWS access key ids are 16..128 */
 #define S3_SIGV4_MAX_SECRET_BYTES 128
 #define S3_SIGV4_MAX_REGION_BYTES 64
 #define S3_SIGV4_MAX_SERVICE_BYTES 16
 #define S3_SIGV4_MAX_SIGNED_HEADERS_BYTES 4096 /* the "a;b;c" list */
-#define S3_SIGV4_MAX_SCOPE_BYTES 128     /* "20130524/us-east-1/s3/aws4_request" */
-#define S3_SIGV4_AMZ_DATE_LEN 16         /* "20130524T000000Z" */
+#define S3_SIGV4_MAX_SCOPE_BYTES 128           /* "20130524/us-east-1/s3/aws4_request" */
+#define S3_SIGV4_AMZ_DATE_LEN 16               /* "20130524T000000Z" */
 
 /* The hex SHA-256 of no bytes: the payload hash of an empty body. */
 #define S3_SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -201,7 +201,7 @@ void s3_sigv4_hmac(const uint8_t key[32], cf_slice msg, uint8_t mac[32]);
  * TRAILER" and the hash of the trailer lines "name:value\n".
  */
 typedef struct s3_sigv4_stream {
-    uint8_t key[32];                          /* signing key */
+    uint8_t key[32]; /* signing key */
     char amz_date[S3_SIGV4_AMZ_DATE_LEN + 1];
     char scope[S3_SIGV4_MAX_SCOPE_BYTES + 1];
     size_t scope_len;
@@ -259,7 +259,7 @@ typedef struct s3_sigv4_result {
     bool presigned;
     char access_key[S3_SIGV4_MAX_ACCESS_KEY_BYTES + 1]; /* set once parsed, even on failure */
     size_t access_key_len;
-    int64_t request_time_s;    /* the signed date, once parsed (for RequestTimeTooSkewed) */
+    int64_t request_time_s; /* the signed date, once parsed (for RequestTimeTooSkewed) */
     s3_payload_mode payload;
     uint8_t content_sha256[32]; /* S3_PAYLOAD_SHA256: the body's declared hash */
     s3_sigv4_stream stream;     /* STREAMING and STREAMING_TRAILER: seeded; else md NULL */

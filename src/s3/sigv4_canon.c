@@ -33,8 +33,8 @@ static int hexval(uint8_t c)
 
 static bool unreserved(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /*
@@ -147,8 +147,8 @@ static int canonical_query(cf_buf *out, cf_buf *tmp, cf_slice query, bool presig
         if (reencode(tmp, value, false))
             return CF_ENOMEM;
         e.value_len = (uint32_t)(tmp->len - e.off - e.name_len);
-        if (presigned && slice_eq(slice_make(tmp->data + e.off, e.name_len),
-                                  slice_str("X-Amz-Signature"))) {
+        if (presigned &&
+            slice_eq(slice_make(tmp->data + e.off, e.name_len), slice_str("X-Amz-Signature"))) {
             tmp->len = e.off; /* the signature cannot sign itself */
             continue;
         }

@@ -30,9 +30,8 @@ static const char MSG_Q_REQUIRED[] =
     "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
     "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters, each once.";
 static const char MSG_Q_ALGORITHM[] = "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"";
-static const char MSG_Q_CREDENTIAL[] =
-    "Error parsing the X-Amz-Credential parameter; expecting "
-    "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".";
+static const char MSG_Q_CREDENTIAL[] = "Error parsing the X-Amz-Credential parameter; expecting "
+                                       "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".";
 static const char MSG_Q_SERVICE[] =
     "Error parsing the X-Amz-Credential parameter; incorrect service; this endpoint belongs to "
     "\"s3\".";
@@ -273,10 +272,14 @@ static const struct {
     const char *name;
     unsigned bit;
 } q_names[] = {
-    {"X-Amz-Algorithm", Q_ALGORITHM},     {"X-Amz-Credential", Q_CREDENTIAL},
-    {"X-Amz-Date", Q_DATE},               {"X-Amz-Expires", Q_EXPIRES},
-    {"X-Amz-SignedHeaders", Q_SIGNED},    {"X-Amz-Signature", Q_SIGNATURE},
-    {"X-Amz-Content-Sha256", Q_CONTENT},  {"X-Amz-Security-Token", Q_TOKEN},
+    {"X-Amz-Algorithm", Q_ALGORITHM},
+    {"X-Amz-Credential", Q_CREDENTIAL},
+    {"X-Amz-Date", Q_DATE},
+    {"X-Amz-Expires", Q_EXPIRES},
+    {"X-Amz-SignedHeaders", Q_SIGNED},
+    {"X-Amz-Signature", Q_SIGNATURE},
+    {"X-Amz-Content-Sha256", Q_CONTENT},
+    {"X-Amz-Security-Token", Q_TOKEN},
     {"AWSAccessKeyId", Q_V2},
 };
 
@@ -353,8 +356,7 @@ static int query_value(unsigned bit, cf_slice raw, s3_sigv4_auth *out, const cha
         return S3_AUTH_OK;
     case Q_SIGNATURE:
         *why = MSG_Q_SIGNATURE;
-        if (!pct_decode(raw, buf, sizeof buf - 1, &n) ||
-            !hex32(slice_make(buf, n), out->signature))
+        if (!pct_decode(raw, buf, sizeof buf - 1, &n) || !hex32(slice_make(buf, n), out->signature))
             return S3_AUTH_QUERY_MALFORMED;
         return S3_AUTH_OK;
     case Q_CONTENT:
@@ -436,8 +438,8 @@ int s3_sigv4_parse_amz_date(cf_slice s, int64_t *t)
 {
     *t = 0;
     const uint8_t *p = s.ptr;
-    if (s.len != S3_SIGV4_AMZ_DATE_LEN || !is_digits(p, 8) || p[8] != 'T' ||
-        !is_digits(p + 9, 6) || p[15] != 'Z')
+    if (s.len != S3_SIGV4_AMZ_DATE_LEN || !is_digits(p, 8) || p[8] != 'T' || !is_digits(p + 9, 6) ||
+        p[15] != 'Z')
         return CF_EINVAL;
     return make_time(num(p, 4), num(p + 4, 2), num(p + 6, 2), num(p + 9, 2), num(p + 11, 2),
                      num(p + 13, 2), t);
@@ -457,8 +459,11 @@ void s3_sigv4_format_amz_date(int64_t t, char out[S3_SIGV4_AMZ_DATE_LEN + 1])
     int d = (int)(doy - (153 * mp + 2) / 5 + 1);
     int m = (int)(mp < 10 ? mp + 3 : mp - 9);
     int64_t y = yoe + era * 400 + (m <= 2);
-    int v[6] = {(int)(y < 0 ? 0 : y > 9999 ? 9999 : y), m, d, (int)(secs / 3600),
-                (int)(secs / 60 % 60), (int)(secs % 60)};
+    if (y < 0)
+        y = 0; /* clamped to what four digits can say */
+    else if (y > 9999)
+        y = 9999;
+    int v[6] = {(int)y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60)};
     static const int width[6] = {4, 2, 2, 2, 2, 2};
     char *w = out;
     for (int i = 0; i < 6; i++) {
@@ -479,10 +484,10 @@ int s3_sigv4_parse_http_date(cf_slice s, int64_t *t)
     *t = 0;
     const uint8_t *p = s.ptr;
     /* "Fri, 24 May 2013 00:00:00 GMT" */
-    if (s.len != 29 || p[3] != ',' || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' ||
-        p[16] != ' ' || p[19] != ':' || p[22] != ':' || memcmp(p + 25, " GMT", 4) != 0 ||
-        !is_digits(p + 5, 2) || !is_digits(p + 12, 4) || !is_digits(p + 17, 2) ||
-        !is_digits(p + 20, 2) || !is_digits(p + 23, 2))
+    if (s.len != 29 || p[3] != ',' || p[4] != ' ' || p[7] != ' ' || p[11] != ' ' || p[16] != ' ' ||
+        p[19] != ':' || p[22] != ':' || memcmp(p + 25, " GMT", 4) != 0 || !is_digits(p + 5, 2) ||
+        !is_digits(p + 12, 4) || !is_digits(p + 17, 2) || !is_digits(p + 20, 2) ||
+        !is_digits(p + 23, 2))
         return CF_EINVAL;
     int wd = -1, mo = -1;
     for (int i = 0; i < 7; i++)

@@ -43,10 +43,10 @@
 #define S3_XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 typedef struct s3_xml_writer {
-    cf_buf *out;                                /* appended to; borrowed */
+    cf_buf *out;                               /* appended to; borrowed */
     const char *open[S3_XML_WRITER_MAX_DEPTH]; /* names of the open elements */
-    int depth;                                  /* elements open */
-    int err;                                    /* first failure; sticky */
+    int depth;                                 /* elements open */
+    int err;                                   /* first failure; sticky */
 } s3_xml_writer;
 
 /* s3_xml_writer_init -- a writer appending to out (not cleared). */
@@ -92,20 +92,20 @@ int s3_xml_escape(cf_buf *out, cf_slice text);
 
 /* ---- request body parsers ---- */
 
-#define S3_XML_MAX_DEPTH 16                      /* element nesting */
-#define S3_XML_DELETE_MAX_BODY_BYTES (2u << 20)  /* 1000 keys of 1 KiB, plus markup */
-#define S3_XML_DELETE_MAX_OBJECTS 1000           /* S3's limit */
-#define S3_XML_MAX_KEY_BYTES 1024                /* S3's key limit */
+#define S3_XML_MAX_DEPTH 16                       /* element nesting */
+#define S3_XML_DELETE_MAX_BODY_BYTES (2u << 20)   /* 1000 keys of 1 KiB, plus markup */
+#define S3_XML_DELETE_MAX_OBJECTS 1000            /* S3's limit */
+#define S3_XML_MAX_KEY_BYTES 1024                 /* S3's key limit */
 #define S3_XML_COMPLETE_MAX_BODY_BYTES (5u << 20) /* 10,000 parts with checksums */
-#define S3_XML_COMPLETE_MAX_PARTS 10000          /* S3's part number range is 1..10000 */
+#define S3_XML_COMPLETE_MAX_PARTS 10000           /* S3's part number range is 1..10000 */
 #define S3_XML_TAGGING_MAX_BODY_BYTES (256u << 10)
-#define S3_XML_MAX_OBJECT_TAGS 10                /* S3's limit per object */
-#define S3_XML_MAX_BUCKET_TAGS 50                /* S3's limit per bucket */
-#define S3_XML_TAG_KEY_MAX_CHARS 128             /* Unicode characters */
-#define S3_XML_TAG_VALUE_MAX_CHARS 256           /* Unicode characters */
+#define S3_XML_MAX_OBJECT_TAGS 10      /* S3's limit per object */
+#define S3_XML_MAX_BUCKET_TAGS 50      /* S3's limit per bucket */
+#define S3_XML_TAG_KEY_MAX_CHARS 128   /* Unicode characters */
+#define S3_XML_TAG_VALUE_MAX_CHARS 256 /* Unicode characters */
 #define S3_XML_CREATE_BUCKET_MAX_BODY_BYTES (64u << 10)
-#define S3_XML_MAX_LOCATION_BYTES 64             /* a region name */
-#define S3_XML_MAX_FIELD_BYTES 1024              /* any other text field (ETag, VersionId) */
+#define S3_XML_MAX_LOCATION_BYTES 64 /* a region name */
+#define S3_XML_MAX_FIELD_BYTES 1024  /* any other text field (ETag, VersionId) */
 
 /* s3_xml_span -- bytes [off, off + len) of a result's text buffer. */
 typedef struct s3_xml_span {
@@ -158,8 +158,8 @@ enum {
 };
 
 typedef struct s3_complete_part {
-    uint32_t part_number;                  /* 1 ..= 10000, strictly ascending */
-    s3_xml_span etag;                      /* as sent, quotes included */
+    uint32_t part_number;                 /* 1 ..= 10000, strictly ascending */
+    s3_xml_span etag;                     /* as sent, quotes included */
     s3_xml_span checksum[S3_CKSUM_COUNT]; /* <ChecksumCRC32> ...; len 0: absent */
 } s3_complete_part;
 
@@ -206,8 +206,7 @@ typedef struct s3_tagging {
  * over 256 characters, a repeated key, a key starting "aws:"),
  * MaxMessageLengthExceeded, InternalError. Caller frees with s3_tagging_free().
  */
-s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tags,
-                                 s3_tagging *out);
+s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tags, s3_tagging *out);
 void s3_tagging_free(s3_tagging *t);
 
 /* PUT /{bucket} body: <CreateBucketConfiguration><LocationConstraint/>... */
@@ -225,8 +224,7 @@ typedef struct s3_create_bucket_conf {
  * S3_XML_MAX_LOCATION_BYTES), MaxMessageLengthExceeded, InternalError.
  * Caller frees with s3_create_bucket_conf_free().
  */
-s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len,
-                                       s3_create_bucket_conf *out);
+s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len, s3_create_bucket_conf *out);
 void s3_create_bucket_conf_free(s3_create_bucket_conf *c);
 
 #endif

@@ -27,10 +27,10 @@ enum { ROOT = 0 }; /* the parent id of a document's root element */
 
 typedef struct rule {
     int parent;
-    const char *name;       /* local name (any namespace) */
-    int id;                 /* < 32: ids double as bits of parser.seen */
-    uint32_t max_bytes;     /* a text field of at most this many bytes; 0: a container */
-    s3_err_code too_long;   /* the error when the field is longer */
+    const char *name;     /* local name (any namespace) */
+    int id;               /* < 32: ids double as bits of parser.seen */
+    uint32_t max_bytes;   /* a text field of at most this many bytes; 0: a container */
+    s3_err_code too_long; /* the error when the field is longer */
     const char *too_long_msg;
 } rule;
 
@@ -48,8 +48,8 @@ typedef struct doc {
 struct parser {
     XML_Parser xp;
     const doc *doc;
-    void *out;          /* the result being filled */
-    cf_buf *text;       /* the result's text buffer */
+    void *out;    /* the result being filled */
+    cf_buf *text; /* the result's text buffer */
     int stack[S3_XML_MAX_DEPTH];
     int depth;          /* elements open, skipped ones included */
     int skip;           /* > 0: inside an unknown element, this many levels deep */
@@ -311,8 +311,8 @@ s3_err_code s3_xml_parse_delete(const uint8_t *body, size_t len, s3_delete_req *
     buf_clear(&out->text);
     buf_clear(&out->objects);
     parser p;
-    s3_err_code err = run(&p, &delete_doc, out, &out->text, body, len,
-                          S3_XML_DELETE_MAX_BODY_BYTES);
+    s3_err_code err =
+        run(&p, &delete_doc, out, &out->text, body, len, S3_XML_DELETE_MAX_BODY_BYTES);
     if (err) {
         out->n_objects = 0;
         out->message = p.msg;
@@ -342,8 +342,8 @@ static const rule complete_rules[] = {
      S3_ERR_MALFORMED_XML, "A checksum is too long"},
     {C_PART, "ChecksumCRC64NVME", C_CKSUM + S3_CKSUM_CRC64NVME, S3_XML_MAX_FIELD_BYTES,
      S3_ERR_MALFORMED_XML, "A checksum is too long"},
-    {C_PART, "ChecksumSHA1", C_CKSUM + S3_CKSUM_SHA1, S3_XML_MAX_FIELD_BYTES,
-     S3_ERR_MALFORMED_XML, "A checksum is too long"},
+    {C_PART, "ChecksumSHA1", C_CKSUM + S3_CKSUM_SHA1, S3_XML_MAX_FIELD_BYTES, S3_ERR_MALFORMED_XML,
+     "A checksum is too long"},
     {C_PART, "ChecksumSHA256", C_CKSUM + S3_CKSUM_SHA256, S3_XML_MAX_FIELD_BYTES,
      S3_ERR_MALFORMED_XML, "A checksum is too long"},
 };
@@ -428,8 +428,8 @@ s3_err_code s3_xml_parse_complete(const uint8_t *body, size_t len, s3_complete_r
     buf_clear(&out->text);
     buf_clear(&out->parts);
     parser p;
-    s3_err_code err = run(&p, &complete_doc, out, &out->text, body, len,
-                          S3_XML_COMPLETE_MAX_BODY_BYTES);
+    s3_err_code err =
+        run(&p, &complete_doc, out, &out->text, body, len, S3_XML_COMPLETE_MAX_BODY_BYTES);
     if (err) {
         out->n_parts = 0;
         out->message = p.msg;
@@ -508,8 +508,7 @@ static s3_err_code tagging_end(parser *p, int id, s3_xml_span text)
         if (utf8_chars(v) < 1 || utf8_chars(v) > S3_XML_TAG_KEY_MAX_CHARS)
             return fail(p, S3_ERR_INVALID_TAG, "A TagKey must be 1 to 128 characters long");
         if (v.len >= 4 && memcmp(v.ptr, "aws:", 4) == 0)
-            return fail(p, S3_ERR_INVALID_TAG,
-                        "System tags cannot be added/updated by requester");
+            return fail(p, S3_ERR_INVALID_TAG, "System tags cannot be added/updated by requester");
         t->tags[t->n_tags - 1].key = text;
         return S3_ERR_NONE;
     case T_VALUE:
@@ -534,16 +533,15 @@ static s3_err_code tagging_end(parser *p, int id, s3_xml_span text)
 static const doc tagging_doc = {tagging_rules, sizeof tagging_rules / sizeof tagging_rules[0],
                                 tagging_start, tagging_end};
 
-s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tags,
-                                 s3_tagging *out)
+s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tags, s3_tagging *out)
 {
     out->n_tags = 0;
     out->message = NULL;
     buf_clear(&out->text);
     tagging_out o = {out, max_tags < S3_XML_MAX_BUCKET_TAGS ? max_tags : S3_XML_MAX_BUCKET_TAGS};
     parser p;
-    s3_err_code err = run(&p, &tagging_doc, &o, &out->text, body, len,
-                          S3_XML_TAGGING_MAX_BODY_BYTES);
+    s3_err_code err =
+        run(&p, &tagging_doc, &o, &out->text, body, len, S3_XML_TAGGING_MAX_BODY_BYTES);
     if (err) {
         out->n_tags = 0;
         out->message = p.msg;
@@ -583,8 +581,7 @@ static const doc create_bucket_doc = {create_bucket_rules,
                                       sizeof create_bucket_rules / sizeof create_bucket_rules[0],
                                       NULL, create_bucket_end};
 
-s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len,
-                                       s3_create_bucket_conf *out)
+s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len, s3_create_bucket_conf *out)
 {
     out->has_location = false;
     out->location.off = out->location.len = 0;

@@ -52,11 +52,21 @@ int s3_xml_escape(cf_buf *out, cf_slice text)
         const char *ent = NULL;
         char ref[8];
         switch (c) {
-        case '&': ent = "&amp;"; break;
-        case '<': ent = "&lt;"; break;
-        case '>': ent = "&gt;"; break;
-        case '"': ent = "&quot;"; break;
-        case '\'': ent = "&apos;"; break;
+        case '&':
+            ent = "&amp;";
+            break;
+        case '<':
+            ent = "&lt;";
+            break;
+        case '>':
+            ent = "&gt;";
+            break;
+        case '"':
+            ent = "&quot;";
+            break;
+        case '\'':
+            ent = "&apos;";
+            break;
         default:
             if (c < 0x20 && c != '\t' && c != '\n') {
                 snprintf(ref, sizeof ref, "&#x%X;", c);

@@ -141,7 +141,7 @@ void store_blob_release(store *s, const store_blob *b)
             }
         }
         pthread_mutex_unlock(&st->mu);
-        if (pinned || 1)
+        if (!pinned)
             rc = store_blob_drop(s, b);
     }
     if (rc)

@@ -35,7 +35,6 @@ struct store_reader {
     uint64_t end_off; /* end of the range, exclusive */
     eng_iter *it;     /* rows of the current partition's needed chunks, or NULL */
     uint64_t expect;  /* chunk number (within the partition) the iterator must show next */
-    bool advance;     /* the iterator's row was handed out: move before using it */
     int err;          /* sticky failure */
     cf_buf pk, lo, hi;
 };
@@ -84,8 +83,18 @@ static int open_partition(store_reader *r)
     q.pk_end = q.pk_start;
     q.ck_start = (eng_bound){slice_make(r->lo.data, r->lo.len), ENG_BOUND_INCL};
     q.ck_end = (eng_bound){slice_make(r->hi.data, r->hi.len), ENG_BOUND_INCL};
-    r->advance = false;
     return eng_iter_new(r->s->chunks, &q, &r->it);
+}
+
+/* id_hex -- the blob id in hex, for log lines. */
+static void id_hex(const uint8_t *id, char out[2 * STORE_BLOB_ID_BYTES + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < STORE_BLOB_ID_BYTES; i++) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 15];
+    }
+    out[2 * STORE_BLOB_ID_BYTES] = '\0';
 }
 
 /* missing -- the error for a chunk that is not there (invariant (2)). */
@@ -97,9 +106,10 @@ static int missing(store_reader *r, uint64_t g)
         return rc;
     if (!referenced)
         return CF_ENOTFOUND;
-    log_error("store: blob %016llx...: chunk %llu of %llu bytes is missing",
-              (unsigned long long)get_u64(r->pin.blob.id), (unsigned long long)g,
-              (unsigned long long)r->pin.blob.size);
+    char hex[2 * STORE_BLOB_ID_BYTES + 1];
+    id_hex(r->pin.blob.id, hex);
+    log_error("store: blob %s: chunk %llu of a %llu-byte blob is missing", hex,
+              (unsigned long long)g, (unsigned long long)r->pin.blob.size);
     return CF_ECORRUPT;
 }
 
@@ -120,8 +130,10 @@ static int current_chunk(store_reader *r, uint64_t g, cf_slice *data)
     if (eng_iter_find(r->it, slice_str(STORE_C_DATA), &v) != 0 ||
         v.value.len != STORE_CRC_BYTES + want ||
         crc32c(v.value.ptr + STORE_CRC_BYTES, want) != get_u32(v.value.ptr)) {
-        log_error("store: blob %016llx...: chunk %llu fails its length or CRC32C check",
-                  (unsigned long long)get_u64(b->id), (unsigned long long)g);
+        char hex[2 * STORE_BLOB_ID_BYTES + 1];
+        id_hex(b->id, hex);
+        log_error("store: blob %s: chunk %llu fails its length or CRC32C check", hex,
+                  (unsigned long long)g);
         return CF_ECORRUPT;
     }
     *data = slice_make(v.value.ptr + STORE_CRC_BYTES, want);
@@ -147,7 +159,7 @@ int store_read_next(store_reader *r, const uint8_t **p, size_t *len)
     int rc = 0;
     if (!r->it)
         rc = open_partition(r);
-    else if (r->advance)
+    else /* the row under the iterator was handed out by the last call */
         rc = eng_iter_next(r->it);
     cf_slice data = {0};
     if (!rc)
@@ -163,7 +175,6 @@ int store_read_next(store_reader *r, const uint8_t **p, size_t *len)
     *len = (size_t)(stop - (r->off - start));
     r->off = start + stop;
     r->expect++;
-    r->advance = true;
     return 1;
 }
 

@@ -178,12 +178,12 @@ void store_put_abort(store_writer *w)
 {
     if (!w)
         return;
-    /* Only whole chunks reached the table; the buffered tail never did. */
+    /* Whole chunks reached the table, and perhaps the one whose write
+     * failed; the buffered tail never did. */
     store_blob written = w->blob;
-    written.size = w->chunk_no * w->blob.chunk_bytes;
+    written.size = (w->chunk_no + (w->err ? 1 : 0)) * w->blob.chunk_bytes;
     int rc = store_blob_drop(w->s, &written);
     if (rc)
-        log_warn("store: could not drop an aborted blob: %s; left as an orphan",
-                 cf_err_str(rc));
+        log_warn("store: could not drop an aborted blob: %s; left as an orphan", cf_err_str(rc));
     store_writer_release(w);
 }

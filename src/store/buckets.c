@@ -66,8 +66,7 @@ static int decode(eng_iter *it, store_bucket *out)
 {
     cf_slice name = eng_iter_pk(it);
     eng_cell_view owner, created, shards;
-    if (name.len >= sizeof out->name ||
-        eng_iter_find(it, slice_str(STORE_C_OWNER), &owner) != 0 ||
+    if (name.len >= sizeof out->name || eng_iter_find(it, slice_str(STORE_C_OWNER), &owner) != 0 ||
         owner.value.len >= sizeof out->owner ||
         eng_iter_find(it, slice_str(STORE_C_CREATED), &created) != 0 || created.value.len != 8 ||
         eng_iter_find(it, slice_str(STORE_C_SHARDS), &shards) != 0 || shards.value.len != 4 ||

@@ -73,7 +73,8 @@ int store_meta_encode(cf_buf *out, const store_meta *m)
     return rc;
 }
 
-/* get_str -- reads varint length + bytes into f (cap bytes with the NUL); NULL if it does not fit. */
+/* get_str -- reads varint length + bytes into f (cap bytes with the NUL); NULL if it does not fit.
+ */
 static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, char *f, size_t cap)
 {
     uint64_t n;
@@ -103,8 +104,8 @@ int store_meta_decode(cf_slice v, store_meta *out)
     p = get_str(p, end, out->etag, sizeof out->etag);
     p = get_str(p, end, out->content_type, sizeof out->content_type);
     p = get_str(p, end, out->headers, sizeof out->headers);
-    if (!p || p != end || size > STORE_MAX_OBJECT_BYTES || cb == 0 ||
-        cb > STORE_MAX_CHUNK_BYTES || pc == 0 || pc > STORE_MAX_PARTITION_CHUNKS) {
+    if (!p || p != end || size > STORE_MAX_OBJECT_BYTES || cb == 0 || cb > STORE_MAX_CHUNK_BYTES ||
+        pc == 0 || pc > STORE_MAX_PARTITION_CHUNKS) {
         memset(out, 0, sizeof *out);
         return CF_ECORRUPT;
     }

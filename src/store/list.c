@@ -50,12 +50,12 @@ typedef struct lister {
     store *s;
     const store_list_req *req;
     const store_list_cb *cb;
-    cf_buf opk;      /* the objects partition of the bucket */
-    cf_buf from;     /* where the current iterator starts */
+    cf_buf opk;  /* the objects partition of the bucket */
+    cf_buf from; /* where the current iterator starts */
     uint8_t from_kind;
-    cf_buf to;       /* successor of the prefix: exclusive end, if has_to */
+    cf_buf to; /* successor of the prefix: exclusive end, if has_to */
     bool has_to;
-    cf_buf cp;       /* the common prefix being skipped */
+    cf_buf cp; /* the common prefix being skipped */
     eng_iter *it;
     uint32_t emitted;
 } lister;

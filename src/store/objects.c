@@ -123,11 +123,9 @@ static int write_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_s
     eng_batch_clear(b);
     int rc = eng_batch_put(b, s->objects, opk, key, &cell, 1);
     if (!rc && moved)
-        rc = eng_batch_put(b, s->refs, slice_make(nm->blob_id, STORE_BLOB_ID_BYTES), ref, NULL,
-                           0);
+        rc = eng_batch_put(b, s->refs, slice_make(nm->blob_id, STORE_BLOB_ID_BYTES), ref, NULL, 0);
     if (!rc && moved && old)
-        rc = eng_batch_delete_row(b, s->refs, slice_make(old->blob_id, STORE_BLOB_ID_BYTES),
-                                  ref);
+        rc = eng_batch_delete_row(b, s->refs, slice_make(old->blob_id, STORE_BLOB_ID_BYTES), ref);
     return rc ? rc : eng_db_write(s->db, b);
 }
 

@@ -49,6 +49,7 @@ typedef struct store store;
  * with store_close(); db must outlive the store.
  */
 int store_open(eng_db *db, store **out);
+/* store_close -- NULL is a no-op. REQUIRES: no writer or reader of s is open. */
 void store_close(store *s);
 
 /* ---- users ---- */
@@ -60,8 +61,11 @@ typedef struct store_user {
     bool admin;
 } store_user;
 
+/* store_user_put -- creates or replaces u. CF_EINVAL if the access key or
+ * secret is empty or a field is not NUL-terminated within its array. */
 int store_user_put(store *s, const store_user *u);
 int store_user_get(store *s, cf_slice access_key, store_user *out);
+/* store_user_delete -- CF_ENOTFOUND if there is no such user. */
 int store_user_delete(store *s, cf_slice access_key);
 /* store_user_list -- calls fn for every user, in access key order; fn's non-zero return stops and is returned. */
 int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *arg);
@@ -77,7 +81,8 @@ typedef struct store_bucket {
 /* store_bucket_name_valid -- S3's bucket naming rules (3-63 chars, lowercase, digits, '.', '-', ...). */
 bool store_bucket_name_valid(cf_slice name);
 
-/* store_bucket_create -- CF_EINVAL bad name, CF_EEXIST if it exists (out gets the existing one). */
+/* store_bucket_create -- CF_EINVAL bad name (or owner over 128 bytes), CF_EEXIST if it exists
+ * (out gets the existing one). out may be NULL. */
 int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *out);
 int store_bucket_get(store *s, cf_slice name, store_bucket *out);
 /* store_bucket_delete -- CF_ENOTFOUND, CF_ENOTEMPTY if any object remains. */
@@ -109,10 +114,14 @@ typedef struct store_writer store_writer;
 
 /*
  * store_put_begin -- starts writing a new blob for bucket/key (the bucket
- * must exist: CF_ENOTFOUND). Bytes go in with store_put_write in any sizes;
- * chunks are written as they fill. Caller ends with commit or abort.
+ * must exist: CF_ENOTFOUND; an empty key is CF_EINVAL, one over
+ * STORE_MAX_KEY_BYTES CF_ELIMIT). Bytes go in with store_put_write in any
+ * sizes; chunks are written as they fill. Caller ends with commit or abort.
  */
 int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out);
+/* store_put_write -- CF_ELIMIT past STORE_MAX_OBJECT_BYTES; a failure is
+ * sticky: later writes and the commit return it (the caller still commits
+ * or aborts to free w). */
 int store_put_write(store_writer *w, const void *p, size_t len);
 /* store_put_size -- bytes written so far. */
 uint64_t store_put_size(const store_writer *w);
@@ -121,15 +130,18 @@ uint64_t store_put_size(const store_writer *w);
 typedef struct store_cond {
     bool if_none_match_any; /* fail with CF_EEXIST if the key exists */
     const char *if_match;   /* fail with CF_ECONFLICT unless the current etag equals it
-                               (CF_ENOTFOUND if there is no object) */
+                               (CF_ENOTFOUND if there is no object); "*" matches any
+                               etag, and one pair of surrounding quotes is ignored */
 } store_cond;
 
 /*
  * store_put_commit -- makes the blob durable, then (under the key lock,
  * checking cond) switches the object row to it (invariant (1), (3)); the
  * previous blob loses its reference. meta->size must equal the bytes
- * written; meta->blob_id is set. Frees w in every case; on failure the new
- * blob is removed.
+ * written (else CF_EINVAL, as for a string field not NUL-terminated in its
+ * array); meta->blob_id and the layout fields are set, and mtime_us if it
+ * was 0. CF_ENOTFOUND if the bucket is gone. Frees w in every case; on
+ * failure the new blob is removed. cond may be NULL.
  */
 int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond);
 /* store_put_abort -- discards the blob and frees w. NULL is a no-op. */
@@ -140,9 +152,13 @@ int store_head(store *s, cf_slice bucket, cf_slice key, store_meta *out);
 
 /*
  * Reading: store_read_open over [off, off + len) of the blob in meta (from
- * store_head); each store_read_next gives the next piece (at most one chunk,
- * verified against its CRC32C: CF_ECORRUPT otherwise), valid until the next
- * call; returns 1 with a piece, 0 at the end.
+ * store_head; CF_EINVAL if the range is not inside the object); each
+ * store_read_next gives the next piece (at most one chunk, verified against
+ * its CRC32C: CF_ECORRUPT otherwise), valid until the next call; returns 1
+ * with a piece, 0 at the end. CF_ENOTFOUND if the object was replaced or
+ * deleted (and its blob dropped) between store_head and store_read_open; a
+ * replacement after the open does not disturb the reader, which keeps the
+ * old blob alive until store_read_close. Errors are sticky.
  */
 typedef struct store_reader store_reader;
 int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len,
@@ -150,18 +166,22 @@ int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len
 int store_read_next(store_reader *r, const uint8_t **p, size_t *len);
 void store_read_close(store_reader *r);
 
-/* store_delete -- removes the object (checking cond.if_match); deleting a missing key is 0. */
+/* store_delete -- removes the object (checking cond.if_match; cond may be NULL); deleting a
+ * missing key is 0 (CF_ENOTFOUND with if_match, or if the bucket does not exist). */
 int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond);
 
 /*
  * store_copy -- dst gets src's blob (a new reference, no bytes copied) with
- * meta *meta if not NULL (its blob_id and size are taken from src), else
- * src's metadata. out receives the new object's metadata.
+ * meta *meta if not NULL (its blob_id, size and layout are taken from src),
+ * else src's metadata. mtime_us is meta's if set, else the time of the copy.
+ * out (which may be meta) receives the new object's metadata. src == dst
+ * replaces the metadata only. CF_ENOTFOUND if src or dst's bucket is missing.
  */
 int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_bucket,
                cf_slice dst_key, const store_meta *meta, store_meta *out);
 
-/* store_set_headers -- replaces the object's verbatim headers (tagging updates). */
+/* store_set_headers -- replaces the object's verbatim headers (tagging updates); the
+ * blob, etag and mtime stay. CF_ENOTFOUND, CF_ELIMIT if headers do not fit. */
 int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers);
 
 /* ---- listing ---- */
@@ -173,6 +193,7 @@ typedef struct store_list_req {
     uint32_t max_keys;    /* 0..1000 */
 } store_list_req;
 
+/* Listing callbacks: the slices and meta are valid during the call only. */
 typedef struct store_list_cb {
     void *arg;
     /* object -- one key with its metadata, in key order */
@@ -184,9 +205,13 @@ typedef struct store_list_cb {
 /*
  * store_list -- keys of bucket after start_after with prefix, folding keys
  * that contain the delimiter after the prefix into common prefixes (each
- * counted once toward max_keys, and skipped past with one seek). Sets
- * *truncated and *next (the last key or prefix returned, for the next page).
- * Cost is proportional to the page, not the bucket.
+ * counted once toward max_keys, and skipped past with one seek). A common
+ * prefix is returned only if it sorts after start_after, so a page that
+ * ended on one resumes past all its keys. Sets *truncated (more entries
+ * remain; with max_keys 0: any entry exists) and *next (the last key or
+ * prefix returned, for the next page). Cost is proportional to the page,
+ * not the bucket. CF_ENOTFOUND no bucket, CF_EINVAL max_keys > 1000; a
+ * callback's non-zero return stops the listing and is returned.
  */
 int store_list(store *s, cf_slice bucket, const store_list_req *req, const store_list_cb *cb,
                bool *truncated, cf_buf *next);

@@ -7,12 +7,15 @@
  * (eng_key_put_bytes: bytes escaped 0x00 -> 0x00 0xFF, ended by 0x00 0x01;
  * eng_key_put_u64: 8 bytes big-endian); blob ids are a fixed 16 raw bytes.
  *
- *   table      pk                                  ck                           cells
- *   buckets    name (raw)                          empty                        owner, created_us, shards
- *   users      access key (raw)                    empty                        secret, name, admin
- *   objects    bytes(bucket) u64(shard = 0)        key (raw)                    m = object meta v1
- *   blob_refs  blob id (16 raw)                    bytes(bucket) bytes(key)     none: the row is the ref
- *   chunks     blob id (16 raw) u64(partition)     u64(chunk in partition)      d = crc32c u32 LE + bytes
+ *   table      pk                          ck                         cells
+ *   buckets    name                        empty                      owner, created_us, shards
+ *   users      access key                  empty                      secret, name, admin
+ *   objects    bytes(bucket) u64(shard 0)  key                        m: object meta v1
+ *   blob_refs  blob id                     bytes(bucket) bytes(key)   none: the row is the ref
+ *   chunks     blob id u64(partition)      u64(chunk in partition)    d: crc32c u32 LE, bytes
+ *
+ * name, access key and key are raw bytes; a blob id is 16 raw bytes (fixed
+ * width, so it needs no escaping to keep its order, like a u64).
  *
  * Raw keys are used where a key is the whole pk or ck: memcmp order of the
  * raw bytes is already the order we want (S3 lists keys in byte order), and
@@ -30,14 +33,14 @@
 #define STORE_STRATEGY "stcs"
 
 /* Column names. */
-#define STORE_C_OWNER "owner"     /* buckets: creator's access key, raw bytes */
+#define STORE_C_OWNER "owner"        /* buckets: creator's access key, raw bytes */
 #define STORE_C_CREATED "created_us" /* buckets: creation time, i64 LE, microseconds */
-#define STORE_C_SHARDS "shards"   /* buckets: index shard count N, u32 LE (always 1 here) */
-#define STORE_C_SECRET "secret"   /* users: secret key, raw bytes */
-#define STORE_C_NAME "name"       /* users: display name, raw bytes */
-#define STORE_C_ADMIN "admin"     /* users: one byte, 0 or 1 */
-#define STORE_C_META "m"          /* objects: the object meta, see below */
-#define STORE_C_DATA "d"          /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
+#define STORE_C_SHARDS "shards"      /* buckets: index shard count N, u32 LE (always 1 here) */
+#define STORE_C_SECRET "secret"      /* users: secret key, raw bytes */
+#define STORE_C_NAME "name"          /* users: display name, raw bytes */
+#define STORE_C_ADMIN "admin"        /* users: one byte, 0 or 1 */
+#define STORE_C_META "m"             /* objects: the object meta, see below */
+#define STORE_C_DATA "d"             /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
 
 /* The embedded engine keeps each bucket's index in one partition (N = 1). */
 #define STORE_SHARDS 1u

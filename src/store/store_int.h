@@ -2,8 +2,8 @@
  * store_int.h -- internals shared by the store's files: the store object,
  * its locks, the blob layout, the writer, and the row codecs of format.c.
  *
- * Not part of the layer's interface (that is store.h); only the .c files of src/store
- * and the store's unit tests include it.
+ * Not part of the layer's interface (that is store.h): only the .c files
+ * of src/store and the store's unit tests include it.
  *
  * Lock order (a thread takes them in this order and never the reverse):
  *   bucket_lock (shared by object writers, exclusive by bucket create/delete)
@@ -114,13 +114,13 @@ bool store_pin_remove(store *s, store_pin *p);
 
 struct store_writer {
     store *s;
-    store_blob blob;     /* id; size = bytes accepted so far */
-    uint8_t *chunk;      /* STORE_CRC_BYTES + STORE_CHUNK_BYTES: crc, then the bytes */
-    size_t fill;         /* bytes of the current chunk filled */
-    uint64_t chunk_no;   /* blob-wide index of the chunk being filled */
-    eng_batch *batch;    /* reused for every chunk and for the commit */
-    cf_buf pk, ck, val;  /* reused key and value scratch */
-    int err;             /* sticky: the first failure of a write */
+    store_blob blob;    /* id; size = bytes accepted so far */
+    uint8_t *chunk;     /* STORE_CRC_BYTES + STORE_CHUNK_BYTES: crc, then the bytes */
+    size_t fill;        /* bytes of the current chunk filled */
+    uint64_t chunk_no;  /* blob-wide index of the chunk being filled */
+    eng_batch *batch;   /* reused for every chunk and for the commit */
+    cf_buf pk, ck, val; /* reused key and value scratch */
+    int err;            /* sticky: the first failure of a write */
     size_t bucket_len, key_len;
     uint8_t bucket[64];
     uint8_t key[STORE_MAX_KEY_BYTES];
@@ -146,7 +146,8 @@ int store_chunk_pk(cf_buf *out, const uint8_t *id, uint64_t partition);
 /* store_chunk_ck -- out = u64(chunk number within its partition). */
 int store_chunk_ck(cf_buf *out, uint64_t chunk);
 
-/* store_meta_encode -- out = cell "m" of m (version 1). CF_EINVAL if a string field is unterminated. */
+/* store_meta_encode -- out = cell "m" of m (version 1). CF_EINVAL if a string field is
+ * unterminated. */
 int store_meta_encode(cf_buf *out, const store_meta *m);
 /* store_meta_decode -- parses cell "m" into *out (zeroed first). CF_ECORRUPT if malformed. */
 int store_meta_decode(cf_slice v, store_meta *out);

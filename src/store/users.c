@@ -64,8 +64,8 @@ static int decode(eng_iter *it, store_user *out)
     int rc = copy_cell(it, STORE_C_SECRET, out->secret_key, sizeof out->secret_key);
     if (!rc)
         rc = copy_cell(it, STORE_C_NAME, out->display_name, sizeof out->display_name);
-    if (!rc && (eng_iter_find(it, slice_str(STORE_C_ADMIN), &admin) != 0 ||
-                admin.value.len != 1 || admin.value.ptr[0] > 1))
+    if (!rc && (eng_iter_find(it, slice_str(STORE_C_ADMIN), &admin) != 0 || admin.value.len != 1 ||
+                admin.value.ptr[0] > 1))
         rc = CF_ECORRUPT;
     if (!rc)
         out->admin = admin.value.ptr[0] == 1;

@@ -29,8 +29,8 @@
 #define CRC_TRAILER "x-amz-checksum-crc32c:sOO8/Q==\r\n"
 
 typedef struct result {
-    int rc;        /* 0 at DONE, CF_EAGAIN if the input ended first, or the error */
-    size_t used;   /* bytes consumed (when rc is 0 or CF_EAGAIN) */
+    int rc;      /* 0 at DONE, CF_EAGAIN if the input ended first, or the error */
+    size_t used; /* bytes consumed (when rc is 0 or CF_EAGAIN) */
     cf_buf payload;
     cf_buf events; /* "S<size>:<sig>" per CHUNK_START, "E", "D", then "T<name>=<value>" */
 } result;
@@ -43,8 +43,8 @@ static void note(cf_buf *b, const char *s)
 
 /* decode -- feeds the first first_cut bytes, then pieces of step bytes,
  * calling again after every event (the final CHUNK_END consumes nothing). */
-static void decode(const uint8_t *in, size_t len, size_t first_cut, size_t step,
-                   bool want_trailers, result *r)
+static void decode(const uint8_t *in, size_t len, size_t first_cut, size_t step, bool want_trailers,
+                   result *r)
 {
     static http_aws_chunked c;
     memset(&c, 0, sizeof c);
@@ -170,8 +170,8 @@ static void test_aws_signed_example_from_the_documentation(void)
     CHECK_EQ(whole.rc, 0);
     CHECK_EQ(whole.used, len);
     check_example_payload(&whole);
-    CHECK(events_are(&whole, "S10000:" SIG_SEED_1 " E S400:" SIG_SEED_2 " E S0:" SIG_SEED_3
-                             " E D "));
+    CHECK(
+        events_are(&whole, "S10000:" SIG_SEED_1 " E S400:" SIG_SEED_2 " E S0:" SIG_SEED_3 " E D "));
     check_splits(in, len, false, 997, 65536 + 80);
     free(in);
 }
@@ -179,9 +179,9 @@ static void test_aws_signed_example_from_the_documentation(void)
 static void test_aws_signed_trailer_example_both_layouts(void)
 {
     uint8_t *in = malloc(70000);
-    const char *events = "S10000:" SIG_TRL_1 " E S400:" SIG_TRL_2 " E S0:" SIG_TRL_3
-                         " E D Tx-amz-checksum-crc32c=sOO8/Q== Tx-amz-trailer-signature=" SIG_TRAILER
-                         " ";
+    const char *events =
+        "S10000:" SIG_TRL_1 " E S400:" SIG_TRL_2 " E S0:" SIG_TRL_3
+        " E D Tx-amz-checksum-crc32c=sOO8/Q== Tx-amz-trailer-signature=" SIG_TRAILER " ";
     /* As the SDKs send it: the trailers follow the final chunk's line. */
     size_t len = example(in, "10000;chunk-signature=" SIG_TRL_1, "400;chunk-signature=" SIG_TRL_2,
                          "0;chunk-signature=" SIG_TRL_3,
@@ -208,8 +208,7 @@ static void test_aws_signed_trailer_example_both_layouts(void)
     decode(in, len, len, len, false, &whole);
     CHECK_EQ(whole.rc, 0);
     CHECK_EQ(whole.used, 66824); /* up to and with the empty line */
-    CHECK(events_are(&whole, "S10000:" SIG_TRL_1 " E S400:" SIG_TRL_2 " E S0:" SIG_TRL_3
-                             " E D "));
+    CHECK(events_are(&whole, "S10000:" SIG_TRL_1 " E S400:" SIG_TRL_2 " E S0:" SIG_TRL_3 " E D "));
     free(in);
 }
 
@@ -242,14 +241,14 @@ static const struct {
     {"A\r\n0123456789\r\n0\r\nx-amz-checksum-crc32:  AAAA \t\r\n\r\n", false, 0,
      "Sa: E S0: E D Tx-amz-checksum-crc32=AAAA "},
     {"0\r\nA:\r\nB:b\r\n\r\n", true, 0, "S0: E D TA= TB=b "},
-    {"0\r\n\r\n\r\n", true, 0, "S0: E D "},               /* the tolerated line, no trailer */
+    {"0\r\n\r\n\r\n", true, 0, "S0: E D "}, /* the tolerated line, no trailer */
     {"3\r\nabc\r\n", false, CF_EAGAIN, "S3: E "},
     {"0\r\nx:1\r\n", false, CF_EAGAIN, "S0: E "},
     {"3\r\nabc\r\n3;chunk-signature=" SIG64 "\r\n", false, CF_EINVAL, "S3: E "}, /* mixed */
     {"3;chunk-signature=" SIG64 "\r\nabc\r\n0\r\n\r\n", false, CF_EINVAL, "S3:" SIG64 " E "},
     {"3;chunk-signature=0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\r\n",
-     false, CF_EINVAL, ""},                                 /* uppercase signature */
-    {"3;chunk-signature=" SIG64 "0\r\n", false, CF_EINVAL, ""},     /* 65 digits */
+     false, CF_EINVAL, ""},                                     /* uppercase signature */
+    {"3;chunk-signature=" SIG64 "0\r\n", false, CF_EINVAL, ""}, /* 65 digits */
     {"3;chunk-signature=0" SIG64 "\r\n", false, CF_EINVAL, ""},
     {"3;chunk-signature=\r\n", false, CF_EINVAL, ""},
     {"3;chunk-signature=" SIG64 ";x=y\r\n", false, CF_EINVAL, ""},
@@ -257,23 +256,23 @@ static const struct {
     {"3 \r\n", false, CF_EINVAL, ""},
     {"\r\n", false, CF_EINVAL, ""},
     {"x\r\n", false, CF_EINVAL, ""},
-    {"3\nabc\r\n", false, CF_EINVAL, ""},                 /* bare LF */
-    {"3\r\nabcd\r\n", false, CF_EINVAL, "S3: "},          /* data longer than its size */
+    {"3\nabc\r\n", false, CF_EINVAL, ""},        /* bare LF */
+    {"3\r\nabcd\r\n", false, CF_EINVAL, "S3: "}, /* data longer than its size */
     {"3\r\nabc\n", false, CF_EINVAL, "S3: "},
     {"0\r\nx-amz-checksum\r\n\r\n", false, CF_EINVAL, "S0: E "}, /* no ':' */
     {"0\r\n:v\r\n\r\n", false, CF_EINVAL, "S0: E "},
     {"0\r\nx y:v\r\n\r\n", false, CF_EINVAL, "S0: E "},
     {"0\r\nx:\x01\r\n\r\n", false, CF_EINVAL, "S0: E "},
     {"0\r\n\n", false, CF_EINVAL, "S0: E "},
-    {"10000000000000000\r\n", false, CF_ELIMIT, ""},      /* 17 hex digits of value */
+    {"10000000000000000\r\n", false, CF_ELIMIT, ""}, /* 17 hex digits of value */
     {"000000000000000000003\r\nabc\r\n0\r\n\r\n", false, 0, "S3: E S0: E D "},
     {"0\r\n" L40 L40 L40 L40 L40 L40 L40 "xxxxxxxxxxxxxxx:v\r\n\r\n", false, CF_ELIMIT,
-     "S0: E "},                                             /* a line over 255 bytes */
+     "S0: E "}, /* a line over 255 bytes */
     {"0\r\n" L40 "tttttttttttttttttttttttt:v\r\n\r\n", false, CF_ELIMIT, "S0: E "}, /* name 64 */
     {"0\r\n" L40 "ttttttttttttttttttttttt:v\r\n\r\n", false, 0,
-     "S0: E D T" L40 "ttttttttttttttttttttttt=v "},                                  /* name 63 */
-    {"0\r\na:1\r\nb:2\r\nc:3\r\nd:4\r\ne:5\r\nf:6\r\ng:7\r\nh:8\r\ni:9\r\n\r\n", false,
-     CF_ELIMIT, "S0: E "},                                  /* 9 trailers */
+     "S0: E D T" L40 "ttttttttttttttttttttttt=v "}, /* name 63 */
+    {"0\r\na:1\r\nb:2\r\nc:3\r\nd:4\r\ne:5\r\nf:6\r\ng:7\r\nh:8\r\ni:9\r\n\r\n", false, CF_ELIMIT,
+     "S0: E "}, /* 9 trailers */
 };
 
 static void test_aws_table_answers_and_every_split_agrees(void)

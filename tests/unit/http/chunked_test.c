@@ -13,8 +13,8 @@
 #include "test.h"
 
 typedef struct result {
-    int rc;        /* 0 or the error */
-    size_t used;   /* bytes consumed in all */
+    int rc;      /* 0 or the error */
+    size_t used; /* bytes consumed in all */
     bool done;
     cf_buf payload;
 } result;
@@ -86,9 +86,9 @@ static void check_splits(const uint8_t *in, size_t len, size_t stride)
 
 static const struct {
     const char *in;
-    int rc;             /* 0, CF_EAGAIN (not done, no error) or the error */
+    int rc; /* 0, CF_EAGAIN (not done, no error) or the error */
     const char *payload;
-    size_t used;        /* bytes consumed */
+    size_t used; /* bytes consumed */
 } table[] = {
     {"5\r\nhello\r\n0\r\n\r\n", 0, "hello", 15},
     {"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 0, "hello world", 26},
@@ -97,25 +97,25 @@ static const struct {
     {"5;name=val;x\r\nhello\r\n0;last\r\n\r\n", 0, "hello", 31},
     {"5 \t;a=\"q s\"\r\nhello\r\n0\r\n\r\n", 0, "hello", 25},
     {"0\r\nX-Sum: abc\r\nY:\r\n\r\n", 0, "", 21},
-    {"3\r\na\r\n\r\n0\r\n\r\n", 0, "a\r\n", 13},             /* CRLF inside the payload */
-    {"0\r\n\r\nGET / HTTP/1.1\r\n", 0, "", 5},              /* nothing past the end */
+    {"3\r\na\r\n\r\n0\r\n\r\n", 0, "a\r\n", 13}, /* CRLF inside the payload */
+    {"0\r\n\r\nGET / HTTP/1.1\r\n", 0, "", 5},   /* nothing past the end */
     {"5\r\nhel", CF_EAGAIN, "hel", 6},
     {"5\r\nhello\r\n0\r\n", CF_EAGAIN, "hello", 13},
-    {"FFFFFFFFFFFFFFFF\r\nab", CF_EAGAIN, "ab", 20},       /* the largest size */
+    {"FFFFFFFFFFFFFFFF\r\nab", CF_EAGAIN, "ab", 20}, /* the largest size */
     {"", CF_EAGAIN, "", 0},
-    {"5\nhello\r\n0\r\n\r\n", CF_EINVAL, "", 1},            /* bare LF after the size */
-    {"5\r\nhello\n0\r\n\r\n", CF_EINVAL, "hello", 8},       /* bare LF after the data */
-    {"5\r\nhelloX\r\n", CF_EINVAL, "hello", 8},             /* data longer than its size */
-    {"5\r\nhello\r\n0\r\n\n", CF_EINVAL, "hello", 13},      /* bare LF ends the trailers */
+    {"5\nhello\r\n0\r\n\r\n", CF_EINVAL, "", 1},       /* bare LF after the size */
+    {"5\r\nhello\n0\r\n\r\n", CF_EINVAL, "hello", 8},  /* bare LF after the data */
+    {"5\r\nhelloX\r\n", CF_EINVAL, "hello", 8},        /* data longer than its size */
+    {"5\r\nhello\r\n0\r\n\n", CF_EINVAL, "hello", 13}, /* bare LF ends the trailers */
     {"g\r\n", CF_EINVAL, "", 0},
-    {"\r\n", CF_EINVAL, "", 0},                              /* empty size */
+    {"\r\n", CF_EINVAL, "", 0}, /* empty size */
     {";x\r\n", CF_EINVAL, "", 0},
     {"-1\r\n", CF_EINVAL, "", 0},
-    {"5 \r\nhello\r\n", CF_EINVAL, "", 2},                  /* whitespace, no extension */
-    {"5;a\x01\r\nhello\r\n", CF_EINVAL, "", 3},             /* CTL in an extension */
+    {"5 \r\nhello\r\n", CF_EINVAL, "", 2},      /* whitespace, no extension */
+    {"5;a\x01\r\nhello\r\n", CF_EINVAL, "", 3}, /* CTL in an extension */
     {"5;a\nhello\r\n", CF_EINVAL, "", 3},
-    {"10000000000000000\r\n", CF_ELIMIT, "", 16},           /* 17 hex digits of value */
-    {"0\r\n X: y\r\n\r\n", CF_EINVAL, "", 3},               /* obs-fold in the trailers */
+    {"10000000000000000\r\n", CF_ELIMIT, "", 16}, /* 17 hex digits of value */
+    {"0\r\n X: y\r\n\r\n", CF_EINVAL, "", 3},     /* obs-fold in the trailers */
     {"0\r\nX y\r\n\r\n", CF_EINVAL, "", 4},
     {"0\r\nX: a\x7f\r\n\r\n", CF_EINVAL, "", 7},
 };

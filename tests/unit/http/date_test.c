@@ -53,7 +53,7 @@ static void test_date_parse_three_formats(void)
         {"Sun Nov 16 08:49:37 1994", 0, 784111777 + 10 * 86400},
         {"Tuesday, 01-Jan-69 00:00:00 GMT", 0, 3124224000}, /* yy < 70: 20yy */
         {"Thursday, 01-Jan-70 00:00:00 GMT", 0, 0},
-        {"Sun, 06 Nov 1994 23:59:60 GMT", 0, 784166400},       /* a leap second */
+        {"Sun, 06 Nov 1994 23:59:60 GMT", 0, 784166400}, /* a leap second */
         {"Mon, 29 Feb 2016 00:00:00 GMT", 0, 1456704000},
         {"Mon, 29 Feb 2015 00:00:00 GMT", CF_EINVAL, 0},
         {"Mon, 29 Feb 1900 00:00:00 GMT", CF_EINVAL, 0},

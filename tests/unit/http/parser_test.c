@@ -79,17 +79,17 @@ static const struct {
     {"GET / HTTP/1.1\r\nHost: a\r\n", CF_EAGAIN},
     {"GET / HTTP/1.1\r\nHost: a\r\n\r", CF_EAGAIN},
     {"", CF_EAGAIN},
-    {"GET / HTTP/1.1\nHost: a\n\n", CF_EINVAL},           /* bare LF: rejected */
-    {"GET / HTTP/1.1\r\nHost: a\n\r\n", CF_EINVAL},       /* bare LF after a field */
-    {"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", CF_EINVAL},  /* obs-fold */
-    {"GET / HTTP/1.1\r\n\tA: b\r\n\r\n", CF_EINVAL},      /* whitespace before a name */
-    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", CF_EINVAL},    /* whitespace before ':' */
-    {"GET / HTTP/1.1\r\n: a\r\n\r\n", CF_EINVAL},         /* empty name */
-    {"GET / HTTP/1.1\r\nHost a\r\n\r\n", CF_EINVAL},      /* no ':' */
-    {"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", CF_EINVAL},    /* CTL in a value */
-    {"GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n", CF_EINVAL},    /* DEL in a value */
-    {"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", CF_EINVAL},     /* CR inside a value */
-    {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", CF_EINVAL},      /* the HTTP/2 preface */
+    {"GET / HTTP/1.1\nHost: a\n\n", CF_EINVAL},          /* bare LF: rejected */
+    {"GET / HTTP/1.1\r\nHost: a\n\r\n", CF_EINVAL},      /* bare LF after a field */
+    {"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", CF_EINVAL}, /* obs-fold */
+    {"GET / HTTP/1.1\r\n\tA: b\r\n\r\n", CF_EINVAL},     /* whitespace before a name */
+    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", CF_EINVAL},   /* whitespace before ':' */
+    {"GET / HTTP/1.1\r\n: a\r\n\r\n", CF_EINVAL},        /* empty name */
+    {"GET / HTTP/1.1\r\nHost a\r\n\r\n", CF_EINVAL},     /* no ':' */
+    {"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", CF_EINVAL},   /* CTL in a value */
+    {"GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n", CF_EINVAL},   /* DEL in a value */
+    {"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", CF_EINVAL},    /* CR inside a value */
+    {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", CF_EINVAL},     /* the HTTP/2 preface */
     {"GET / HTTP/1.2\r\n\r\n", CF_EINVAL},
     {"GET / HTTP/0.9\r\n\r\n", CF_EINVAL},
     {"GET / http/1.1\r\n\r\n", CF_EINVAL},
@@ -97,11 +97,11 @@ static const struct {
     {"GET / HTTP/1.10\r\n\r\n", CF_EINVAL},
     {"GET  / HTTP/1.1\r\n\r\n", CF_EINVAL},
     {" / HTTP/1.1\r\n\r\n", CF_EINVAL},
-    {"GET HTTP/1.1\r\n\r\n", CF_EINVAL},                  /* no target */
-    {"GET /\r\n\r\n", CF_EINVAL},                         /* HTTP/0.9 request line */
-    {"\r\nGET / HTTP/1.1\r\n\r\n", CF_EINVAL},            /* the session skips these */
+    {"GET HTTP/1.1\r\n\r\n", CF_EINVAL},       /* no target */
+    {"GET /\r\n\r\n", CF_EINVAL},              /* HTTP/0.9 request line */
+    {"\r\nGET / HTTP/1.1\r\n\r\n", CF_EINVAL}, /* the session skips these */
     {"GET / HTTP/1.1\rX\r\n\r\n", CF_EINVAL},
-    {"GET /\xc3\xa9 HTTP/1.1\r\n\r\n", CF_EINVAL},        /* raw non-ASCII target */
+    {"GET /\xc3\xa9 HTTP/1.1\r\n\r\n", CF_EINVAL}, /* raw non-ASCII target */
     {"GET\t/ HTTP/1.1\r\n\r\n", CF_EINVAL},
     {"G\x00T / HTTP/1.1\r\n\r\n", CF_EINVAL},
     {"\x16\x03\x01\x02\x10\x01\x01\x01\xfc\x03\x03", CF_EINVAL}, /* a TLS ClientHello */
@@ -285,10 +285,8 @@ static void test_body_framing_table(void)
          CF_EINVAL, 0, 0},
         {"PUT / HTTP/1.1\r\nTransfer-Encoding: identity\r\n", CF_EINVAL, 0, 0},
         {"PUT / HTTP/1.1\r\nTransfer-Encoding:\r\n", CF_EINVAL, 0, 0},
-        {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", CF_EINVAL, 0,
-         0},
-        {"PUT / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n", CF_EINVAL, 0,
-         0},
+        {"PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", CF_EINVAL, 0, 0},
+        {"PUT / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n", CF_EINVAL, 0, 0},
         {"PUT / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n", CF_EINVAL, 0, 0},
         /* aws-chunked is a content coding: the framing is the Content-Length. */
         {"PUT / HTTP/1.1\r\nContent-Encoding: aws-chunked\r\nContent-Length: 66824\r\n"

@@ -71,11 +71,10 @@ static void iterate(const char *q, cf_slice qs, char *out, size_t cap)
                                 name.ptr + name.len <= (const uint8_t *)q + strlen(q)));
         if (value.ptr)
             n += (size_t)snprintf(out + n, cap - n, "%.*s=%.*s|", (int)name.len,
-                                  (const char *)name.ptr, (int)value.len,
-                                  (const char *)value.ptr);
+                                  (const char *)name.ptr, (int)value.len, (const char *)value.ptr);
         else
-            n += (size_t)snprintf(out + n, cap - n, "%.*s~|", (int)name.len,
-                                  (const char *)name.ptr);
+            n +=
+                (size_t)snprintf(out + n, cap - n, "%.*s~|", (int)name.len, (const char *)name.ptr);
     }
     CHECK_EQ(qs.len, 0);
     CHECK(name.ptr == NULL && value.ptr == NULL);

@@ -136,9 +136,12 @@ static void test_lifecycle_and_list_objects_examples_query_canonical(void)
         const char *target, *sig;
     } cases[] = {
         {"/?lifecycle", "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"},
-        {"/?max-keys=2&prefix=J", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
-        {"/?prefix=J&max-keys=2", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
-        {"/?&max-keys=2&&prefix=%4a&", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
+        {"/?max-keys=2&prefix=J",
+         "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
+        {"/?prefix=J&max-keys=2",
+         "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
+        {"/?&max-keys=2&&prefix=%4a&",
+         "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
     };
     for (size_t i = 0; i < TEST_COUNT(cases); i++) {
         char authz[300];
@@ -147,8 +150,8 @@ static void test_lifecycle_and_list_objects_examples_query_canonical(void)
                  ",SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=%s",
                  cases[i].sig);
         const char *hdrs[] = {"Host: examplebucket.s3.amazonaws.com",
-                              "x-amz-date: 20130524T000000Z", "x-amz-content-sha256: " EMPTY,
-                              authz, NULL};
+                              "x-amz-date: 20130524T000000Z", "x-amz-content-sha256: " EMPTY, authz,
+                              NULL};
         http_request r;
         build(&r, "GET", cases[i].target, hdrs);
         s3_sigv4_result res;
@@ -158,8 +161,8 @@ static void test_lifecycle_and_list_objects_examples_query_canonical(void)
 }
 
 #define PRESIGNED_SIG "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
-#define PRESIGNED_Q                                                                              \
-    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" AK "%2F20130524%2Fus-east-1%2Fs3%2F"    \
+#define PRESIGNED_Q                                                                                \
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" AK "%2F20130524%2Fus-east-1%2Fs3%2F"      \
     "aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
 
 static void test_presigned_url_example(void)
@@ -168,8 +171,8 @@ static void test_presigned_url_example(void)
     const char *targets[] = {
         "/test.txt?" PRESIGNED_Q "&X-Amz-Signature=" PRESIGNED_SIG,
         "/test.txt?X-Amz-Signature=" PRESIGNED_SIG "&X-Amz-Expires=86400&X-Amz-Algorithm="
-        "AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Date=20130524T000000Z&X-Amz-Credential="
-        AK "/20130524/us-east-1/s3/aws4_request",
+        "AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Date=20130524T000000Z&X-Amz-Credential=" AK
+        "/20130524/us-east-1/s3/aws4_request",
     };
     for (size_t i = 0; i < TEST_COUNT(targets); i++) {
         http_request r;
@@ -442,8 +445,8 @@ static void test_header_auth_failures_map_to_s3_errors(void)
          "Authorization: AWS4-HMAC-SHA256 Credential=AKIAOTHER/20130524/us-east-1/s3/"
          "aws4_request,SignedHeaders=host,Signature=" PRESIGNED_SIG,
          SECRET, "", T0, S3_AUTH_UNKNOWN_KEY, S3_ERR_INVALID_ACCESS_KEY_ID},
-        {4, "Authorization: AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", SECRET, "",
-         T0, S3_AUTH_UNSUPPORTED, S3_ERR_INVALID_REQUEST},
+        {4, "Authorization: AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", SECRET, "", T0,
+         S3_AUTH_UNSUPPORTED, S3_ERR_INVALID_REQUEST},
         {4, "Authorization: AWS4-HMAC-SHA256 " CRED, SECRET, "", T0, S3_AUTH_HEADER_MALFORMED,
          S3_ERR_AUTHORIZATION_HEADER_MALFORMED},
         {3, NULL, SECRET, "", T0, S3_AUTH_NO_DATE, S3_ERR_ACCESS_DENIED},
@@ -574,11 +577,11 @@ static void test_parse_header_malformed(void)
 
 static void test_canonical_request_encoding_and_header_values(void)
 {
-    static const char *hdrs[] = {"Host: h",       "X-Amz-Meta-Foo:   a \t  b  ", "X-Multi: 1",
-                                 "x-multi: 2 ",  NULL};
+    static const char *hdrs[] = {"Host: h", "X-Amz-Meta-Foo:   a \t  b  ", "X-Multi: 1",
+                                 "x-multi: 2 ", NULL};
     http_request r;
-    build(&r, "PUT",
-          "/a%2Fb/c~d/e+f/%e2%82%ac//./x%zz?b=2&a=%2f+x&a=1&c&%7e=~&d=a%20b&e=%3D%26", hdrs);
+    build(&r, "PUT", "/a%2Fb/c~d/e+f/%e2%82%ac//./x%zz?b=2&a=%2f+x&a=1&c&%7e=~&d=a%20b&e=%3D%26",
+          hdrs);
     s3_sigv4_auth a;
     memset(&a, 0, sizeof a);
     strcpy(a.signed_headers, "host;x-absent;x-amz-meta-foo;x-multi");
@@ -615,15 +618,16 @@ static void test_dates_parse_format_round_trip(void)
     CHECK_EQ(t, 1709251199);
     CHECK_EQ(s3_sigv4_parse_amz_date(slice_str("99991231T235959Z"), &t), 0);
     CHECK_EQ(t, 253402300799LL);
-    static const char *bad[] = {"20230229T000000Z", "20000230T000000Z", "20131301T000000Z",
-                                "20130524T240000Z", "20130524T006000Z", "20130524T000060Z",
-                                "20130524 000000Z", "20130524T000000",  "2013-05-24T00:00Z",
+    static const char *bad[] = {"20230229T000000Z",  "20000230T000000Z", "20131301T000000Z",
+                                "20130524T240000Z",  "20130524T006000Z", "20130524T000060Z",
+                                "20130524 000000Z",  "20130524T000000",  "2013-05-24T00:00Z",
                                 "20130524T0000000Z", "2013052aT000000Z", "20130500T000000Z"};
     for (size_t i = 0; i < TEST_COUNT(bad); i++)
         CHECK_EQ(s3_sigv4_parse_amz_date(slice_str(bad[i]), &t), CF_EINVAL);
-    static const char *bad_http[] = {"Fri, 24 May 2013 00:00:00 UTC", "Fri 24 May 2013 00:00:00 GMT",
-                                     "Fri, 24 Mai 2013 00:00:00 GMT", "Xyz, 24 May 2013 00:00:00 GMT",
-                                     "Fri, 31 Jun 2013 00:00:00 GMT", "Friday, 24-May-13 00:00:00 GMT"};
+    static const char *bad_http[] = {
+        "Fri, 24 May 2013 00:00:00 UTC", "Fri 24 May 2013 00:00:00 GMT",
+        "Fri, 24 Mai 2013 00:00:00 GMT", "Xyz, 24 May 2013 00:00:00 GMT",
+        "Fri, 31 Jun 2013 00:00:00 GMT", "Friday, 24-May-13 00:00:00 GMT"};
     for (size_t i = 0; i < TEST_COUNT(bad_http); i++)
         CHECK_EQ(s3_sigv4_parse_http_date(slice_str(bad_http[i]), &t), CF_EINVAL);
     for (int i = 0; i < 20000; i++) {

@@ -221,8 +221,8 @@ static void test_list_matches_reference_on_random_keys(void)
     env_open(&e, test_tmpdir(), 1 << 20);
     static key keys[400];
     size_t n = make_keys(&e, keys, 400);
-    const cf_slice delims[] = {S(""),  S("/"),          S("a"),  S("\xff"),
-                               S("/a"), S("\xff\xff"), S("."),  slice_make("\0", 1)};
+    const cf_slice delims[] = {S(""),   S("/"),        S("a"), S("\xff"),
+                               S("/a"), S("\xff\xff"), S("."), slice_make("\0", 1)};
     static const uint32_t maxes[] = {0, 1, 2, 3, 7, 1000};
     static entries want, got;
     for (int round = 0; round < 3000; round++) {
@@ -249,8 +249,8 @@ static void test_list_matches_reference_on_random_keys(void)
         ok = ok && CHECK_MEM(next.data, next.len, wn.b, wn.len);
         buf_free(&next);
         if (!ok) {
-            fprintf(stderr, "  round %d: prefix len %zu, delim %zu, after len %zu, max %u\n",
-                    round, prefix.len, dl, after.len, req.max_keys);
+            fprintf(stderr, "  round %d: prefix len %zu, delim %zu, after len %zu, max %u\n", round,
+                    prefix.len, dl, after.len, req.max_keys);
             break;
         }
     }
@@ -349,14 +349,9 @@ static void test_key_successor(void)
         const char *out; /* NULL: none */
         size_t out_len;
     } cases[] = {
-        {"abc", 3, "abd", 3},
-        {"ab\xff", 3, "ac", 2},
-        {"a\xff\xff", 3, "b", 1},
-        {"a\xfe\xff", 3, "a\xff", 2},
-        {"\x00", 1, "\x01", 1},
-        {"a/", 2, "a0", 2},
-        {"\xff\xff", 2, NULL, 0},
-        {"", 0, NULL, 0},
+        {"abc", 3, "abd", 3},         {"ab\xff", 3, "ac", 2}, {"a\xff\xff", 3, "b", 1},
+        {"a\xfe\xff", 3, "a\xff", 2}, {"\x00", 1, "\x01", 1}, {"a/", 2, "a0", 2},
+        {"\xff\xff", 2, NULL, 0},     {"", 0, NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cf_buf b = {0};
@@ -387,8 +382,8 @@ static void bulk_rows(env *e, const char *fmt, int a_count, int b_count)
     for (int i = 0; i < a_count; i++) {
         for (int j = 0; j < b_count; j++) {
             int n = snprintf(k, sizeof k, fmt, i, j);
-            CHECK_EQ(eng_batch_put(b, e->objects, slice_make(pk.data, pk.len), slice_make(k, (size_t)n),
-                                   &c, 1),
+            CHECK_EQ(eng_batch_put(b, e->objects, slice_make(pk.data, pk.len),
+                                   slice_make(k, (size_t)n), &c, 1),
                      0);
             if (eng_batch_count(b) >= 2000) {
                 CHECK_EQ(eng_db_write(e->db, b), 0);
@@ -402,8 +397,8 @@ static void bulk_rows(env *e, const char *fmt, int a_count, int b_count)
     buf_free(&val);
 }
 
-static void list_cost(env *e, const store_list_req *req, entries *got, bool *t,
-                      uint64_t *rows, uint64_t *seeks)
+static void list_cost(env *e, const store_list_req *req, entries *got, bool *t, uint64_t *rows,
+                      uint64_t *seeks)
 {
     store_stats a, b;
     cf_buf next = {0};
