@@ -1,19 +1,20 @@
 /*
  * bench_engine.c -- coffer's engine against RocksDB: same run, keys, values, durability.
  *
- * Every case runs on both engines (kv.h), coffer first, each in a fresh
- * directory under $BENCH_DIR (default /tmp), and prints one row of a
- * markdown table on stdout: ops/s, MB/s (key + value bytes), p99 latency
- * and the ratio coffer/rocksdb. Progress goes to stderr.
+ * Every case runs on both engines (kv.h), each in a fresh directory under
+ * $BENCH_DIR (default /tmp), and prints one row of a markdown table on
+ * stdout: ops/s, MB/s (key + value bytes), p50 and p99 latency and the ratio
+ * coffer/rocksdb. Progress goes to stderr.
  *
  *  write seq|rand, value 100 B | 4 KiB, 1 | 8 threads: one key per batch,
- *      sync on (acknowledged = fdatasync'd), a fresh database per case.
+ *      sync on (acknowledged = fdatasync'd), a fresh database per run, the
+ *      runs of the two engines interleaved (write_case).
  *      seq: keys ascend; rand: keys hashed from the op number.
- *  load: NKEYS rows in a shuffled order, 100 per batch, sync off (setup,
- *      reported for information), then a flush, then 5% more rows that stay
- *      in the memtable. On that database:
+ *  load: 400k rows of 100 B or 40k of 4 KiB in a shuffled order, 100 per
+ *      batch, sync off (setup, reported for information), then a flush,
+ *      then 5% more rows that stay in the memtable. On that database:
  *  get 1 | 8 threads: random existing keys, values checked byte-exact;
- *  scan: SCAN_ROWS rows of one partition from a random key;
+ *  scan: up to 50 rows of one partition from a random key, checked;
  *  full scan: every row, in order, counted and checked.
  *
  * Invariants:
@@ -25,8 +26,9 @@
  *  (3) each phase stops at its op count or its time cap, whichever comes
  *      first, and the rates are computed from the ops actually done.
  *
- * Env: BENCH_DIR; BENCH_SCALE (multiplies op counts, default 1);
- * FIO_<value bytes>="<bs> <writes/s>" adds the disk reference table (run.sh).
+ * Env: BENCH_DIR; BENCH_SCALE (multiplies op counts, default 1); BENCH_ONLY
+ * ("write" or "read": run only those cases, for profiling). run.sh adds
+ * fio's numbers for the disk.
  */
 #include <ftw.h>
 #include <pthread.h>
@@ -44,26 +46,30 @@
 #define POOL_BYTES (16u << 20)
 #define PARTITIONS 1000
 #define LOAD_BATCH 100
-#define WRITE_CAP_S 6.0
-#define READ_CAP_S 5.0
+#define WRITE_CAP_S 2.5 /* per run; a write case runs each engine 4 times */
+#define READ_CAP_S 4.0
 #define MAX_THREADS 8
 
 enum { PH_SEQ, PH_RAND, PH_GET, PH_SCAN };
 
+/* result -- one engine's numbers for a case, summed over its runs. */
 typedef struct result {
-    double ops_s, mb_s, p99_us;
-    uint64_t ops;
-    char notes[200];
+    uint64_t ops, bytes;
+    double secs;
+    uint32_t *lat_us; /* latency of each op done, in run order (malloc'd) */
+    size_t n_lat;
+    char notes[200]; /* kv notes() after the last run */
 } result;
 
 typedef struct phase {
     const kv_ops *ops;
     kv *k;
     int kind;
-    uint64_t n;       /* ops to do */
+    uint64_t n; /* ops to do */
     size_t vlen;
     uint64_t nkeys;   /* PH_GET/PH_SCAN: rows in the database */
     size_t scan_rows; /* PH_SCAN: rows per scan */
+    uint64_t salt;    /* varies the keys between phases of one kind */
     double deadline;
     uint32_t *lat_us; /* [n], UINT32_MAX where the op was not done */
     _Atomic uint64_t next, done, bytes;
@@ -145,8 +151,8 @@ static int check_row(void *arg, cf_slice key, cf_slice value)
     cf_slice want = value_of(k, c->vlen);
     if ((c->stride && k != c->expect_k) || !slice_eq(value, want)) {
         fprintf(stderr, "scan: row %llu: key index %llu (expected %llu), value %zu B wrong\n",
-                (unsigned long long)c->rows, (unsigned long long)k,
-                (unsigned long long)c->expect_k, value.len);
+                (unsigned long long)c->rows, (unsigned long long)k, (unsigned long long)c->expect_k,
+                value.len);
         return CF_ECORRUPT;
     }
     memcpy(c->last, key.ptr, KV_KEY_BYTES);
@@ -160,7 +166,7 @@ static int check_row(void *arg, cf_slice key, cf_slice value)
 static int one_op(phase *p, kv_thread *t, uint64_t i, uint64_t *bytes)
 {
     uint8_t key[KV_KEY_BYTES];
-    uint64_t h = mix64(i + 0x1234567ull * (uint64_t)p->kind);
+    uint64_t h = mix64(i ^ p->salt);
     cf_slice v;
     if (p->kind == PH_SEQ || p->kind == PH_RAND) {
         uint64_t per = (p->n + PARTITIONS - 1) / PARTITIONS;
@@ -184,7 +190,8 @@ static int one_op(phase *p, kv_thread *t, uint64_t i, uint64_t *bytes)
         *bytes += KV_KEY_BYTES + v.len;
         return rc;
     }
-    uint64_t per = p->nkeys / PARTITIONS, pk = h % PARTITIONS, ck = (h >> 10) % (per - p->scan_rows);
+    uint64_t per = p->nkeys / PARTITIONS, pk = h % PARTITIONS;
+    uint64_t ck = (h >> 10) % (per - p->scan_rows + 1); /* rows ck..ck+scan_rows-1 exist */
     scan_check c = {.vlen = p->vlen, .expect_k = ck * PARTITIONS + pk, .stride = 1};
     make_key(key, pk, ck);
     int rc = p->ops->scan(t, slice_make(key, KV_KEY_BYTES), p->scan_rows, check_row, &c);
@@ -226,15 +233,16 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* run_phase -- invariant (3): runs p on nthreads threads; fails the run on any error. */
-static result run_phase(phase *p, int nthreads, double cap_s)
+/* run_phase -- invariant (3): runs p on nthreads threads into r; fails the run on any error. */
+static void run_phase(phase *p, int nthreads, double cap_s, result *r)
 {
     pthread_t th[MAX_THREADS];
-    result r = {0};
-    p->lat_us = malloc(p->n * sizeof *p->lat_us);
-    if (!p->lat_us)
+    uint32_t *lat = realloc(r->lat_us, (r->n_lat + p->n) * sizeof *lat);
+    if (!lat)
         exit(2);
-    memset(p->lat_us, 0xff, p->n * sizeof *p->lat_us); /* touched before the clock starts */
+    r->lat_us = lat;
+    p->lat_us = lat + r->n_lat;
+    memset(p->lat_us, 0xff, p->n * sizeof *lat); /* touched before the clock starts */
     double t0 = now_s();
     p->deadline = t0 + cap_s;
     for (int i = 0; i < nthreads; i++)
@@ -242,22 +250,43 @@ static result run_phase(phase *p, int nthreads, double cap_s)
             exit(2);
     for (int i = 0; i < nthreads; i++)
         pthread_join(th[i], NULL);
-    double secs = now_s() - t0;
+    r->secs += now_s() - t0;
     if (atomic_load(&p->rc) != 0) {
         fprintf(stderr, "%s: phase failed: %s\n", p->ops->name, cf_err_str(atomic_load(&p->rc)));
         exit(1);
     }
-    size_t m = 0;
     for (uint64_t i = 0; i < p->n; i++)
         if (p->lat_us[i] != UINT32_MAX)
-            p->lat_us[m++] = p->lat_us[i];
-    qsort(p->lat_us, m, sizeof *p->lat_us, cmp_u32);
-    r.ops = atomic_load(&p->done);
-    r.ops_s = (double)r.ops / secs;
-    r.mb_s = (double)atomic_load(&p->bytes) / secs / 1e6;
-    r.p99_us = m ? p->lat_us[m * 99 / 100] : 0;
-    free(p->lat_us);
-    return r;
+            r->lat_us[r->n_lat++] = p->lat_us[i];
+    r->ops += atomic_load(&p->done);
+    r->bytes += atomic_load(&p->bytes);
+}
+
+static double ops_s(const result *r)
+{
+    return r->secs > 0 ? (double)r->ops / r->secs : 0;
+}
+
+/* print_row -- one table row; frees the latencies. */
+static void print_row(const char *name, result r[2])
+{
+    char p99[2][32]; /* "p50 / p99" */
+    for (int e = 0; e < 2; e++) {
+        snprintf(p99[e], sizeof p99[e], "-");
+        if (r[e].n_lat) {
+            qsort(r[e].lat_us, r[e].n_lat, sizeof *r[e].lat_us, cmp_u32);
+            snprintf(p99[e], sizeof p99[e], "%u / %u", r[e].lat_us[r[e].n_lat / 2],
+                     r[e].lat_us[r[e].n_lat * 99 / 100]);
+        }
+        free(r[e].lat_us);
+        r[e].lat_us = NULL;
+        r[e].n_lat = 0;
+    }
+    printf("| %s | %.0f | %.1f | %s | %.0f | %.1f | %s | %.2f |\n", name, ops_s(&r[0]),
+           (double)r[0].bytes / r[0].secs / 1e6, p99[0], ops_s(&r[1]),
+           (double)r[1].bytes / r[1].secs / 1e6, p99[1],
+           ops_s(&r[1]) > 0 ? ops_s(&r[0]) / ops_s(&r[1]) : 0);
+    fflush(stdout);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -286,31 +315,29 @@ static void close_and_remove(const kv_ops *ops, kv *k, const char *dir)
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void print_row(const char *name, const result r[2])
-{
-    printf("| %s | %.0f | %.1f | %.0f | %.0f | %.1f | %.0f | %.2f |\n", name, r[0].ops_s, r[0].mb_s,
-           r[0].p99_us, r[1].ops_s, r[1].mb_s, r[1].p99_us,
-           r[1].ops_s > 0 ? r[0].ops_s / r[1].ops_s : 0);
-    fflush(stdout);
-}
-
 static const kv_ops *const engines[2] = {&kv_coffer_ops, &kv_rocksdb_ops};
 
-/* write_case -- sync writes, a fresh database per engine; r[e] gets the result. */
+/*
+ * write_case -- sync writes: each engine does 4 runs of n ops, each on a
+ * fresh database, in the order coffer, rocksdb, rocksdb, coffer, coffer,
+ * rocksdb, rocksdb, coffer, so a drift of the disk's speed during the case
+ * (large on shared virtual disks) favours neither.
+ */
 static void write_case(int kind, size_t vlen, int nthreads, uint64_t n, result r[2])
 {
-    char name[64], dir[512];
-    snprintf(name, sizeof name, "write %s %zu B, %d thr", kind == PH_SEQ ? "seq" : "rand", vlen,
-             nthreads);
-    for (int e = 0; e < 2; e++) {
+    static const int order[8] = {0, 1, 1, 0, 0, 1, 1, 0};
+    char dir[512];
+    memset(r, 0, 2 * sizeof *r);
+    for (int i = 0; i < 8; i++) {
+        int e = order[i];
         kv *k = open_fresh(engines[e], "write", 1, dir, sizeof dir);
         phase p = {.ops = engines[e], .k = k, .kind = kind, .n = n, .vlen = vlen};
-        fprintf(stderr, "%s: %s ...\n", engines[e]->name, name);
-        r[e] = run_phase(&p, nthreads, WRITE_CAP_S);
+        fprintf(stderr, "%s: write %s %zu B, %d thr ...\n", engines[e]->name,
+                kind == PH_SEQ ? "seq" : "rand", vlen, nthreads);
+        run_phase(&p, nthreads, WRITE_CAP_S, &r[e]);
         engines[e]->notes(k, r[e].notes, sizeof r[e].notes);
         close_and_remove(engines[e], k, dir);
     }
-    print_row(name, r);
 }
 
 static uint64_t gcd(uint64_t a, uint64_t b)
@@ -353,9 +380,11 @@ static double load(const kv_ops *ops, kv *k, uint64_t from, uint64_t to, size_t 
 /* read_cases -- loads a database per engine and runs the read phases on it. */
 static void read_cases(size_t vlen, uint64_t nkeys, uint64_t nops, uint64_t nscans)
 {
+    if (nkeys < 4 * PARTITIONS)
+        nkeys = 4 * PARTITIONS; /* every partition has rows to scan */
     uint64_t total = nkeys + nkeys / 20;
     size_t scan_rows = total / PARTITIONS / 2 < 50 ? total / PARTITIONS / 2 : 50;
-    result load_r[2] = {0}, get1[2], get8[2], scan[2], full[2];
+    result load_r[2] = {0}, get1[2] = {0}, get8[2] = {0}, scan[2] = {0}, full[2] = {0};
     char dir[512];
     for (int e = 0; e < 2; e++) {
         const kv_ops *ops = engines[e];
@@ -365,33 +394,42 @@ static void read_cases(size_t vlen, uint64_t nkeys, uint64_t nops, uint64_t nsca
         load(ops, k, 0, nkeys, vlen);
         int rc = ops->flush(k);
         load(ops, k, nkeys, total, vlen); /* stays in the memtable */
-        double secs = now_s() - t0;
-        load_r[e].ops_s = (double)total / secs;
-        load_r[e].mb_s = (double)total * (double)(KV_KEY_BYTES + vlen) / secs / 1e6;
+        load_r[e] =
+            (result){.ops = total, .bytes = total * (KV_KEY_BYTES + vlen), .secs = now_s() - t0};
         if (rc != 0) {
             fprintf(stderr, "%s: flush: %s\n", ops->name, cf_err_str(rc));
             exit(1);
         }
         phase g1 = {.ops = ops, .k = k, .kind = PH_GET, .n = nops, .vlen = vlen, .nkeys = total};
-        phase g8 = {.ops = ops, .k = k, .kind = PH_GET, .n = nops, .vlen = vlen, .nkeys = total};
-        phase sc = {.ops = ops, .k = k, .kind = PH_SCAN, .n = nscans, .vlen = vlen, .nkeys = total,
+        phase g8 = {.ops = ops,
+                    .k = k,
+                    .kind = PH_GET,
+                    .n = nops,
+                    .vlen = vlen,
+                    .nkeys = total,
+                    .salt = 0x8888};
+        phase sc = {.ops = ops,
+                    .k = k,
+                    .kind = PH_SCAN,
+                    .n = nscans,
+                    .vlen = vlen,
+                    .nkeys = total,
                     .scan_rows = scan_rows};
         fprintf(stderr, "%s: reads ...\n", ops->name);
-        get1[e] = run_phase(&g1, 1, READ_CAP_S);
-        get8[e] = run_phase(&g8, 8, READ_CAP_S);
-        scan[e] = run_phase(&sc, 1, READ_CAP_S);
+        run_phase(&g1, 1, READ_CAP_S, &get1[e]);
+        run_phase(&g8, 8, READ_CAP_S, &get8[e]);
+        run_phase(&sc, 1, READ_CAP_S, &scan[e]);
         kv_thread *t = ops->thread_new(k);
         scan_check c = {.vlen = vlen};
         t0 = now_s();
         rc = t ? ops->scan(t, slice_make(NULL, 0), 0, check_row, &c) : CF_ENOMEM;
-        secs = now_s() - t0;
+        full[e] = (result){.ops = c.rows, .bytes = c.bytes, .secs = now_s() - t0};
         ops->thread_free(t);
         if (rc != 0 || c.rows != total) {
             fprintf(stderr, "%s: full scan: %s, %llu rows of %llu\n", ops->name, cf_err_str(rc),
                     (unsigned long long)c.rows, (unsigned long long)total);
             exit(1);
         }
-        full[e] = (result){.ops_s = (double)c.rows / secs, .mb_s = (double)c.bytes / secs / 1e6};
         ops->notes(k, load_r[e].notes, sizeof load_r[e].notes);
         close_and_remove(ops, k, dir);
     }
@@ -411,31 +449,13 @@ static void read_cases(size_t vlen, uint64_t nkeys, uint64_t nops, uint64_t nsca
             load_r[1].notes);
 }
 
-/* fio_table -- the disk reference run.sh measured, against single-thread sync writes. */
-static void fio_table(const size_t *vlens, const result seq1[][2], int nv)
-{
-    int header = 0;
-    for (int v = 0; v < nv; v++) {
-        char var[32];
-        double bs = 0, wps = 0;
-        snprintf(var, sizeof var, "FIO_%zu", vlens[v]);
-        if (!getenv(var) || sscanf(getenv(var), "%lf %lf", &bs, &wps) != 2 || wps <= 0)
-            continue;
-        if (!header++)
-            printf("\n| disk reference | fio writes/s | coffer 1 thr seq / fio | rocksdb 1 thr "
-                   "seq / fio |\n|---|---|---|---|\n");
-        printf("| fio write+fdatasync, bs %.0f B (value %zu B) | %.0f | %.2f | %.2f |\n", bs,
-               vlens[v], wps, seq1[v][0].ops_s / wps, seq1[v][1].ops_s / wps);
-    }
-}
-
 int main(void)
 {
     static const size_t vlens[2] = {100, 4096};
     const char *base = getenv("BENCH_DIR") ? getenv("BENCH_DIR") : "/tmp";
     double scale = getenv("BENCH_SCALE") ? atof(getenv("BENCH_SCALE")) : 1;
     char root[512];
-    result seq1[2][2], r[2];
+    result r[2];
     char notes[8][2][200], names[8][64];
     int nn = 0;
     snprintf(root, sizeof root, "%s/coffer-bench-XXXXXX", base);
@@ -447,25 +467,27 @@ int main(void)
         uint64_t x = mix64(i);
         memcpy(pool + i, &x, 8);
     }
-    printf("| case | coffer ops/s | coffer MB/s | coffer p99 µs | rocksdb ops/s | rocksdb MB/s | "
-           "rocksdb p99 µs | coffer/rocksdb |\n|---|---|---|---|---|---|---|---|\n");
-    for (int v = 0; v < 2; v++)
+    printf("| case | coffer ops/s | coffer MB/s | coffer p50 / p99 µs | rocksdb ops/s | "
+           "rocksdb MB/s | rocksdb p50 / p99 µs | coffer/rocksdb |\n"
+           "|---|---|---|---|---|---|---|---|\n");
+    const char *only = getenv("BENCH_ONLY") ? getenv("BENCH_ONLY") : "";
+    for (int v = 0; v < 2 && strcmp(only, "read") != 0; v++)
         for (int kind = PH_SEQ; kind <= PH_RAND; kind++)
             for (int thr = 1; thr <= 8; thr += 7) {
-                write_case(kind, vlens[v], thr, (uint64_t)(scale * (thr == 1 ? 3000 : 12000)), r);
-                if (kind == PH_SEQ && thr == 1)
-                    memcpy(seq1[v], r, sizeof r);
-                snprintf(names[nn], sizeof names[nn], "%s %zu B, %d thr",
+                write_case(kind, vlens[v], thr, (uint64_t)(scale * (thr == 1 ? 1500 : 6000)), r);
+                snprintf(names[nn], sizeof names[nn], "write %s %zu B, %d thr",
                          kind == PH_SEQ ? "seq" : "rand", vlens[v], thr);
                 memcpy(notes[nn][0], r[0].notes, sizeof r[0].notes);
                 memcpy(notes[nn][1], r[1].notes, sizeof r[1].notes);
                 nn++;
+                print_row(names[nn - 1], r);
             }
-    read_cases(100, (uint64_t)(scale * 400000), (uint64_t)(scale * 200000),
-               (uint64_t)(scale * 20000));
-    read_cases(4096, (uint64_t)(scale * 40000), (uint64_t)(scale * 100000),
-               (uint64_t)(scale * 20000));
-    fio_table(vlens, (const result(*)[2])seq1, 2);
+    if (strcmp(only, "write") != 0) {
+        read_cases(100, (uint64_t)(scale * 400000), (uint64_t)(scale * 200000),
+                   (uint64_t)(scale * 20000));
+        read_cases(4096, (uint64_t)(scale * 40000), (uint64_t)(scale * 100000),
+                   (uint64_t)(scale * 20000));
+    }
     printf("\nGroup commit during the sync write cases:\n\n");
     for (int i = 0; i < nn; i++)
         printf("- %s: coffer %s; rocksdb %s\n", names[i], notes[i][0], notes[i][1]);

@@ -20,7 +20,7 @@ struct kv {
 struct kv_thread {
     kv *k;
     eng_batch *b;
-    eng_iter *it;                 /* the last get's row; values point into it */
+    eng_iter *it;              /* the last get's row; values point into it */
     uint8_t key[KV_KEY_BYTES]; /* the scan's current key, pk || ck */
 };
 
@@ -155,7 +155,8 @@ static void c_notes(kv *k, char *buf, size_t len)
     eng_db_stats_get(k->db, &ds);
     eng_table_stats_get(k->t, &ts);
     double w = ds.writes ? (double)ds.writes : 1;
-    snprintf(buf, len, "%.2f writes/fdatasync, %.0f log B/write, %llu sst, %llu flush, %llu compact",
+    snprintf(buf, len,
+             "%.2f writes/fdatasync, %.0f log B/write, %llu sst, %llu flush, %llu compact",
              ds.commitlog_syncs ? (double)ds.writes / (double)ds.commitlog_syncs : 0,
              (double)ds.commitlog_bytes / w, (unsigned long long)ts.sstables,
              (unsigned long long)ts.flushes, (unsigned long long)ts.compactions);

@@ -26,28 +26,45 @@ make BUILD=release build/release/libcoffer.a
 make -C bench/engine
 bin=build/release/bench/bench_engine
 
-# fio: write + fdatasync per write, the bytes of the single-thread sync write
-# case (3000 ops) with one write the size of one coffer log record for that
-# value: the value, the 12-byte key, column "v" and ~60 bytes of framing,
-# timestamp and batch header (as measured by the benchmark's "log B/write").
+# fio: write + fdatasync per write, one job, the bytes of one run of the
+# single-thread sync write case (1500 writes), each write the size of one
+# coffer log record for that value: value + key + column + framing, timestamp
+# and batch header = value + 64 bytes (the benchmark prints "log B/write").
+# Measured before and after the benchmark: these virtual disks drift.
+scale=${BENCH_SCALE:-1}
 fio_dir=$(mktemp -d "$BENCH_DIR/coffer-fio-XXXXXX")
 trap 'rm -rf "$fio_dir"' EXIT
-scale=${BENCH_SCALE:-1}
-for v in 100 4096; do
-    bs=$((v + 72))
-    ops=$(awk -v s="$scale" 'BEGIN { printf "%d", 3000 * s }')
-    out=$(fio --name=wal --directory="$fio_dir" --rw=write --bs="$bs" --fdatasync=1 \
-        --size=$((bs * ops)) --numjobs=1 --output-format=terse --terse-version=3)
-    # terse v3: field 49 is the write IOPS
-    wps=$(echo "$out" | awk -F';' '{ print $49 }')
-    export "FIO_$v=$bs $wps"
+fio_wps() { # fio_wps <bs> -> write IOPS
+    local ops out
+    ops=$(awk -v s="$scale" 'BEGIN { printf "%d", 1500 * s }')
+    out=$(fio --name=wal --directory="$fio_dir" --rw=write --bs="$1" --fdatasync=1 \
+        --size=$(($1 * ops)) --numjobs=1 --output-format=terse --terse-version=3)
     rm -f "$fio_dir"/*
-done
+    echo "$out" | awk -F';' '{ printf "%.0f", $49 }' # terse v3: field 49 is write IOPS
+}
+declare -A before after
+for v in 100 4096; do before[$v]=$(fio_wps $((v + 64))); done
 
 start=$(date +%s)
 table=$("$bin")
 secs=$(($(date +%s) - start))
-echo "$table"
+for v in 100 4096; do after[$v]=$(fio_wps $((v + 64))); done
+
+# ratio of the engines' single-thread sync write rate to the disk's mean rate
+fio_table="| disk reference: fio write+fdatasync, 1 job | fio writes/s before / after | coffer write seq 1 thr / fio | rocksdb write seq 1 thr / fio |
+|---|---|---|---|"
+for v in 100 4096; do
+    row=$(echo "$table" | awk -F' *[|] *' -v c="write seq $v B, 1 thr" '$2 == c { print $3, $6 }')
+    fio_table+=$'\n'$(echo "$row" | awk -v b="${before[$v]}" -v a="${after[$v]}" -v bs=$((v + 64)) \
+        -v v="$v" '{ m = (a + b) / 2; printf "| bs %d B (value %d B) | %d / %d | %.2f | %.2f |", bs, v, b, a, $1 / m, $2 / m }')
+done
+main_table=$(echo "$table" | sed '/^$/,$d') # the bench prints the table, a blank line, notes
+notes=$(echo "$table" | sed '1,/^$/d')
+echo "$main_table"
+echo
+echo "$fio_table"
+echo
+echo "$notes"
 
 mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -64,16 +81,24 @@ Same keys (12 bytes: 4-byte partition of 1000, 8-byte clustering key; RocksDB
 gets the concatenation), same values (random bytes from one preallocated
 pool), same durability: sync writes are acknowledged after fdatasync (coffer
 sync=1 with its group commit; RocksDB WriteOptions.sync=1 with its own). One
-key per batch in the write cases; a fresh database per case and engine. Both
+key per batch in the write cases; a fresh database per run, and each engine
+runs each write case 4 times, interleaved as coffer, rocksdb, rocksdb, coffer,
+coffer, rocksdb, rocksdb, coffer (rate = total ops / total time, latency
+percentiles over all runs) so a drift of the disk favours neither. Both
 engines use 64 MiB memtables and a 10-bit bloom filter; RocksDB runs without
 compression, otherwise both use their defaults (coffer 64 KiB blocks, no block
 cache; RocksDB 4 KiB blocks and its default block cache). Reads run on a
 database loaded in shuffled order, flushed, plus 5% more rows left in the
 memtable; every value read is checked byte-exact. MB/s counts key + value
-bytes. Each phase stops at its op count or after 5-6 s, whichever is first.
+bytes. Each run stops at its op count or its time cap (2.5 s per write run,
+4 s per read phase), whichever is first.
 ratio = coffer ops/s / rocksdb ops/s (> 1: coffer faster).
 
-$table
+$main_table
+
+$fio_table
+
+$notes
 EOF
 )
 
