@@ -148,6 +148,10 @@ typedef struct eng_query {
     eng_bound ck_start, ck_end;
     bool has_after;
     cf_slice after_pk, after_ck;
+    /* values of at least this many bytes (0: none) that lie in an SSTable
+     * are not copied: their view has ptr NULL and eng_iter_cell_file() says
+     * where they are, so they can be sent without passing through memory */
+    uint32_t by_ref_min_bytes;
 } eng_query;
 
 /* A cell as read: slices valid until the iterator moves or closes. */
@@ -177,6 +181,16 @@ cf_slice eng_iter_ck(const eng_iter *it);
 /* eng_iter_cell_count -- live cells of the row, not counting the row marker. */
 size_t eng_iter_cell_count(const eng_iter *it);
 eng_cell_view eng_iter_cell(const eng_iter *it, size_t i);
+/*
+ * eng_iter_cell_file -- where cell i's value lies when the query took it by
+ * reference (eng_query.by_ref_min_bytes): 0 and *fd, *off (its len bytes
+ * are at off; the fd stays open until the iterator closes, and the bytes
+ * are immutable), or CF_ENOTFOUND when the value was copied into memory.
+ * The bytes are as stored: the caller checks them (the engine's block
+ * checksum was not read for a value taken by reference).
+ */
+int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off);
+
 /* eng_iter_find -- the cell named col of the current row; CF_ENOTFOUND if absent. */
 int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out);
 /* eng_iter_close -- NULL is a no-op. */

@@ -19,8 +19,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/entry.h"
+#include "util/err.h"
 
 typedef struct eng_iiter eng_iiter;
 
@@ -32,6 +34,12 @@ typedef struct eng_iiter_ops {
     const eng_entry *(*entry)(const eng_iiter *it);
     int (*status)(const eng_iiter *it);
     void (*close)(eng_iiter *it);
+    /*
+     * value_file -- where the current entry's value bytes lie in a file: 0
+     * and *fd, *off (the fd stays open while the iterator lives), or
+     * CF_ENOTFOUND when they are only in memory. NULL: never in a file.
+     */
+    int (*value_file)(const eng_iiter *it, int *fd, uint64_t *off);
 } eng_iiter_ops;
 
 struct eng_iiter {
@@ -44,6 +52,13 @@ static inline bool eng_iiter_valid(const eng_iiter *it) { return it->ops->valid(
 static inline void eng_iiter_next(eng_iiter *it) { it->ops->next(it); }
 static inline const eng_entry *eng_iiter_entry(const eng_iiter *it) { return it->ops->entry(it); }
 static inline int eng_iiter_status(const eng_iiter *it) { return it->ops->status(it); }
+
+static inline int eng_iiter_value_file(const eng_iiter *it, int *fd, uint64_t *off)
+{
+    *fd = -1;
+    *off = 0;
+    return it->ops->value_file ? it->ops->value_file(it, fd, off) : CF_ENOTFOUND;
+}
 
 /* eng_iiter_close -- frees the iterator; NULL is a no-op. */
 static inline void eng_iiter_close(eng_iiter *it)

@@ -37,6 +37,7 @@ typedef struct merge_iter {
     size_t n_heap;
     /* run-time state */
     const eng_entry *winner; /* the entry yielded; NULL when invalid */
+    eng_iiter *winner_child; /* the child it comes from */
     size_t n_at_min;         /* children at the smallest key; invariant (2) */
     int status;              /* first child error; invariant (3) */
 } merge_iter;
@@ -74,8 +75,10 @@ static void collect_min(merge_iter *m, size_t i, const eng_entry *min)
     if (i >= m->n_heap || eng_ikey_cmp(&m->heap[i].e->key, &min->key) != 0)
         return;
     m->n_at_min++;
-    if (eng_entry_newer(m->heap[i].e, m->winner))
+    if (eng_entry_newer(m->heap[i].e, m->winner)) {
         m->winner = m->heap[i].e;
+        m->winner_child = m->heap[i].child;
+    }
     collect_min(m, 2 * i + 1, min);
     collect_min(m, 2 * i + 2, min);
 }
@@ -87,6 +90,7 @@ static void find_winner(merge_iter *m)
     if (m->status || m->n_heap == 0)
         return;
     m->winner = m->heap[0].e;
+    m->winner_child = m->heap[0].child;
     collect_min(m, 0, m->heap[0].e);
 }
 
@@ -185,6 +189,12 @@ static void merge_close(eng_iiter *it)
     free(m);
 }
 
+static int merge_value_file(const eng_iiter *it, int *fd, uint64_t *off)
+{
+    const merge_iter *m = (const merge_iter *)it;
+    return m->winner ? eng_iiter_value_file(m->winner_child, fd, off) : CF_ENOTFOUND;
+}
+
 static const eng_iiter_ops merge_ops = {
     .seek_first = merge_seek_first,
     .seek = merge_seek,
@@ -193,6 +203,7 @@ static const eng_iiter_ops merge_ops = {
     .entry = merge_entry,
     .status = merge_status,
     .close = merge_close,
+    .value_file = merge_value_file,
 };
 
 int eng_merge_iter_new(eng_iiter **children, size_t n, eng_iiter **out)

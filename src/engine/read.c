@@ -15,7 +15,8 @@
  *      any row; seeks inside a partition only move forward between rows.
  *  (2) memory is one block per SSTable source plus a copy of the current
  *      row: the row's cells are copied because the merged entries move on
- *      while the row is gathered.
+ *      while the row is gathered, except values taken by reference
+ *      (by_ref_min_bytes), which stay in their SSTable file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 typedef struct cell_ref {
     size_t col_off, col_len, val_off, val_len;
     int64_t ts;
+    int fd;           /* >= 0: the value is not copied; it is at file_off in fd */
+    uint64_t file_off;
 } cell_ref;
 
 struct eng_iter {
@@ -177,7 +180,13 @@ static int add_cell(eng_iter *it, const eng_entry *e)
     int rc = buf_append(&it->cells, e->key.col.ptr, e->key.col.len);
     r->val_off = it->cells.len;
     r->val_len = e->value.len;
-    if (!rc)
+    r->fd = -1;
+    r->file_off = 0;
+    bool by_ref = it->q.by_ref_min_bytes && e->value.len >= it->q.by_ref_min_bytes &&
+                  eng_iiter_value_file(it->merged, &r->fd, &r->file_off) == 0;
+    if (!by_ref)
+        r->fd = -1;
+    if (!rc && !by_ref)
         rc = buf_append(&it->cells, e->value.ptr, e->value.len);
     r->ts = e->ts;
     if (!rc)
@@ -328,8 +337,16 @@ eng_cell_view eng_iter_cell(const eng_iter *it, size_t i)
 {
     const cell_ref *r = &it->refs[i];
     eng_cell_view v = {slice_make(it->cells.data + r->col_off, r->col_len),
-                       slice_make(it->cells.data + r->val_off, r->val_len), r->ts};
+                       slice_make(r->fd >= 0 ? NULL : it->cells.data + r->val_off, r->val_len),
+                       r->ts};
     return v;
+}
+
+int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off)
+{
+    *fd = it->refs[i].fd;
+    *off = it->refs[i].file_off;
+    return *fd >= 0 ? 0 : CF_ENOTFOUND;
 }
 
 int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out)
@@ -363,8 +380,8 @@ void eng_iter_close(eng_iter *it)
 int eng_get(eng_table *t, cf_slice pk, cf_slice ck, eng_iter **out)
 {
     *out = NULL;
-    eng_query q = {{pk, ENG_BOUND_INCL}, {pk, ENG_BOUND_INCL}, {ck, ENG_BOUND_INCL},
-                   {ck, ENG_BOUND_INCL}, false, {NULL, 0}, {NULL, 0}};
+    eng_query q = {.pk_start = {pk, ENG_BOUND_INCL}, .pk_end = {pk, ENG_BOUND_INCL},
+                   .ck_start = {ck, ENG_BOUND_INCL}, .ck_end = {ck, ENG_BOUND_INCL}};
     eng_iter *it;
     int rc = eng_iter_new(t, &q, &it);
     if (rc)

@@ -461,6 +461,18 @@ static void iter_close(eng_iiter *base)
     free(it);
 }
 
+/* Values are stored raw in their block (doc/formats.md, "Data block"), so a
+ * value's file offset is its block's offset plus its place in the block. */
+static int iter_value_file(const eng_iiter *base, int *fd, uint64_t *off)
+{
+    const sst_iter *it = (const sst_iter *)base;
+    if (!it->valid || it->cur.value.len == 0)
+        return CF_ENOTFOUND;
+    *fd = it->s->fd;
+    *off = it->s->blocks[it->blk].off + (uint64_t)(it->cur.value.ptr - it->buf.data);
+    return 0;
+}
+
 static const eng_iiter_ops sst_iter_ops = {
     .seek_first = iter_seek_first,
     .seek = iter_seek,
@@ -469,6 +481,7 @@ static const eng_iiter_ops sst_iter_ops = {
     .entry = iter_entry,
     .status = iter_status,
     .close = iter_close,
+    .value_file = iter_value_file,
 };
 
 int eng_sst_iter_new(eng_sst *s, eng_iiter **out)

@@ -528,8 +528,9 @@ static void fs_close(eng_iiter *it)
     (void)it;
 }
 
-static const eng_iiter_ops fs_ops = {fs_seek_first, fs_seek,   fs_valid, fs_next,
-                                     fs_entry,      fs_status, fs_close};
+static const eng_iiter_ops fs_ops = {.seek_first = fs_seek_first, .seek = fs_seek,
+                                     .valid = fs_valid, .next = fs_next, .entry = fs_entry,
+                                     .status = fs_status, .close = fs_close};
 
 static void test_compaction_source_error_mid_stream_unlinks_outputs(void)
 {

@@ -243,8 +243,8 @@ static void test_scan_paging_and_bounds(void)
     CHECK_EQ(seen, 50);
     CHECK(ordered);
     /* a clustering slice c3 < ck <= c6 within p2 */
-    eng_query q = {{S("p2"), ENG_BOUND_INCL}, {S("p2"), ENG_BOUND_INCL},
-                   {S("c3"), ENG_BOUND_EXCL}, {S("c6"), ENG_BOUND_INCL}, false, {0}, {0}};
+    eng_query q = {.pk_start = {S("p2"), ENG_BOUND_INCL}, .pk_end = {S("p2"), ENG_BOUND_INCL},
+                   .ck_start = {S("c3"), ENG_BOUND_EXCL}, .ck_end = {S("c6"), ENG_BOUND_INCL}};
     eng_iter *it;
     CHECK_EQ(eng_iter_new(t, &q, &it), 0);
     const char *want[] = {"c4", "c5", "c6"};
@@ -256,8 +256,8 @@ static void test_scan_paging_and_bounds(void)
     CHECK_EQ(i, 3);
     eng_iter_close(it);
     /* partition range p1 < pk < p4 with ck <= c1: 2 partitions x 2 rows */
-    eng_query r = {{S("p1"), ENG_BOUND_EXCL}, {S("p4"), ENG_BOUND_EXCL},
-                   {S(""), ENG_BOUND_NONE},   {S("c1"), ENG_BOUND_INCL}, false, {0}, {0}};
+    eng_query r = {.pk_start = {S("p1"), ENG_BOUND_EXCL}, .pk_end = {S("p4"), ENG_BOUND_EXCL},
+                   .ck_end = {S("c1"), ENG_BOUND_INCL}};
     CHECK_EQ(eng_iter_new(t, &r, &it), 0);
     for (i = 0; eng_iter_valid(it); eng_iter_next(it))
         i++;
@@ -412,6 +412,49 @@ static void test_corrupt_sstable_is_reported_never_served(void)
     eng_db_opts o;
     eng_db_opts_default(&o, dir);
     CHECK_EQ(eng_db_open(&o, &db), CF_ECORRUPT);
+}
+
+static void test_large_value_by_reference_reads_from_the_file(void)
+{
+    eng_db *db = open_db(test_tmpdir(), 1 << 20, 0);
+    eng_table *t;
+    eng_table_open(db, "t", "stcs", &t);
+    size_t len = 100000;
+    uint8_t *v = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        v[i] = (uint8_t)(i * 7);
+    eng_batch *b;
+    eng_batch_new(&b);
+    eng_cell c[2] = {{S("big"), slice_make(v, len)}, {S("small"), S("tiny")}};
+    eng_batch_put(b, t, S("p"), S("c"), c, 2);
+    CHECK_EQ(eng_db_write(db, b), 0);
+    eng_query q = {.pk_start = {S("p"), ENG_BOUND_INCL}, .pk_end = {S("p"), ENG_BOUND_INCL},
+                   .by_ref_min_bytes = 1000};
+    eng_iter *it;
+    int fd;
+    uint64_t off;
+    /* in the memtable: copied */
+    CHECK_EQ(eng_iter_new(t, &q, &it), 0);
+    CHECK(eng_iter_valid(it) && eng_iter_cell_file(it, 0, &fd, &off) == CF_ENOTFOUND);
+    CHECK(CHECK_MEM(eng_iter_cell(it, 0).value.ptr, eng_iter_cell(it, 0).value.len, v, len));
+    eng_iter_close(it);
+    /* in an SSTable: a file range holding exactly the bytes; small cells still copied */
+    CHECK_EQ(eng_table_flush(t), 0);
+    CHECK_EQ(eng_iter_new(t, &q, &it), 0);
+    eng_cell_view big = eng_iter_cell(it, 0), small = eng_iter_cell(it, 1);
+    CHECK(big.value.ptr == NULL && big.value.len == len);
+    CHECK(slice_eq(small.value, S("tiny")));
+    CHECK_EQ(eng_iter_cell_file(it, 1, &fd, &off), CF_ENOTFOUND);
+    if (CHECK_EQ(eng_iter_cell_file(it, 0, &fd, &off), 0)) {
+        uint8_t *got = malloc(len);
+        CHECK_EQ(pread(fd, got, len, (off_t)off), (long long)len);
+        CHECK_MEM(got, len, v, len);
+        free(got);
+    }
+    eng_iter_close(it);
+    eng_batch_free(b);
+    free(v);
+    eng_db_close(db);
 }
 
 static void test_large_values_round_trip(void)
@@ -720,6 +763,7 @@ int main(void)
         TEST(test_reopen_replays_unflushed_commitlog),
         TEST(test_segments_all_released_then_crash_keeps_new_writes),
         TEST(test_corrupt_sstable_is_reported_never_served),
+        TEST(test_large_value_by_reference_reads_from_the_file),
         TEST(test_large_values_round_trip),
         TEST(test_model_random_ops_flush_compact_reopen),
         TEST(test_concurrent_writers_and_readers_background_flush),

@@ -81,8 +81,9 @@ static void vec_close(eng_iiter *it)
     free(v);
 }
 
-static const eng_iiter_ops vec_ops = {vec_seek_first, vec_seek,   vec_valid, vec_next,
-                                      vec_entry,      vec_status, vec_close};
+static const eng_iiter_ops vec_ops = {.seek_first = vec_seek_first, .seek = vec_seek,
+                                      .valid = vec_valid, .next = vec_next, .entry = vec_entry,
+                                      .status = vec_status, .close = vec_close};
 
 static eng_iiter *vec_new(const eng_entry *e, size_t n, int *closed)
 {
