@@ -4,7 +4,8 @@
 #   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL and expat headers
 #   scripts/deps.sh test    the above plus the real S3 clients the integration
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
-#                           boto3 (Debian's, unless a python3 with boto3 exists)
+#                           boto3 (Debian's, unless a python3 with boto3 exists),
+#                           and clang's libFuzzer for the bounded fuzz runs
 #   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
@@ -12,7 +13,7 @@ want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev)
 case "${1:-build}" in
     build) ;;
     test)
-        want+=(curl s3cmd rclone awscli)
+        want+=(curl s3cmd rclone awscli clang libclang-rt-14-dev)
         python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
         ;;
     bench) want+=(librocksdb-dev fio) ;;

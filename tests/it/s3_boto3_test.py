@@ -327,6 +327,51 @@ class S3Test(unittest.TestCase):
         self.assertIn(b"SignatureDoesNotMatch", cm.exception.read())
 
 
+class VirtualHostTest(unittest.TestCase):
+    def test_virtual_host_style_addressing(self):
+        import socket
+        real = socket.getaddrinfo
+
+        def resolve(host, *a, **kw):  # *.s3.test is this machine
+            return real("127.0.0.1" if str(host).endswith("s3.test") else host, *a, **kw)
+
+        socket.getaddrinfo = resolve
+        try:
+            s3 = boto3.client("s3", endpoint_url="http://s3.test:%d" % SERVER.port,
+                              aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
+                              region_name="us-east-1",
+                              config=Config(s3={"addressing_style": "virtual"}))
+            s3.create_bucket(Bucket="vhost-bucket")
+            s3.put_object(Bucket="vhost-bucket", Key="dir/a b", Body=b"virtual")
+            self.assertEqual(s3.get_object(Bucket="vhost-bucket", Key="dir/a b")["Body"].read(), b"virtual")
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="vhost-bucket")["Contents"]]
+            self.assertEqual(keys, ["dir/a b"])
+            # the same object, path-style
+            self.assertEqual(client().get_object(Bucket="vhost-bucket", Key="dir/a b")["Body"].read(), b"virtual")
+        finally:
+            socket.getaddrinfo = real
+
+
+class LargeObjectTest(unittest.TestCase):
+    def test_1gib_round_trip_byte_exact(self):
+        """A generated 1 GiB object, streamed up in one PUT and down again."""
+        s3 = client(response_checksum_validation="when_required")
+        s3.create_bucket(Bucket="large")
+        n = 1 << 30
+        block = data(1 << 20, 42)
+        body = b"".join(block[:-4] + i.to_bytes(4, "big") for i in range(n >> 20))
+        want = hashlib.sha256(body).hexdigest()
+        s3.put_object(Bucket="large", Key="gib", Body=body)
+        del body
+        g = s3.get_object(Bucket="large", Key="gib")
+        self.assertEqual(g["ContentLength"], n)
+        h = hashlib.sha256()
+        for piece in g["Body"].iter_chunks(1 << 20):
+            h.update(piece)
+        self.assertEqual(h.hexdigest(), want)
+        s3.delete_object(Bucket="large", Key="gib")
+
+
 class RestartTest(unittest.TestCase):
     def test_restart_keeps_acknowledged_objects(self):
         s3 = client()

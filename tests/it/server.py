@@ -45,7 +45,7 @@ class CofferServer:
     def start(self):
         self.port = free_port()
         env = dict(os.environ, COFFER_DATA=self.data, COFFER_ADDR="127.0.0.1:%d" % self.port,
-                   COFFER_ACCESS_KEY=ACCESS, COFFER_SECRET_KEY=SECRET,
+                   COFFER_ACCESS_KEY=ACCESS, COFFER_SECRET_KEY=SECRET, COFFER_DOMAIN="s3.test",
                    COFFER_LOG=os.environ.get("COFFER_LOG", "warn"))
         self.log = open(os.path.join(self.data, "server.log"), "ab")
         self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log,
