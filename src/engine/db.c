@@ -16,6 +16,8 @@
 #include "engine/db.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,7 +248,17 @@ int eng_db_open(const eng_db_opts *o, eng_db **out)
     pthread_cond_init(&db->bg_cond, NULL);
 
     char path[PATH_MAX + 32];
+    db->lock_fd = -1;
     int rc = file_mkdir_p(db->dir);
+    if (!rc) {
+        /* two processes on one directory would each replay and rewrite it */
+        snprintf(path, sizeof path, "%s/LOCK", db->dir);
+        db->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (db->lock_fd < 0 || flock(db->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            log_error("engine: %s is in use by another process", db->dir);
+            rc = db->lock_fd < 0 ? CF_EIO : CF_EEXIST;
+        }
+    }
     if (!rc)
         rc = eng_manifest_open(db->dir, &db->manifest);
     if (rc)
@@ -321,6 +333,8 @@ void eng_db_close(eng_db *db)
     for (size_t i = 0; i < n; i++)
         table_free(db->tables[i]);
     eng_manifest_close(db->manifest);
+    if (db->lock_fd >= 0)
+        close(db->lock_fd); /* releases the flock */
     pthread_rwlock_destroy(&db->switch_lock);
     pthread_mutex_destroy(&db->tables_mu);
     pthread_mutex_destroy(&db->bg_mu);

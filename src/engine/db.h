@@ -82,6 +82,7 @@ struct eng_table {
 struct eng_db {
     eng_db_opts opts;
     char dir[PATH_MAX];
+    int lock_fd; /* <dir>/LOCK, flock'ed exclusively: one process per directory */
     eng_commitlog *clog;
     eng_manifest *manifest;
     pthread_rwlock_t switch_lock;

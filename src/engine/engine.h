@@ -57,7 +57,8 @@ void eng_db_opts_default(eng_db_opts *o, const char *dir);
  * manifest, opens every SSTable (verifying them), replays the commitlog and
  * removes files left by an interrupted flush or compaction. Caller frees with
  * eng_db_close(). CF_ECORRUPT (with a log line naming the file) if a file
- * fails its checks.
+ * fails its checks; CF_EEXIST if another process has the directory open
+ * (an flock on <dir>/LOCK, released when the process ends, even by a crash).
  */
 int eng_db_open(const eng_db_opts *o, eng_db **out);
 

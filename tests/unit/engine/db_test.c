@@ -734,6 +734,27 @@ static void test_concurrent_writers_and_readers_background_flush(void)
     eng_db_close(db);
 }
 
+static void test_second_process_cannot_open_the_directory(void)
+{
+    const char *dir = test_tmpdir();
+    eng_db *db = open_db(dir, 1 << 20, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        log_set_level(LOG_ERROR);
+        eng_db_opts o;
+        eng_db_opts_default(&o, dir);
+        eng_db *other;
+        _exit(eng_db_open(&o, &other) == CF_EEXIST ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    eng_db_close(db);
+    db = open_db(dir, 1 << 20, 0); /* released at close */
+    CHECK(db != NULL);
+    eng_db_close(db);
+}
+
 static void test_unknown_strategy_and_bad_names_refused(void)
 {
     eng_db *db = open_db(test_tmpdir(), 1 << 20, 0);
@@ -767,6 +788,7 @@ int main(void)
         TEST(test_large_values_round_trip),
         TEST(test_model_random_ops_flush_compact_reopen),
         TEST(test_concurrent_writers_and_readers_background_flush),
+        TEST(test_second_process_cannot_open_the_directory),
         TEST(test_unknown_strategy_and_bad_names_refused),
     };
     return test_main(cases, TEST_COUNT(cases));
