@@ -16,9 +16,12 @@
  *   FAILED accepts only commit (which fails with w->err) and abort.
  *
  * Invariants:
- *  (1) a chunk row is written as soon as its buffer is full, as its own
- *      batch, so it is durable when eng_db_write returns; the last, partial
- *      chunk is written by store_writer_finish, before the object row.
+ *  (1) a full chunk is written as its own batch when the first byte after
+ *      it arrives, so it is durable when eng_db_write returns; the last
+ *      chunk (full or not) is staged by store_writer_stage_tail into the
+ *      batch that commits the object row (objects.c): that batch is atomic,
+ *      so the row is never durable without every chunk, and an object of
+ *      one chunk costs one write.
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
  */
@@ -109,8 +112,12 @@ int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
     return 0;
 }
 
-/* write_chunk -- writes the buffered chunk as one batch (invariant (1)). */
-static int write_chunk(store_writer *w)
+/*
+ * stage_chunk -- empties w->batch and puts the buffered chunk in it. The
+ * chunk then counts as written (chunk_no moves on), so that an abort after
+ * a failed write drops its partition too.
+ */
+static int stage_chunk(store_writer *w)
 {
     store *s = w->s;
     uint64_t part = w->chunk_no / w->blob.partition_chunks;
@@ -124,8 +131,6 @@ static int write_chunk(store_writer *w)
     if (!rc)
         rc = eng_batch_put(w->batch, s->chunks, slice_make(w->pk.data, w->pk.len),
                            slice_make(w->ck.data, w->ck.len), &cell, 1);
-    if (!rc)
-        rc = eng_db_write(s->db, w->batch);
     if (rc)
         return rc;
     atomic_fetch_add_explicit(&s->chunks_written, 1, memory_order_relaxed);
@@ -144,6 +149,15 @@ int store_put_write(store_writer *w, const void *p, size_t len)
     }
     const uint8_t *src = p;
     while (len > 0) {
+        if (w->fill == STORE_CHUNK_BYTES) { /* invariant (1): more follows, write it */
+            int rc = stage_chunk(w);
+            if (!rc)
+                rc = eng_db_write(w->s->db, w->batch);
+            if (rc) {
+                w->err = rc;
+                return rc;
+            }
+        }
         size_t n = STORE_CHUNK_BYTES - w->fill;
         n = n < len ? n : len;
         memcpy(w->chunk + STORE_CRC_BYTES + w->fill, src, n);
@@ -151,13 +165,6 @@ int store_put_write(store_writer *w, const void *p, size_t len)
         w->blob.size += n;
         src += n;
         len -= n;
-        if (w->fill == STORE_CHUNK_BYTES) {
-            int rc = write_chunk(w);
-            if (rc) {
-                w->err = rc;
-                return rc;
-            }
-        }
     }
     return 0;
 }
@@ -167,10 +174,11 @@ uint64_t store_put_size(const store_writer *w)
     return w->blob.size;
 }
 
-int store_writer_finish(store_writer *w)
+int store_writer_stage_tail(store_writer *w)
 {
+    eng_batch_clear(w->batch);
     if (!w->err && w->fill > 0)
-        w->err = write_chunk(w);
+        w->err = stage_chunk(w);
     return w->err;
 }
 
@@ -178,8 +186,8 @@ void store_put_abort(store_writer *w)
 {
     if (!w)
         return;
-    /* Whole chunks reached the table, and perhaps the one whose write
-     * failed; the buffered tail never did. */
+    /* Chunks before chunk_no reached the table or may have (a failed write,
+     * a failed commit batch); one failed while staging may be counted too. */
     store_blob written = w->blob;
     written.size = (w->chunk_no + (w->err ? 1 : 0)) * w->blob.chunk_bytes;
     int rc = store_blob_drop(w->s, &written);

@@ -9,8 +9,9 @@
  * about who references a blob, whatever the crash point.
  *
  * Invariants (numbers of store.h where they come from there):
- *  (1) a commit writes the object row only after store_writer_finish made
- *      every chunk durable (store.h (1)).
+ *  (1) a commit writes the object row in one batch with the blob's last
+ *      chunk, after every other chunk was durable (store.h (1),
+ *      blob_write.c (1)).
  *  (2) reading the current row, checking the condition and writing the new
  *      row happen under the key's lock stripe (store.h (3)); a copy holds
  *      the source's stripe too, so the source's blob cannot lose its last
@@ -110,9 +111,9 @@ static bool same_blob(const store_meta *a, const store_meta *b)
 }
 
 /*
- * write_switch -- one batch: the object row (opk, key) = enc (the encoding
- * of nm), a reference from ref to nm's blob, and the removal of old's
- * reference if old (the row replaced, or NULL) had another blob.
+ * write_switch -- adds to b and writes it: the object row (opk, key) = enc
+ * (the encoding of nm), a reference from ref to nm's blob, and the removal
+ * of old's reference if old (the row replaced, or NULL) had another blob.
  * REQUIRES: the key's stripe held (invariant (2)).
  */
 static int write_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
@@ -120,7 +121,6 @@ static int write_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_s
 {
     eng_cell cell = {slice_str(STORE_C_META), enc};
     bool moved = !old || !same_blob(old, nm);
-    eng_batch_clear(b);
     int rc = eng_batch_put(b, s->objects, opk, key, &cell, 1);
     if (!rc && moved)
         rc = eng_batch_put(b, s->refs, slice_make(nm->blob_id, STORE_BLOB_ID_BYTES), ref, NULL, 0);
@@ -145,9 +145,9 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     size_t stripe = store_key_stripe(bucket, key);
     bool locked = false, found = false;
     store_meta old;
-    int rc = store_writer_finish(w); /* invariant (1) */
-    if (!rc && meta->size != w->blob.size)
-        rc = CF_EINVAL;
+    int rc = meta->size != w->blob.size ? CF_EINVAL : w->err;
+    if (!rc)
+        rc = store_writer_stage_tail(w); /* invariant (1) */
     if (rc)
         goto fail;
     memcpy(meta->blob_id, w->blob.id, STORE_BLOB_ID_BYTES);

@@ -10,8 +10,9 @@
  *
  * Invariants:
  *  (1) every PUT writes a new blob; the object row is switched to it only
- *      after all its chunks are durable, so a reader never sees a partial
- *      object, and a crash mid-PUT leaves an orphan blob, never a torn object.
+ *      after all its chunks are durable (the last chunk rides in the same
+ *      atomic batch as the row), so a reader never sees a partial object,
+ *      and a crash mid-PUT leaves an orphan blob, never a torn object.
  *  (2) a blob is deleted (its chunk partitions tombstoned) only when its last
  *      blob_refs row goes; a whole-object copy adds a reference, copying no
  *      chunk.
@@ -222,7 +223,7 @@ int store_list(store *s, cf_slice bucket, const store_list_req *req, const store
 typedef struct store_stats {
     uint64_t list_rows;      /* engine rows visited by store_list */
     uint64_t list_seeks;     /* iterators store_list opened (one per page + one per skip) */
-    uint64_t chunks_written; /* chunk rows written by writers */
+    uint64_t chunks_written; /* chunk rows written by writers (or staged in a commit batch) */
     uint64_t chunks_read;    /* chunk rows read (and verified) by readers */
     uint64_t blobs_dropped;  /* blobs whose chunk partitions were tombstoned */
 } store_stats;

@@ -88,7 +88,7 @@ int store_blob_drop(store *s, const store_blob *b);
  * no reference is left, drops b now, or when its last open reader closes
  * (invariant (2) of store.h; readers: blob_read.c). The caller's operation
  * has already succeeded, so a failure here is logged, not returned: the
- * blob stays as an orphan for the start-up sweep.
+ * blob stays an orphan (for a start-up sweep, which does not exist yet).
  */
 void store_blob_release(store *s, const store_blob *b);
 
@@ -118,7 +118,7 @@ struct store_writer {
     uint8_t *chunk;     /* STORE_CRC_BYTES + STORE_CHUNK_BYTES: crc, then the bytes */
     size_t fill;        /* bytes of the current chunk filled */
     uint64_t chunk_no;  /* blob-wide index of the chunk being filled */
-    eng_batch *batch;   /* reused for every chunk and for the commit */
+    eng_batch *batch;   /* reused for every chunk; the commit batch (with the last chunk) */
     cf_buf pk, ck, val; /* reused key and value scratch */
     int err;            /* sticky: the first failure of a write */
     size_t bucket_len, key_len;
@@ -126,8 +126,13 @@ struct store_writer {
     uint8_t key[STORE_MAX_KEY_BYTES];
 };
 
-/* store_writer_finish -- writes the last partial chunk; then every chunk is durable. */
-int store_writer_finish(store_writer *w);
+/*
+ * store_writer_stage_tail -- empties w->batch and stages the last chunk
+ * (if any bytes are buffered) in it; every earlier chunk is durable. The
+ * caller adds the object row and writes the batch (blob_write.c (1)).
+ * Returns w's sticky error, if any.
+ */
+int store_writer_stage_tail(store_writer *w);
 
 /* store_writer_release -- returns w to the store's cache (or frees it). */
 void store_writer_release(store_writer *w);

@@ -110,6 +110,30 @@ static void test_ranged_reads_at_chunk_edges(void)
     env_free(e);
 }
 
+/* writes_for -- engine batches a PUT of size bytes costs. */
+static uint64_t writes_for(env *e, const char *key, uint64_t size)
+{
+    eng_db_stats a, b;
+    eng_db_stats_get(e->db, &a);
+    CHECK_EQ(put_obj(e, "bkt", key, size, 1, NULL, NULL), 0);
+    eng_db_stats_get(e->db, &b);
+    return b.writes - a.writes;
+}
+
+/* The last chunk rides in the commit batch: one write per chunk, none extra. */
+static void test_put_costs_one_write_per_chunk(void)
+{
+    env *e = env_new(4 << 20);
+    CHECK_EQ(writes_for(e, "a", 0), 1);
+    CHECK_EQ(writes_for(e, "b", 1), 1);
+    CHECK_EQ(writes_for(e, "c", CB), 1);
+    CHECK_EQ(writes_for(e, "d", CB + 1), 2);
+    CHECK_EQ(writes_for(e, "e", 3 * CB), 3);
+    /* an overwrite adds the old blob's drop */
+    CHECK_EQ(writes_for(e, "e", 10), 2);
+    env_free(e);
+}
+
 /* put_chunk_row -- writes chunk (0, chunk) of blob id directly: cell d = crc + data. */
 static void put_chunk_row(env *e, const uint8_t *id, uint64_t chunk, uint32_t crc,
                           const uint8_t *data, size_t len)
@@ -240,6 +264,7 @@ int main(void)
         TEST(test_round_trip_three_chunks_and_seven_bytes),
         TEST(test_partition_crossing_object_and_ranges_at_its_edges),
         TEST(test_ranged_reads_at_chunk_edges),
+        TEST(test_put_costs_one_write_per_chunk),
         TEST(test_corrupt_missing_or_short_chunk_is_ecorrupt),
         TEST(test_reader_keeps_overwritten_blob_until_close),
         TEST(test_two_readers_last_close_drops_blob),
