@@ -54,6 +54,11 @@ void eng_batch_set_ts(eng_batch *b, int64_t ts)
     b->ts = ts;
 }
 
+void eng_batch_set_wait(eng_batch *b, bool wait)
+{
+    b->no_wait = !wait;
+}
+
 void eng_batch_stamp(eng_batch *b, int64_t ts)
 {
     b->rec.data[0] = ENG_BATCH_VERSION;

@@ -16,6 +16,7 @@
 #ifndef ENG_BATCH_H
 #define ENG_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct eng_batch {
     cf_buf rec;      /* the record: header (stamped at write) then mutations */
     size_t count;    /* mutations appended */
     int64_t ts;      /* 0: assigned at write */
+    bool no_wait;    /* eng_db_write returns before the fdatasync (eng_batch_set_wait) */
     uint64_t tables[ENG_MAX_TABLES / 64]; /* bit per table id the batch touches */
 };
 

@@ -484,9 +484,11 @@ int eng_db_write(eng_db *db, eng_batch *b)
     pthread_rwlock_unlock(&db->switch_lock);
     if (rc)
         return rc;
-    rc = eng_commitlog_sync_wait(db->clog, pos); /* invariant (1) */
-    if (rc)
-        return rc;
+    if (!b->no_wait) {
+        rc = eng_commitlog_sync_wait(db->clog, pos); /* invariant (1) */
+        if (rc)
+            return rc;
+    }
     atomic_fetch_add(&db->writes, 1);
     return full ? switch_full(db) : 0;
 }

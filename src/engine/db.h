@@ -16,8 +16,10 @@
  *
  * Invariants:
  *  (1) a batch is acknowledged only after eng_commitlog_sync_wait() covered
- *      its record (commitlog.h invariant (1)). It may be visible to readers a
- *      little before that: it is applied to the memtable first.
+ *      its record (commitlog.h invariant (1)), unless its writer asked not to
+ *      wait (eng_batch_set_wait): then only a later waited-for write
+ *      acknowledges it. It may be visible to readers a little before that:
+ *      it is applied to the memtable first.
  *  (2) frozen[i] holds every record of the table before frozen_end[i] that
  *      is not in an SSTable; active holds the rest.
  *  (3) a table's SSTable set changes only through a durable manifest edit

@@ -107,6 +107,15 @@ size_t eng_batch_count(const eng_batch *b);
 void eng_batch_set_ts(eng_batch *b, int64_t ts);
 
 /*
+ * eng_batch_set_wait -- with wait false, eng_db_write() returns once b is
+ * logged and visible, without waiting for its fdatasync. It becomes durable
+ * with the next waited-for write of any batch logged after it (a sync covers
+ * every earlier record: commitlog invariant (1)), so a writer streams many
+ * batches and waits once, on the last. Default: wait. Kept by clear.
+ */
+void eng_batch_set_wait(eng_batch *b, bool wait);
+
+/*
  * eng_batch_put -- writes row (pk, ck) with cells[0..n): the row exists
  * (even with n == 0) and each named cell takes its value. Other cells of the
  * row are untouched. All slices are copied into b.

@@ -17,11 +17,14 @@
  *
  * Invariants:
  *  (1) a full chunk is written as its own batch when the first byte after
- *      it arrives, so it is durable when eng_db_write returns; the last
- *      chunk (full or not) is staged by store_writer_stage_tail into the
- *      batch that commits the object row (objects.c): that batch is atomic,
- *      so the row is never durable without every chunk, and an object of
- *      one chunk costs one write.
+ *      it arrives, without waiting for its fdatasync (eng_batch_set_wait):
+ *      the commitlog is one sequence, so the sync that acknowledges the
+ *      batch committing the object row (objects.c) covers every chunk
+ *      written before it, and a PUT waits for the disk once, not once per
+ *      chunk. The last chunk (full or not) is staged by
+ *      store_writer_stage_tail into that committing batch, which is atomic:
+ *      the row is never durable without every chunk, and an object of one
+ *      chunk costs one write.
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
  */
@@ -151,6 +154,7 @@ int store_put_write(store_writer *w, const void *p, size_t len)
     while (len > 0) {
         if (w->fill == STORE_CHUNK_BYTES) { /* invariant (1): more follows, write it */
             int rc = stage_chunk(w);
+            eng_batch_set_wait(w->batch, false); /* invariant (1) */
             if (!rc)
                 rc = eng_db_write(w->s->db, w->batch);
             if (rc) {
@@ -177,6 +181,7 @@ uint64_t store_put_size(const store_writer *w)
 int store_writer_stage_tail(store_writer *w)
 {
     eng_batch_clear(w->batch);
+    eng_batch_set_wait(w->batch, true); /* this batch commits: it waits */
     if (!w->err && w->fill > 0)
         w->err = stage_chunk(w);
     return w->err;
