@@ -32,6 +32,8 @@ bool eng_entry_newer(const eng_entry *a, const eng_entry *b)
     bool ta = eng_entry_is_tombstone(a), tb = eng_entry_is_tombstone(b);
     if (ta != tb)
         return ta;
+    if ((!a->value.ptr && a->value.len) || (!b->value.ptr && b->value.len))
+        return false; /* a value left in its file (lazy read): take either */
     return slice_cmp(a->value, b->value) > 0;
 }
 

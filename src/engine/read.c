@@ -130,9 +130,13 @@ static int open_sources(eng_iter *it, eng_table *t)
     for (size_t i = 0; rc == 0 && i < n_mts; i++)
         if (eng_memtable_count(mts[i]) > 0)
             rc = eng_memtable_iter_new(mts[i], &children[n++]);
-    for (size_t i = 0; rc == 0 && i < v->n; i++)
-        if (sst_wanted(v->ssts[i], &it->q))
-            rc = eng_sst_iter_new(v->ssts[i], &children[n++]);
+    for (size_t i = 0; rc == 0 && i < v->n; i++) {
+        if (!sst_wanted(v->ssts[i], &it->q))
+            continue;
+        rc = eng_sst_iter_new(v->ssts[i], &children[n++]);
+        if (rc == 0 && it->q.by_ref_min_bytes) /* large values stay in the file */
+            eng_sst_iter_lazy_values(children[n - 1], it->q.by_ref_min_bytes);
+    }
     if (rc == 0) {
         rc = eng_merge_iter_new(children, n, &it->merged);
     } else {
@@ -186,6 +190,8 @@ static int add_cell(eng_iter *it, const eng_entry *e)
                   eng_iiter_value_file(it->merged, &r->fd, &r->file_off) == 0;
     if (!by_ref)
         r->fd = -1;
+    if (!by_ref && !e->value.ptr && e->value.len)
+        return CF_ECORRUPT; /* a lazily read value must be taken by reference */
     if (!rc && !by_ref)
         rc = buf_append(&it->cells, e->value.ptr, e->value.len);
     r->ts = e->ts;

@@ -117,4 +117,14 @@ const eng_sst_stats *eng_sst_get_stats(const eng_sst *s);
  */
 int eng_sst_iter_new(eng_sst *s, eng_iiter **out);
 
+/*
+ * eng_sst_iter_lazy_values -- from now on a block holding a single entry
+ * whose value is at least min_bytes is read only up to the value: the entry
+ * has value.ptr NULL (value.len set) and value_file() says where its bytes
+ * are. Such a block's checksum is not verified: the caller checks the value
+ * (the store's chunks carry their own CRC32C), and the entry's key is still
+ * checked against the index. REQUIRES: it from eng_sst_iter_new.
+ */
+void eng_sst_iter_lazy_values(eng_iiter *it, uint32_t min_bytes);
+
 #endif

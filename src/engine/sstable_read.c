@@ -305,6 +305,12 @@ typedef struct sst_iter {
     eng_entry cur;
     bool valid;
     int status;          /* invariant (5): sticky once non-zero */
+    uint32_t lazy_min;   /* 0, or: values this big are not read (eng_sst_iter_lazy_values) */
+    bool lazy_block;     /* buf holds only the head of block blk; its last value is not read */
+    bool lazy_pending;   /* that last entry comes after the entries in [p, end) */
+    const uint8_t *lazy_start; /* the last entry, in buf */
+    size_t lazy_vlen;    /* its value's length */
+    uint64_t lazy_value_off; /* and the value's file offset */
 } sst_iter;
 
 static void iter_fail(sst_iter *it, int rc, const char *what, uint64_t off)
@@ -319,8 +325,12 @@ static void iter_fail(sst_iter *it, int rc, const char *what, uint64_t off)
     it->blk = it->s->nblocks; /* buf no longer holds a checked block */
 }
 
-/* Decodes one entry from [p, end); first forbids a shared pk. NULL if malformed. */
-static const uint8_t *decode_entry(const uint8_t *p, const uint8_t *end, bool first, eng_entry *e)
+/*
+ * decode_entry_head -- decodes an entry up to its value from [p, end);
+ * returns a pointer to the value's length varint, NULL if malformed.
+ */
+static const uint8_t *decode_entry_head(const uint8_t *p, const uint8_t *end, bool first,
+                                        eng_entry *e)
 {
     if (p == end || (*p & ~ENG_SST_E_KNOWN_BITS) || (first && (*p & ENG_SST_E_SHARED_PK)))
         return NULL;
@@ -345,7 +355,14 @@ static const uint8_t *decode_entry(const uint8_t *p, const uint8_t *end, bool fi
     }
     if (!(p = get_slice(p, end, &e->key.ck)) || !(p = get_slice(p, end, &e->key.col)))
         return NULL;
-    return get_slice(p, end, &e->value);
+    return p;
+}
+
+/* Decodes one entry from [p, end); first forbids a shared pk. NULL if malformed. */
+static const uint8_t *decode_entry(const uint8_t *p, const uint8_t *end, bool first, eng_entry *e)
+{
+    p = decode_entry_head(p, end, first, e);
+    return p ? get_slice(p, end, &e->value) : NULL;
 }
 
 /* Decodes the entry at it->p; the block's last one must match its index key (invariant (3)). */
@@ -358,7 +375,7 @@ static void iter_decode(sst_iter *it)
         iter_fail(it, CF_ECORRUPT, "malformed entry in data block", off);
         return;
     }
-    if (p == it->end && eng_ikey_cmp(&it->cur.key, &b->last) != 0) {
+    if (p == it->end && !it->lazy_pending && eng_ikey_cmp(&it->cur.key, &b->last) != 0) {
         iter_fail(it, CF_ECORRUPT, "data block's last key differs from the index", off);
         return;
     }
@@ -366,10 +383,97 @@ static void iter_decode(sst_iter *it)
     it->valid = true;
 }
 
+/*
+ * load_lazy -- reads only the head of block i when it holds one entry whose
+ * value is at least lazy_min bytes and ends the block: the value stays in
+ * the file (value_file says where) and is not checksummed here. Returns
+ * true when it did; false (nothing changed) for any other block.
+ */
+#define LAZY_HEAD_BYTES 1024 /* enough for a chunk row's keys; a longer head is read whole */
+
+/* emit_lazy -- makes the block's lazily read last entry current (value left in the file). */
+static void emit_lazy(sst_iter *it)
+{
+    const sst_block *b = &it->s->blocks[it->blk];
+    const uint8_t *end = it->buf.data + it->buf.len;
+    it->lazy_pending = false;
+    if (!decode_entry_head(it->lazy_start, end, it->lazy_start == it->buf.data, &it->cur) ||
+        eng_ikey_cmp(&it->cur.key, &b->last) != 0) { /* invariant (3) */
+        iter_fail(it, CF_ECORRUPT, "data block's last key differs from the index", b->off);
+        return;
+    }
+    it->cur.value = slice_make(NULL, it->lazy_vlen);
+    it->p = it->end;
+    it->valid = true;
+}
+
+/*
+ * load_lazy -- reads only the head of block i when its last entry's value is
+ * at least lazy_min bytes and does not fit in the head: the entries before
+ * it are decoded from the head as usual; the last one's value stays in the
+ * file (value_file says where) and the block's checksum is not verified
+ * (eng_sst_iter_lazy_values). Returns false, changing nothing the caller
+ * relies on, for any other block.
+ */
+static bool load_lazy(sst_iter *it, size_t i)
+{
+    const sst_block *b = &it->s->blocks[i];
+    if (!it->lazy_min || b->len <= LAZY_HEAD_BYTES || b->len < it->lazy_min)
+        return false;
+    buf_clear(&it->buf);
+    if (buf_reserve(&it->buf, LAZY_HEAD_BYTES) != 0 ||
+        file_pread_all(it->s->fd, it->buf.data, LAZY_HEAD_BYTES, b->off) != 0)
+        return false;
+    it->buf.len = LAZY_HEAD_BYTES;
+    it->blk = it->s->nblocks; /* buf does not hold a whole block */
+    const uint8_t *q = it->buf.data, *end = it->buf.data + LAZY_HEAD_BYTES, *p, *vp;
+    eng_entry e;
+    memset(&e, 0, sizeof e);
+    uint64_t vlen;
+    for (;;) { /* walk the entries whose values fit in the head */
+        if (!(vp = decode_entry_head(q, end, q == it->buf.data, &e)) ||
+            !(p = get_varint(vp, end, &vlen)))
+            return false;
+        if (vlen <= (uint64_t)(end - p)) {
+            q = p + vlen;
+            continue;
+        }
+        break;
+    }
+    if ((uint64_t)(p - it->buf.data) + vlen != b->len || vlen < it->lazy_min)
+        return false; /* a big value that is not the block's last entry: read it all */
+    it->blk = i;
+    it->lazy_block = true;
+    it->lazy_pending = true;
+    it->lazy_start = q;
+    it->lazy_vlen = (size_t)vlen;
+    it->lazy_value_off = b->off + (uint64_t)(p - it->buf.data);
+    it->p = it->buf.data;
+    it->end = q;
+    if (it->p < it->end)
+        iter_decode(it);
+    else
+        emit_lazy(it);
+    return true;
+}
+
 /* Makes block i current (reading it unless buf holds it) and decodes its first entry. */
 static void iter_load(sst_iter *it, size_t i)
 {
     const sst_block *b = &it->s->blocks[i];
+    if (it->lazy_block && it->blk == i) { /* re-seek into the lazily read block */
+        it->p = it->buf.data;
+        it->lazy_pending = true;
+        if (it->p < it->end)
+            iter_decode(it);
+        else
+            emit_lazy(it);
+        return;
+    }
+    it->lazy_block = false;
+    it->lazy_pending = false;
+    if (it->blk != i && load_lazy(it, i))
+        return;
     if (it->blk != i) {
         size_t n = (size_t)b->len + ENG_SST_BLOCK_TRAILER_BYTES;
         buf_clear(&it->buf);
@@ -402,6 +506,8 @@ static void iter_next(eng_iiter *base)
         return;
     if (it->p < it->end)
         iter_decode(it);
+    else if (it->lazy_pending)
+        emit_lazy(it);
     else if (it->blk + 1 < it->s->nblocks)
         iter_load(it, it->blk + 1);
     else
@@ -469,7 +575,8 @@ static int iter_value_file(const eng_iiter *base, int *fd, uint64_t *off)
     if (!it->valid || it->cur.value.len == 0)
         return CF_ENOTFOUND;
     *fd = it->s->fd;
-    *off = it->s->blocks[it->blk].off + (uint64_t)(it->cur.value.ptr - it->buf.data);
+    *off = !it->cur.value.ptr ? it->lazy_value_off
+                              : it->s->blocks[it->blk].off + (uint64_t)(it->cur.value.ptr - it->buf.data);
     return 0;
 }
 
@@ -483,6 +590,11 @@ static const eng_iiter_ops sst_iter_ops = {
     .close = iter_close,
     .value_file = iter_value_file,
 };
+
+void eng_sst_iter_lazy_values(eng_iiter *base, uint32_t min_bytes)
+{
+    ((sst_iter *)base)->lazy_min = min_bytes;
+}
 
 int eng_sst_iter_new(eng_sst *s, eng_iiter **out)
 {

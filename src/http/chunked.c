@@ -14,7 +14,7 @@
  *
  * Extensions are skipped (any non-CTL byte but HTAB up to CR); trailer
  * fields are checked for shape and dropped. Grammar and limits are in
- * doc/formats.md ("Chunked request bodies").
+ * doc/formats.md ("HTTP wire formats", "Chunked request bodies").
  *
  * Invariants:
  *  (1) a call consumes every byte it is given unless it stops right after a

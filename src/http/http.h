@@ -7,11 +7,12 @@
  * return bytes consumed, CF_EAGAIN (need more) or an error; every limit is a
  * named constant and breaking it has its own error. Every parser has a fuzz
  * target in fuzz/. Wire formats (request head, chunked, aws-chunked) are
- * described in doc/formats.md ("HTTP bodies").
+ * described in doc/formats.md ("HTTP wire formats").
  *
  * Files: parser.c (request head), field.c (header lookup, lists, body
  * framing), query.c, chunked.c, aws_chunked.c, date.c (dates, status
- * reasons), session.c (the connection) and exchange.c (one request).
+ * reasons), session.c (the connection), exchange.c (one request and its
+ * body) and response.c (its response).
  *
  * Who calls what: net/ owns sockets and calls http_session_*; the session
  * parses requests and calls the handler (the s3 layer) once per request with
@@ -258,8 +259,8 @@ typedef struct http_session http_session;
 /*
  * http_session_new -- a session over io (copied; io->ctx is borrowed and must
  * outlive the session). Caller frees with http_session_free(). The input
- * buffer is HTTP_MAX_HEAD_BYTES + 64 KiB, allocated once. 0 or CF_ENOMEM;
- * *out is NULL on error.
+ * buffer is HTTP_MAX_HEAD_BYTES + 64 KiB, allocated once. 0, CF_EINVAL (a
+ * callback of io or the handler is NULL) or CF_ENOMEM; *out is NULL on error.
  */
 int http_session_new(const http_io *io, const http_limits *lim, http_handler_fn handler, void *arg,
                      http_session **out);

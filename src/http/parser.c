@@ -16,7 +16,7 @@
  *
  * Every transition happens in http_parse_request's loop; any byte without a
  * transition is CF_EINVAL. The accepted grammar is in doc/formats.md
- * ("HTTP request head").
+ * ("HTTP wire formats", "Request head").
  *
  * Invariants:
  *  (1) the answer depends only on the bytes scanned so far, and the scan

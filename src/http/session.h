@@ -1,7 +1,8 @@
 /*
  * session.h -- the session and exchange structures, shared by session.c
- * (the connection: input buffer, head parsing, pipelining) and exchange.c
- * (one request: its body, its response). Internal to src/http/.
+ * (the connection: input buffer, head parsing, pipelining), exchange.c (one
+ * request: its body, its end) and response.c (its response). Internal to
+ * src/http/.
  *
  * The input buffer s->buf holds, in order: bytes already consumed
  * [0, start), the current request's head [start, ex.head_end), its raw body
@@ -76,5 +77,17 @@ bool http_exchange_finish(http_exchange *ex);
 /* http_exchange_reject -- answers a head that could not be parsed with status
  * (400, 414, 431) and "Connection: close". */
 void http_exchange_reject(http_session *s, int status);
+
+/* http_response_flush -- writes the response head held in s->out, if any.
+ * 0, or CF_EAGAIN / CF_EIO (then s->failed is set). */
+int http_response_flush(http_exchange *ex);
+
+/* http_response_end -- writes the last chunk of a chunked response. */
+void http_response_end(http_exchange *ex);
+
+/* http_response_error -- responds status with a minimal S3-style XML error
+ * body (Code from status: BadRequest, RequestURITooLong,
+ * RequestHeaderSectionTooLarge, InternalError). REQUIRES: not responded. */
+void http_response_error(http_exchange *ex, int status);
 
 #endif

@@ -57,6 +57,7 @@ int s3_body_open(s3_req *r, s3_body **out)
                  mode == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
     b->signed_chunks = mode == S3_PAYLOAD_STREAMING || mode == S3_PAYLOAD_STREAMING_TRAILER;
     b->declared = header_u64(r, b->chunked ? "x-amz-decoded-content-length" : "content-length");
+    b->dec.want_trailers = s3_header(r, "x-amz-trailer").ptr != NULL;
     if (mode == S3_PAYLOAD_SHA256) {
         b->sha = EVP_MD_CTX_new();
         if (!b->sha || EVP_DigestInit_ex(b->sha, EVP_sha256(), NULL) != 1) {
@@ -112,36 +113,47 @@ static int on_done(s3_body *b, s3_err_code *err)
     return 0;
 }
 
-ssize_t s3_body_read(s3_body *b, void *buf, size_t cap, s3_err_code *err)
+/* refill -- reads more raw body bytes into b->in. 1 read, 0 end of body, -1 error (*err). */
+static int refill(s3_body *b, s3_err_code *err)
 {
-    *err = S3_ERR_NONE;
+    ssize_t n = http_exchange_read_body(b->r->ex, b->in, sizeof b->in);
+    if (n < 0) {
+        *err = n == CF_EAGAIN ? S3_ERR_REQUEST_TIMEOUT : S3_ERR_INCOMPLETE_BODY;
+        return -1;
+    }
+    b->in_off = 0;
+    b->in_len = (size_t)n;
+    return n > 0;
+}
+
+/* read_plain -- a body sent as is. */
+static ssize_t read_plain(s3_body *b, void *buf, size_t cap, s3_err_code *err)
+{
+    if (b->in_off == b->in_len) {
+        int got = refill(b, err);
+        if (got <= 0)
+            return got < 0 ? -1 : finish(b, err);
+    }
+    size_t avail = b->in_len - b->in_off, n = avail < cap ? avail : cap;
+    memcpy(buf, b->in + b->in_off, n);
+    b->in_off += n;
+    if (b->sha)
+        EVP_DigestUpdate(b->sha, buf, n);
+    return (ssize_t)n;
+}
+
+/*
+ * read_chunked -- an aws-chunked body. The decoder reports one event per
+ * call and may report one from no input at all (the final chunk's end), so
+ * it is fed whatever is buffered, even nothing, until it neither consumes
+ * nor reports; only then is more read from the connection.
+ */
+static ssize_t read_chunked(s3_body *b, void *buf, size_t cap, s3_err_code *err)
+{
     for (;;) {
-        if (b->in_off == b->in_len) {
-            if (b->done && b->chunked)
-                return finish(b, err);
-            ssize_t n = http_exchange_read_body(b->r->ex, b->in, sizeof b->in);
-            if (n < 0) {
-                *err = n == CF_EAGAIN ? S3_ERR_REQUEST_TIMEOUT : S3_ERR_INCOMPLETE_BODY;
-                return -1;
-            }
-            if (n == 0)
-                return finish(b, err);
-            b->in_off = 0;
-            b->in_len = (size_t)n;
-        }
+        if (b->done)
+            return b->in_off == b->in_len ? finish(b, err) : (*err = S3_ERR_INVALID_REQUEST, -1);
         size_t avail = b->in_len - b->in_off;
-        if (!b->chunked) {
-            size_t n = avail < cap ? avail : cap;
-            memcpy(buf, b->in + b->in_off, n);
-            b->in_off += n;
-            if (b->sha)
-                EVP_DigestUpdate(b->sha, buf, n);
-            return (ssize_t)n;
-        }
-        if (b->done) { /* bytes after the final chunk */
-            *err = S3_ERR_INVALID_REQUEST;
-            return -1;
-        }
         const uint8_t *data;
         size_t dlen;
         int ev;
@@ -169,7 +181,20 @@ ssize_t s3_body_read(s3_body *b, void *buf, size_t cap, s3_err_code *err)
             return -1;
         if (dlen)
             return (ssize_t)dlen;
+        if (used == 0 && ev == HTTP_AWS_EV_NONE && b->in_off == b->in_len) {
+            int got = refill(b, err);
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                return finish(b, err); /* the body ended before the final chunk */
+        }
     }
+}
+
+ssize_t s3_body_read(s3_body *b, void *buf, size_t cap, s3_err_code *err)
+{
+    *err = S3_ERR_NONE;
+    return b->chunked ? read_chunked(b, buf, cap, err) : read_plain(b, buf, cap, err);
 }
 
 cf_slice s3_body_trailer(const s3_body *b, const char *name)

@@ -382,10 +382,11 @@ void s3_h_get_object(s3_req *r)
     if (http_exchange_respond(r->ex, status, h, n, len) != 0 || r->head || len == 0)
         goto out;
     rc = store_read_open(r->ctx->st, m, off, len, &rd);
-    const uint8_t *p;
-    size_t plen;
-    while (rc == 0 && (rc = store_read_next(rd, &p, &plen)) == 1)
-        rc = http_exchange_write(r->ex, p, plen);
+    store_piece piece;
+    /* chunks on disk go to the socket with sendfile: verified, never copied */
+    while (rc == 0 && (rc = store_read_piece(rd, &piece)) == 1)
+        rc = piece.fd >= 0 ? http_exchange_sendfile(r->ex, piece.fd, piece.file_off, piece.len)
+                           : http_exchange_write(r->ex, piece.p, piece.len);
     if (rc < 0) /* headers are out: the only honest signal left is a short body */
         http_exchange_close_after(r->ex);
 out:

@@ -19,12 +19,21 @@
  *      invariant (2)), which is CF_ENOTFOUND.
  *  (3) the blob is pinned from open to close (blob.c), so a release while
  *      the reader is open defers the drop to the close.
+ *
+ * Chunks that lie in an SSTable are taken by reference (eng_query
+ * by_ref_min_bytes): the CRC32C is computed over a read-only mapping of the
+ * file's page cache, and store_read_piece hands out the file range, so a GET
+ * can sendfile() it; store_read_next copies such a chunk into the reader's
+ * one-chunk buffer for callers that want memory.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 #include "util/coding.h"
 #include "util/crc.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 struct store_reader {
@@ -37,7 +46,12 @@ struct store_reader {
     uint64_t expect;  /* chunk number (within the partition) the iterator must show next */
     int err;          /* sticky failure */
     cf_buf pk, lo, hi;
+    cf_buf copy;      /* store_read_next: a chunk taken by reference, read into memory */
 };
+
+/* Chunks at least this big are read by reference when they lie in an SSTable
+ * (a small last chunk is cheaper to copy than to map). */
+#define BY_REF_MIN_BYTES (16u * 1024)
 
 int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len,
                     store_reader **out)
@@ -83,6 +97,7 @@ static int open_partition(store_reader *r)
     q.pk_end = q.pk_start;
     q.ck_start = (eng_bound){slice_make(r->lo.data, r->lo.len), ENG_BOUND_INCL};
     q.ck_end = (eng_bound){slice_make(r->hi.data, r->hi.len), ENG_BOUND_INCL};
+    q.by_ref_min_bytes = BY_REF_MIN_BYTES;
     return eng_iter_new(r->s->chunks, &q, &r->it);
 }
 
@@ -113,8 +128,29 @@ static int missing(store_reader *r, uint64_t g)
     return CF_ECORRUPT;
 }
 
-/* current_chunk -- the verified bytes of chunk g at the iterator (invariants (1), (2)). */
-static int current_chunk(store_reader *r, uint64_t g, cf_slice *data)
+/*
+ * file_chunk_ok -- checks the stored chunk [off, off + len) of fd (CRC32C
+ * then data) through a read-only mapping, so no byte is copied to check it.
+ */
+static bool file_chunk_ok(int fd, uint64_t off, size_t len)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t base = off & ~(page - 1);
+    size_t span = len + (size_t)(off - base);
+    void *m = mmap(NULL, span, PROT_READ, MAP_SHARED, fd, (off_t)base);
+    if (m == MAP_FAILED)
+        return false;
+    const uint8_t *p = (const uint8_t *)m + (off - base);
+    bool ok = crc32c(p + STORE_CRC_BYTES, len - STORE_CRC_BYTES) == get_u32(p);
+    munmap(m, span);
+    return ok;
+}
+
+/*
+ * current_chunk -- the verified chunk g at the iterator (invariants (1),
+ * (2)): its data in memory (piece->p) or in a file (piece->fd).
+ */
+static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
 {
     const store_blob *b = &r->pin.blob;
     int rc = eng_iter_status(r->it);
@@ -126,24 +162,40 @@ static int current_chunk(store_reader *r, uint64_t g, cf_slice *data)
         return missing(r, g);
     uint64_t start = g * b->chunk_bytes;
     uint64_t want = b->size - start < b->chunk_bytes ? b->size - start : b->chunk_bytes;
-    eng_cell_view v;
-    if (eng_iter_find(r->it, slice_str(STORE_C_DATA), &v) != 0 ||
-        v.value.len != STORE_CRC_BYTES + want ||
-        crc32c(v.value.ptr + STORE_CRC_BYTES, want) != get_u32(v.value.ptr)) {
+    eng_cell_view v = {0};
+    size_t i = 0;
+    int fd = -1;
+    uint64_t foff = 0;
+    bool ok = false;
+    for (; i < eng_iter_cell_count(r->it); i++) {
+        v = eng_iter_cell(r->it, i);
+        if (slice_eq(v.col, slice_str(STORE_C_DATA)))
+            break;
+    }
+    if (i < eng_iter_cell_count(r->it) && v.value.len == STORE_CRC_BYTES + want) {
+        if (eng_iter_cell_file(r->it, i, &fd, &foff) == 0)
+            ok = file_chunk_ok(fd, foff, v.value.len);
+        else
+            ok = crc32c(v.value.ptr + STORE_CRC_BYTES, want) == get_u32(v.value.ptr);
+    }
+    if (!ok) {
         char hex[2 * STORE_BLOB_ID_BYTES + 1];
         id_hex(b->id, hex);
         log_error("store: blob %s: chunk %llu fails its length or CRC32C check", hex,
                   (unsigned long long)g);
         return CF_ECORRUPT;
     }
-    *data = slice_make(v.value.ptr + STORE_CRC_BYTES, want);
+    piece->len = (size_t)want;
+    piece->fd = fd;
+    piece->file_off = fd >= 0 ? foff + STORE_CRC_BYTES : 0;
+    piece->p = fd >= 0 ? NULL : v.value.ptr + STORE_CRC_BYTES;
     return 0;
 }
 
-int store_read_next(store_reader *r, const uint8_t **p, size_t *len)
+int store_read_piece(store_reader *r, store_piece *out)
 {
-    *p = NULL;
-    *len = 0;
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
     if (r->err)
         return r->err;
     if (r->off == r->end_off)
@@ -161,20 +213,49 @@ int store_read_next(store_reader *r, const uint8_t **p, size_t *len)
         rc = open_partition(r);
     else /* the row under the iterator was handed out by the last call */
         rc = eng_iter_next(r->it);
-    cf_slice data = {0};
+    store_piece chunk;
     if (!rc)
-        rc = current_chunk(r, g, &data);
+        rc = current_chunk(r, g, &chunk);
     if (rc) {
         r->err = rc;
         return rc;
     }
     atomic_fetch_add_explicit(&r->s->chunks_read, 1, memory_order_relaxed);
     uint64_t start = g * b->chunk_bytes;
-    uint64_t stop = r->end_off - start < data.len ? r->end_off - start : data.len;
-    *p = data.ptr + (r->off - start);
-    *len = (size_t)(stop - (r->off - start));
+    uint64_t skip = r->off - start;
+    uint64_t stop = r->end_off - start < chunk.len ? r->end_off - start : chunk.len;
+    *out = chunk;
+    out->len = (size_t)(stop - skip);
+    if (chunk.fd >= 0)
+        out->file_off += skip;
+    else
+        out->p += skip;
     r->off = start + stop;
     r->expect++;
+    return 1;
+}
+
+int store_read_next(store_reader *r, const uint8_t **p, size_t *len)
+{
+    *p = NULL;
+    *len = 0;
+    store_piece piece;
+    int rc = store_read_piece(r, &piece);
+    if (rc != 1)
+        return rc;
+    if (piece.fd >= 0) {
+        buf_clear(&r->copy);
+        rc = buf_reserve(&r->copy, piece.len);
+        if (!rc)
+            rc = file_pread_all(piece.fd, r->copy.data, piece.len, piece.file_off);
+        if (rc) {
+            r->err = rc;
+            return rc;
+        }
+        piece.p = r->copy.data;
+    }
+    *p = piece.p;
+    *len = piece.len;
     return 1;
 }
 
@@ -192,5 +273,6 @@ void store_read_close(store_reader *r)
     buf_free(&r->pk);
     buf_free(&r->lo);
     buf_free(&r->hi);
+    buf_free(&r->copy);
     free(r);
 }

@@ -165,6 +165,24 @@ typedef struct store_reader store_reader;
 int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len,
                     store_reader **out);
 int store_read_next(store_reader *r, const uint8_t **p, size_t *len);
+
+/*
+ * A piece of a blob: bytes in memory (fd < 0), or a range of an immutable
+ * SSTable file (fd >= 0, p NULL) whose chunk the store has verified
+ * against its CRC32C through a read-only mapping of the page cache, so the
+ * caller can sendfile() it without the bytes passing through user memory.
+ * Both are valid until the next call on the reader.
+ */
+typedef struct store_piece {
+    const uint8_t *p;
+    size_t len;
+    int fd;
+    uint64_t file_off;
+} store_piece;
+
+/* store_read_piece -- store_read_next, but a piece on disk is not copied. 1, 0 or < 0 as above. */
+int store_read_piece(store_reader *r, store_piece *out);
+
 void store_read_close(store_reader *r);
 
 /* store_delete -- removes the object (checking cond.if_match; cond may be NULL); deleting a

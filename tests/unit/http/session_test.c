@@ -132,6 +132,15 @@ static void h_reject(void *arg, http_exchange *ex)
     respond_text(ex, 403, "no");
 }
 
+/* h_respond_first -- answers, then reads the body. */
+static void h_respond_first(void *arg, http_exchange *ex)
+{
+    handler_ctx *h = arg;
+    h->calls++;
+    CHECK_EQ(http_exchange_respond(ex, 200, NULL, 0, 0), 0);
+    read_all(h, ex);
+}
+
 /* h_silent -- returns without answering. */
 static void h_silent(void *arg, http_exchange *ex)
 {
@@ -146,6 +155,13 @@ static void h_stream(void *arg, http_exchange *ex)
     CHECK_EQ(http_exchange_write(ex, "hello", 5), 0);
     CHECK_EQ(http_exchange_write(ex, "", 0), 0);
     CHECK_EQ(http_exchange_write(ex, " world", 6), 0);
+}
+
+/* h_empty_stream -- answers without a length and writes nothing. */
+static void h_empty_stream(void *arg, http_exchange *ex)
+{
+    ((handler_ctx *)arg)->calls++;
+    CHECK_EQ(http_exchange_respond(ex, 200, NULL, 0, HTTP_NO_LENGTH), 0);
 }
 
 /* h_broken -- as h_stream on a connection whose second write fails. */
@@ -248,6 +264,12 @@ static bool output_is(run *r, const char *want)
         return true;
     fprintf(stderr, "  output:\n%s\n  wanted:\n%s\n", got, want);
     return false;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
 #define OK_TEXT(body_len, body)                                                                    \
@@ -372,6 +394,20 @@ static void test_session_100_continue_not_sent_when_handler_rejects_early(void)
     run_close(&r);
 }
 
+static void test_session_100_continue_never_follows_a_response(void)
+{
+    run r;
+    run_open(&r, expect_put, strlen(expect_put), h_respond_first);
+    r.io.gate = strlen(expect_put) - 5;
+    r.io.avail = r.io.gate;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_CLOSE);
+    CHECK(!r.io.continued);
+    CHECK_EQ(r.h.read_rc, CF_EAGAIN); /* the client still waits for 100 */
+    CHECK(output_is(&r, "HTTP/1.1 200 OK\r\nDate: -\r\nServer: coffer\r\n"
+                        "Content-Length: 0\r\nConnection: close\r\n\r\n"));
+    run_close(&r);
+}
+
 static void test_session_100_continue_not_sent_without_a_body(void)
 {
     const char in[] = "PUT /k HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n";
@@ -477,6 +513,18 @@ static void test_session_head_writes_the_head_only(void)
                     "HTTP/1.1 200 OK\r\nDate: -\r\nServer: coffer\r\n\r\n"
                     "HTTP/1.1 200 OK\r\nDate: -\r\nServer: coffer\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+    run_close(&r);
+}
+
+static void test_session_empty_chunked_response_is_one_write(void)
+{
+    const char in[] = "GET /k HTTP/1.1\r\n\r\n";
+    run r;
+    run_open(&r, in, strlen(in), h_empty_stream);
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    CHECK(output_is(&r, "HTTP/1.1 200 OK\r\nDate: -\r\nServer: coffer\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+    CHECK_EQ(r.io.writes, 1);
     run_close(&r);
 }
 
@@ -586,6 +634,103 @@ static void test_session_limits_get_414_and_431(void)
     free(in);
 }
 
+static void test_session_oversized_head_arriving_in_pieces_gets_431(void)
+{
+    /* After its first line, no byte ends a line: only the size can decide. */
+    char *in = malloc(HTTP_MAX_HEAD_BYTES + 100);
+    int n = sprintf(in, "GET / HTTP/1.1\r\nBig: ");
+    memset(in + n, 'v', HTTP_MAX_HEAD_BYTES + 100 - (size_t)n);
+    run r;
+    run_open(&r, in, HTTP_MAX_HEAD_BYTES + 100, h_echo);
+    int rc = HTTP_SESSION_WAIT;
+    for (r.io.avail = (size_t)n; rc == HTTP_SESSION_WAIT && r.io.avail < r.io.in_len;) {
+        r.io.avail += 1000;
+        rc = http_session_on_readable(r.s);
+    }
+    CHECK_EQ(rc, HTTP_SESSION_CLOSE);
+    CHECK(r.io.off >= HTTP_MAX_HEAD_BYTES && r.io.off < HTTP_MAX_HEAD_BYTES + 1000);
+    CHECK(memcmp(r.io.out.data, "HTTP/1.1 431 ", 13) == 0);
+    run_close(&r);
+    free(in);
+}
+
+/* fill_gets -- GET requests of exactly len bytes in all. */
+static void fill_gets(cf_buf *in, size_t len)
+{
+    const char *get = "GET /x HTTP/1.1\r\n\r\n"; /* 19 bytes */
+    while (len >= 2 * 19) {
+        buf_append(in, get, 19);
+        len -= 19;
+    }
+    char last[64];
+    int n = sprintf(last, "GET /");
+    memset(last + n, 'p', len - 18);
+    n += (int)(len - 18);
+    n += sprintf(last + n, " HTTP/1.1\r\n\r\n");
+    buf_append(in, last, (size_t)n);
+}
+
+static void test_session_large_chunked_body_behind_a_head_at_the_buffer_end(void)
+{
+    /* The first read fills the buffer exactly, ending with a PUT's head:
+     * its body is read into the room the buffer makes behind the head. */
+    const char *head = "PUT /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    size_t cap = HTTP_MAX_HEAD_BYTES + 64 * 1024;
+    cf_buf in = {0};
+    fill_gets(&in, cap - strlen(head));
+    buf_append(&in, head, strlen(head));
+    CHECK_EQ(in.len, cap);
+    char *chunk = malloc(40000 + 16);
+    for (int i = 0; i < 10; i++) { /* 400000 bytes: several buffers' worth */
+        int n = sprintf(chunk, "9c40\r\n");
+        memset(chunk + n, 'c', 40000);
+        buf_append(&in, chunk, (size_t)n + 40000);
+        buf_append(&in, "\r\n", 2);
+    }
+    const char *end = "0\r\n\r\nGET /after HTTP/1.1\r\n\r\n";
+    buf_append(&in, end, strlen(end));
+    run r;
+    run_open(&r, (const char *)in.data, in.len, h_echo);
+    r.io.avail = cap;
+    r.io.step = 3000;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    CHECK_EQ(r.h.read_rc, 0);
+    const char *out = output(&r);
+    const char *tail = OK_TEXT("15", "PUT /big 400000") OK_TEXT("12", "GET /after 0");
+    CHECK(ends_with(out, tail));
+    run_close(&r);
+    buf_free(&in);
+    free(chunk);
+}
+
+static void test_session_lone_cr_at_the_buffer_end_then_next_request(void)
+{
+    /* A body ends one byte before the end of a full buffer, and the byte
+     * left is the CR of an empty line: the buffer must make room. */
+    size_t cap = HTTP_MAX_HEAD_BYTES + 64 * 1024;
+    char head[128];
+    int n = sprintf(head, "PUT /k HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", cap - 1 - 42);
+    CHECK_EQ(n, 42);
+    cf_buf in = {0};
+    buf_append(&in, head, (size_t)n);
+    buf_reserve(&in, cap);
+    memset(in.data + in.len, 'b', cap - 1 - 42);
+    in.len = cap - 1;
+    const char *next = "\r\nGET /last HTTP/1.1\r\n\r\n";
+    buf_append(&in, next, strlen(next));
+    run r;
+    run_open(&r, (const char *)in.data, in.len, h_echo);
+    r.io.avail = cap;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    r.io.avail = in.len;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    const char *out = output(&r);
+    const char *tail = OK_TEXT("12", "PUT /k 81877") OK_TEXT("11", "GET /last 0");
+    CHECK(ends_with(out, tail));
+    run_close(&r);
+    buf_free(&in);
+}
+
 static void test_session_handler_without_response_gets_500(void)
 {
     run r;
@@ -685,7 +830,7 @@ static void test_session_full_buffer_of_pipelined_requests(void)
     CHECK_EQ(r.h.calls, 6000);
     const char *last = OK_TEXT("11", "GET /5999 0");
     const char *out = output(&r);
-    CHECK(strlen(out) > strlen(last) && strcmp(out + strlen(out) - strlen(last), last) == 0);
+    CHECK(ends_with(out, last));
     run_close(&r);
     buf_free(&in);
 }
@@ -697,6 +842,7 @@ static const test_case cases[] = {
     TEST(test_session_http10_keeps_alive_only_when_asked),
     TEST(test_session_100_continue_written_on_first_body_read),
     TEST(test_session_100_continue_not_sent_when_handler_rejects_early),
+    TEST(test_session_100_continue_never_follows_a_response),
     TEST(test_session_100_continue_not_sent_without_a_body),
     TEST(test_session_chunked_body_then_next_request),
     TEST(test_session_bad_chunked_body_is_einval_and_closes),
@@ -704,11 +850,15 @@ static const test_case cases[] = {
     TEST(test_session_unread_large_body_closes),
     TEST(test_session_unread_chunked_body_past_drain_limit_closes),
     TEST(test_session_head_writes_the_head_only),
+    TEST(test_session_empty_chunked_response_is_one_write),
     TEST(test_session_no_length_is_close_delimited_for_http10),
     TEST(test_session_idle_eof_closes_silently),
     TEST(test_session_eof_in_body_is_eio),
     TEST(test_session_malformed_heads_get_400_and_close),
     TEST(test_session_limits_get_414_and_431),
+    TEST(test_session_oversized_head_arriving_in_pieces_gets_431),
+    TEST(test_session_large_chunked_body_behind_a_head_at_the_buffer_end),
+    TEST(test_session_lone_cr_at_the_buffer_end_then_next_request),
     TEST(test_session_handler_without_response_gets_500),
     TEST(test_session_body_timeout_is_eagain_then_closes),
     TEST(test_session_write_failure_closes),
