@@ -2,7 +2,7 @@
  * meta.c -- what a PUT keeps of its request headers, and reading it back.
  *
  * store_meta.headers holds the kept headers verbatim as "name: value\n"
- * lines with lowercase names (format: doc/formats.md, "Object row"): user
+ * lines with lowercase names (format: doc/formats.md, "Store rows"): user
  * metadata x-amz-meta-* (at most 2 KiB of names and values, as S3), the
  * Content-* headers S3 returns, the object's checksum, and its tags.
  */
