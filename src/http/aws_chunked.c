@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "util/hex.h"
 
 enum {
     ST_LINE = 0,
@@ -60,17 +61,6 @@ static const char sig_ext[] = ";chunk-signature=";
 
 _Static_assert(HTTP_AWS_MAX_LINE_BYTES < sizeof(((http_aws_chunked *)0)->line_buf),
                "invariant (2)");
-
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool is_tchar(uint8_t c)
 {

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "util/hex.h"
 
 enum {
     ST_SIZE0 = 0,
@@ -49,17 +50,6 @@ enum {
     ST_FAIL_INVAL,
     ST_FAIL_LIMIT,
 };
-
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool is_tchar(uint8_t c)
 {

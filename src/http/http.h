@@ -91,6 +91,13 @@ int http_list_next(cf_slice *list, cf_slice *elem);
 int http_pct_decode(cf_slice in, cf_buf *out, bool plus_is_space);
 
 /*
+ * http_pct_encode -- appends s with every byte but the RFC 3986 unreserved
+ * ones (A-Z a-z 0-9 - . _ ~), and '/' when keep_slash, written as %XX
+ * (upper case). CF_ENOMEM on failure.
+ */
+int http_pct_encode(cf_buf *out, cf_slice s, bool keep_slash);
+
+/*
  * http_query_next -- iterates "a=1&b&c=" : takes *q, returns 1 and the next
  * raw (still encoded) name and value (value ptr NULL when there is no '='),
  * advancing *q; 0 at the end. Empty elements ("a&&b") are skipped; a

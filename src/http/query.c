@@ -10,16 +10,27 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "util/hex.h"
 
-static int hex_value(uint8_t c)
+int http_pct_encode(cf_buf *out, cf_slice s, bool keep_slash)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789ABCDEF";
+    if (buf_reserve(out, s.len * 3) != 0)
+        return CF_ENOMEM;
+    uint8_t *w = out->data + out->len;
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+            *w++ = c;
+        } else {
+            *w++ = '%';
+            *w++ = (uint8_t)digits[c >> 4];
+            *w++ = (uint8_t)digits[c & 15];
+        }
+    }
+    out->len = (size_t)(w - out->data);
+    return 0;
 }
 
 int http_pct_decode(cf_slice in, cf_buf *out, bool plus_is_space)
@@ -32,8 +43,8 @@ int http_pct_decode(cf_slice in, cf_buf *out, bool plus_is_space)
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
         if (c == '%') {
-            int hi = i + 2 < in.len ? hex_value(in.ptr[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_value(in.ptr[i + 2]) : -1;
+            int hi = i + 2 < in.len ? hex_digit(in.ptr[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(in.ptr[i + 2]) : -1;
             if (lo < 0) {
                 buf_clear(out);
                 return CF_EINVAL;

@@ -134,12 +134,3 @@ int s3_unbase64(cf_slice in, uint8_t *out, size_t cap)
     return n;
 }
 
-void s3_hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}

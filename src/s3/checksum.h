@@ -52,7 +52,5 @@ int s3_ck_from_name(cf_slice name);
 void s3_base64(const uint8_t *p, size_t n, char *out, size_t cap);
 /* s3_unbase64 -- decodes standard base64 into out; returns bytes or -1 if invalid or > cap. */
 int s3_unbase64(cf_slice in, uint8_t *out, size_t cap);
-/* s3_hex -- lowercase hex of n bytes into out (2n + 1). */
-void s3_hex(const uint8_t *p, size_t n, char *out);
 
 #endif

@@ -33,15 +33,8 @@ static void put_key_elem(list_ctx *c, const char *name, cf_slice key)
         s3_xml_elem(&c->r->xw, name, key);
         return;
     }
-    static const char hex[] = "0123456789ABCDEF";
     cf_buf enc = {0};
-    for (size_t i = 0; i < key.len; i++) {
-        uint8_t b = key.ptr[i];
-        bool keep = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
-                    b == '-' || b == '.' || b == '_' || b == '~' || b == '/';
-        char e[3] = {'%', hex[b >> 4], hex[b & 15]};
-        buf_append(&enc, keep ? (const char *)&key.ptr[i] : e, keep ? 1 : 3);
-    }
+    http_pct_encode(&enc, key, true);
     s3_xml_elem(&c->r->xw, name, slice_make(enc.data, enc.len));
     buf_free(&enc);
 }

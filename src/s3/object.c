@@ -18,6 +18,7 @@
 #include "s3/checksum.h"
 #include "s3/range.h"
 #include "s3/s3_int.h"
+#include "util/hex.h"
 
 #define MAX_SINGLE_PUT_BYTES (5ull << 30)
 #define IO_BYTES (256u * 1024)
@@ -123,7 +124,7 @@ static s3_err_code receive(s3_req *r, store_writer *w, store_meta *m, const put_
                                                               : S3_ERR_BAD_DIGEST;
         goto out;
     }
-    s3_hex(md5, md5_len, m->etag);
+    hex_encode(md5, md5_len, m->etag);
     if (chk->alg >= 0) {
         size_t n = s3_hasher_final(&h, (s3_ck_alg)chk->alg, dig);
         cf_slice want = chk->value.ptr ? chk->value : s3_body_trailer(body, chk->trailer);

@@ -23,6 +23,7 @@
 
 #include "s3/sigv4.h"
 #include "util/err.h"
+#include "util/hex.h"
 
 static const struct {
     s3_err_code code;
@@ -72,33 +73,6 @@ s3_err_code s3_sigv4_err_code(int auth_err, const char **message)
     return code;
 }
 
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static bool from_hex32(cf_slice s, uint8_t out[32])
-{
-    if (s.len != 64)
-        return false;
-    for (size_t i = 0; i < 64; i++) {
-        uint8_t c = s.ptr[i];
-        int v = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (v < 0)
-            return false;
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-    }
-    return true;
-}
-
 static void hmac(const uint8_t *key, size_t key_len, const void *msg, size_t n, uint8_t out[32])
 {
     unsigned int out_len = 32;
@@ -141,7 +115,7 @@ int s3_sigv4_string_to_sign(const s3_sigv4_auth *auth, const char *amz_date,
     uint8_t h[32];
     char hex[65], scope[S3_SIGV4_MAX_SCOPE_BYTES + 1];
     SHA256(scratch->canon.data, scratch->canon.len, h);
-    to_hex(h, 32, hex);
+    hex_encode(h, 32, hex);
     size_t scope_len = scope_of(auth, scope);
     cf_buf *b = &scratch->sts;
     buf_clear(b);
@@ -170,7 +144,7 @@ int s3_sigv4_stream_init(s3_sigv4_stream *s, const uint8_t key[32], const char *
     memcpy(s->amz_date, amz_date, S3_SIGV4_AMZ_DATE_LEN);
     memcpy(s->scope, scope.ptr, scope.len);
     s->scope_len = scope.len;
-    to_hex(seed, 32, s->prev);
+    hex_encode(seed, 32, s->prev);
     return 0;
 }
 
@@ -188,7 +162,7 @@ static int finish(s3_sigv4_stream *s, char hex[65])
     if (!s->md || !EVP_DigestFinal_ex(s->md, h, NULL) ||
         !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL))
         return S3_AUTH_INTERNAL;
-    to_hex(h, 32, hex);
+    hex_encode(h, 32, hex);
     return S3_AUTH_OK;
 }
 
@@ -200,9 +174,10 @@ static int check(s3_sigv4_stream *s, const char *kind, const char *rest, cf_slic
     int n = snprintf(sts, sizeof sts, "%s\n%s\n%.*s\n%s\n%s", kind, s->amz_date, (int)s->scope_len,
                      s->scope, s->prev, rest);
     hmac(s->key, 32, sts, (size_t)n, mac); /* n < sizeof sts: the parts are bounded */
-    if (!from_hex32(declared, want) || CRYPTO_memcmp(mac, want, 32) != 0)
+    if (declared.len != 64 || !hex_decode(declared.ptr, 32, want) ||
+        CRYPTO_memcmp(mac, want, 32) != 0)
         return S3_AUTH_BAD_SIGNATURE;
-    to_hex(mac, 32, s->prev);
+    hex_encode(mac, 32, s->prev);
     return S3_AUTH_OK;
 }
 
@@ -286,7 +261,7 @@ static int payload_mode(cf_slice v, s3_sigv4_result *out)
         {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", S3_PAYLOAD_STREAMING_TRAILER},
         {"STREAMING-UNSIGNED-PAYLOAD-TRAILER", S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
     };
-    if (from_hex32(v, out->content_sha256)) {
+    if (v.len == 64 && hex_decode(v.ptr, 32, out->content_sha256)) {
         out->payload = S3_PAYLOAD_SHA256;
         return S3_AUTH_OK;
     }

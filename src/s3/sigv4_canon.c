@@ -19,17 +19,7 @@
 
 #include "s3/sigv4.h"
 #include "util/err.h"
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 static bool unreserved(uint8_t c)
 {
@@ -56,9 +46,9 @@ static int reencode(cf_buf *out, cf_slice raw, bool path)
             *w++ = '/';
             continue;
         }
-        if (c == '%' && i + 2 < raw.len && hexval(raw.ptr[i + 1]) >= 0 &&
-            hexval(raw.ptr[i + 2]) >= 0) {
-            c = (uint8_t)(hexval(raw.ptr[i + 1]) << 4 | hexval(raw.ptr[i + 2]));
+        if (c == '%' && i + 2 < raw.len && hex_digit(raw.ptr[i + 1]) >= 0 &&
+            hex_digit(raw.ptr[i + 2]) >= 0) {
+            c = (uint8_t)(hex_digit(raw.ptr[i + 1]) << 4 | hex_digit(raw.ptr[i + 2]));
             i += 2;
         } else if (!path && c == '+') {
             c = ' ';

@@ -12,6 +12,7 @@
 
 #include "s3/sigv4.h"
 #include "util/err.h"
+#include "util/hex.h"
 
 static const char MSG_HDR_PARTS[] =
     "The authorization header is malformed; it needs Credential, SignedHeaders and Signature, "
@@ -43,30 +44,6 @@ static const char MSG_Q_SIGNED[] =
     "X-Amz-SignedHeaders must be a ';'-separated list of header names that includes host.";
 static const char MSG_Q_SIGNATURE[] = "X-Amz-Signature must be 64 hexadecimal digits.";
 static const char MSG_Q_CONTENT[] = "X-Amz-Content-Sha256 is too long.";
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool hex32(cf_slice s, uint8_t out[32])
-{
-    if (s.len != 64)
-        return false;
-    for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(s.ptr[2 * i]), lo = hexval(s.ptr[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
 
 static bool is_digits(const uint8_t *p, size_t n)
 {
@@ -196,7 +173,7 @@ int s3_sigv4_parse_header(cf_slice v, s3_sigv4_auth *out, const char **why)
             }
             have_signed = true;
         } else if (slice_eq(key, slice_str("Signature")) && !have_sig) {
-            if (!hex32(val, out->signature)) {
+            if (val.len != 64 || !hex_decode(val.ptr, 32, out->signature)) {
                 *why = MSG_HDR_SIGNATURE;
                 return S3_AUTH_HEADER_MALFORMED;
             }
@@ -238,7 +215,7 @@ static bool pct_decode(cf_slice in, char *dst, size_t cap, size_t *len)
         if (c == '%') {
             if (i + 2 >= in.len)
                 return false;
-            int hi = hexval(in.ptr[i + 1]), lo = hexval(in.ptr[i + 2]);
+            int hi = hex_digit(in.ptr[i + 1]), lo = hex_digit(in.ptr[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             c = (uint8_t)(hi << 4 | lo);
@@ -356,7 +333,8 @@ static int query_value(unsigned bit, cf_slice raw, s3_sigv4_auth *out, const cha
         return S3_AUTH_OK;
     case Q_SIGNATURE:
         *why = MSG_Q_SIGNATURE;
-        if (!pct_decode(raw, buf, sizeof buf - 1, &n) || !hex32(slice_make(buf, n), out->signature))
+        if (!pct_decode(raw, buf, sizeof buf - 1, &n) || n != 64 ||
+            !hex_decode((const uint8_t *)buf, 32, out->signature))
             return S3_AUTH_QUERY_MALFORMED;
         return S3_AUTH_OK;
     case Q_CONTENT:

@@ -49,19 +49,6 @@ static int set_tags(s3_req *r, const store_meta *m, cf_slice tags)
     return rc;
 }
 
-/* pct_encode -- appends s percent-encoded (RFC 3986 unreserved kept). */
-static void pct_encode(cf_buf *out, cf_slice s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~';
-        char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-        buf_append(out, keep ? (const char *)&s.ptr[i] : e, keep ? 1 : 3);
-    }
-}
-
 /* GET /{bucket}/{key}?tagging -- GetObjectTagging */
 void s3_h_get_tagging(s3_req *r)
 {
@@ -117,9 +104,9 @@ void s3_h_put_tagging(s3_req *r)
     for (size_t i = 0; i < t.n_tags; i++) {
         if (i)
             buf_append(&q, "&", 1);
-        pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].key));
+        http_pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].key), false);
         buf_append(&q, "=", 1);
-        pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].value));
+        http_pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].value), false);
     }
     int rc = set_tags(r, m, slice_make(q.data, q.len));
     if (rc) {

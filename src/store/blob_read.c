@@ -35,6 +35,7 @@
 #include "util/crc.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/hex.h"
 
 struct store_reader {
     store *s;
@@ -101,17 +102,6 @@ static int open_partition(store_reader *r)
     return eng_iter_new(r->s->chunks, &q, &r->it);
 }
 
-/* id_hex -- the blob id in hex, for log lines. */
-static void id_hex(const uint8_t *id, char out[2 * STORE_BLOB_ID_BYTES + 1])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < STORE_BLOB_ID_BYTES; i++) {
-        out[2 * i] = digits[id[i] >> 4];
-        out[2 * i + 1] = digits[id[i] & 15];
-    }
-    out[2 * STORE_BLOB_ID_BYTES] = '\0';
-}
-
 /* missing -- the error for a chunk that is not there (invariant (2)). */
 static int missing(store_reader *r, uint64_t g)
 {
@@ -122,7 +112,7 @@ static int missing(store_reader *r, uint64_t g)
     if (!referenced)
         return CF_ENOTFOUND;
     char hex[2 * STORE_BLOB_ID_BYTES + 1];
-    id_hex(r->pin.blob.id, hex);
+    hex_encode(r->pin.blob.id, STORE_BLOB_ID_BYTES, hex);
     log_error("store: blob %s: chunk %llu of a %llu-byte blob is missing", hex,
               (unsigned long long)g, (unsigned long long)r->pin.blob.size);
     return CF_ECORRUPT;
@@ -180,7 +170,7 @@ static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
     }
     if (!ok) {
         char hex[2 * STORE_BLOB_ID_BYTES + 1];
-        id_hex(b->id, hex);
+        hex_encode(b->id, STORE_BLOB_ID_BYTES, hex);
         log_error("store: blob %s: chunk %llu fails its length or CRC32C check", hex,
                   (unsigned long long)g);
         return CF_ECORRUPT;
