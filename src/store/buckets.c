@@ -186,22 +186,22 @@ int store_bucket_delete(store *s, cf_slice name)
     return rc;
 }
 
+typedef struct bucket_list_arg {
+    int (*fn)(void *arg, const store_bucket *b);
+    void *arg;
+} bucket_list_arg;
+
+static int bucket_row(void *arg, eng_iter *it)
+{
+    bucket_list_arg *a = arg;
+    store_bucket b;
+    memset(&b, 0, sizeof b);
+    int rc = decode(it, &b);
+    return rc ? rc : a->fn(a->arg, &b);
+}
+
 int store_bucket_list(store *s, int (*fn)(void *arg, const store_bucket *b), void *arg)
 {
-    eng_query q = {0};
-    eng_iter *it = NULL;
-    store_bucket bk;
-    int rc = eng_iter_new(s->buckets, &q, &it);
-    while (!rc && eng_iter_valid(it)) {
-        memset(&bk, 0, sizeof bk);
-        rc = decode(it, &bk);
-        if (!rc)
-            rc = fn(arg, &bk);
-        if (!rc)
-            rc = eng_iter_next(it);
-    }
-    if (!rc)
-        rc = eng_iter_status(it);
-    eng_iter_close(it);
-    return rc;
+    bucket_list_arg a = {fn, arg};
+    return store_scan(s->buckets, bucket_row, &a);
 }

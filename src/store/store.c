@@ -107,3 +107,19 @@ void store_stats_get(store *s, store_stats *out)
     out->chunks_read = atomic_load_explicit(&s->chunks_read, memory_order_relaxed);
     out->blobs_dropped = atomic_load_explicit(&s->blobs_dropped, memory_order_relaxed);
 }
+
+int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg)
+{
+    eng_query q = {0};
+    eng_iter *it = NULL;
+    int rc = eng_iter_new(t, &q, &it);
+    while (!rc && eng_iter_valid(it)) {
+        rc = row(arg, it);
+        if (!rc)
+            rc = eng_iter_next(it);
+    }
+    if (!rc)
+        rc = eng_iter_status(it);
+    eng_iter_close(it);
+    return rc;
+}

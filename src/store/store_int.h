@@ -53,6 +53,13 @@ void store_key_unlock(store *s, size_t stripe);
 void store_key_lock2(store *s, size_t a, size_t b);
 void store_key_unlock2(store *s, size_t a, size_t b);
 
+/*
+ * store_scan -- calls row(arg, it) for every row of t in key order, with it
+ * positioned on the row; row's non-zero return stops the scan and is
+ * returned, as is an engine error.
+ */
+int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg);
+
 /* ---- buckets.c ---- */
 
 /* store_bucket_check -- 0 if the bucket exists, else CF_ENOTFOUND (or a read error). */

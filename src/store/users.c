@@ -102,22 +102,22 @@ int store_user_delete(store *s, cf_slice access_key)
     return rc;
 }
 
+typedef struct user_list_arg {
+    int (*fn)(void *arg, const store_user *u);
+    void *arg;
+} user_list_arg;
+
+static int user_row(void *arg, eng_iter *it)
+{
+    user_list_arg *a = arg;
+    store_user u;
+    memset(&u, 0, sizeof u);
+    int rc = decode(it, &u);
+    return rc ? rc : a->fn(a->arg, &u);
+}
+
 int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *arg)
 {
-    eng_query q = {0};
-    eng_iter *it = NULL;
-    store_user u;
-    int rc = eng_iter_new(s->users, &q, &it);
-    while (!rc && eng_iter_valid(it)) {
-        memset(&u, 0, sizeof u);
-        rc = decode(it, &u);
-        if (!rc)
-            rc = fn(arg, &u);
-        if (!rc)
-            rc = eng_iter_next(it);
-    }
-    if (!rc)
-        rc = eng_iter_status(it);
-    eng_iter_close(it);
-    return rc;
+    user_list_arg a = {fn, arg};
+    return store_scan(s->users, user_row, &a);
 }
