@@ -646,8 +646,15 @@ static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
         log_error("commitlog: corrupt record in %s at offset %zu", path, off);
         rc = CF_ECORRUPT;
     } else if (off < size) {
-        log_warn("commitlog: cut %zu bytes of torn tail at offset %zu of %s", size - off, off,
-                 path);
+        /* zeros are the preallocated rest of the segment, not a torn record */
+        size_t z = off;
+        while (z < size && map[z] == 0)
+            z++;
+        if (z == size)
+            log_debug("commitlog: %s ends at offset %zu (zero-filled after)", path, off);
+        else
+            log_warn("commitlog: cut %zu bytes of torn tail at offset %zu of %s", size - off, off,
+                     path);
         if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
             log_error("commitlog: cannot cut %s: %s", path, strerror(errno));
             rc = CF_EIO;
