@@ -4,16 +4,16 @@
 #ifndef NET_CONFIG_H
 #define NET_CONFIG_H
 
-/* Workers = 2 x cores, at least 4. A handler runs on its worker thread and
- * blocks there: on the engine's group-commit fsync (~0.2-2 ms), on a slow
- * client's body or its full socket buffer (up to the io timeout). A worker in
- * a handler serves nothing else, so with one worker per core a few slow
- * clients would leave cores idle. Twice the cores keeps the CPUs busy while
- * half the workers wait; the floor of 4 keeps a 1-2 core host from being
- * stalled by two slow uploads. More threads cost ~8 MiB of reserved (not
- * touched) stack each and some context switches. */
-#define NET_WORKERS_PER_CORE 2
-#define NET_MIN_WORKERS 4
+/* Workers: a handler runs on its worker until its request is answered, and
+ * blocks on the disk (group-commit fsync) and on slow clients (a body at
+ * network speed, a full socket buffer), so a worker is one request in
+ * flight. bench/s3 showed 16 parallel 1 GiB uploads on 4 workers queueing
+ * connections behind running uploads until the idle timeout reset them;
+ * 8 per core with a floor of 16 serves that many uploads at once. More
+ * threads cost ~8 MiB of reserved (not touched) stack each and some context
+ * switches; an event-driven handler path is the way past this. */
+#define NET_WORKERS_PER_CORE 8
+#define NET_MIN_WORKERS 16
 /* An upper bound on o->workers: a typo must not start a million threads. */
 #define NET_MAX_WORKERS 1024
 
@@ -43,9 +43,11 @@
  * the kernel caps it at net.core.somaxconn. */
 #define NET_LISTEN_BACKLOG 1024
 
-/* Connections a worker accepts per wake-up: more would let one worker take
- * a whole burst (and serve it alone), fewer costs extra epoll_wait calls. */
-#define NET_ACCEPT_BATCH 16
+/* Connections a worker accepts per wake-up: one, so a burst spreads over the
+ * idle workers (EPOLLEXCLUSIVE wakes another for the next) instead of
+ * queueing on one worker behind its first request; the cost is an
+ * epoll_wait per accept. */
+#define NET_ACCEPT_BATCH 1
 
 /* After EMFILE/ENFILE/ENOBUFS a worker stops polling the listener this long:
  * the pending connection keeps the listener readable, so polling it would
