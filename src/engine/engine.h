@@ -195,11 +195,14 @@ eng_cell_view eng_iter_cell(const eng_iter *it, size_t i);
  * eng_iter_cell_file -- where cell i's value lies when the query took it by
  * reference (eng_query.by_ref_min_bytes): 0 and *fd, *off (its len bytes
  * are at off; the fd stays open until the iterator closes, and the bytes
- * are immutable), or CF_ENOTFOUND when the value was copied into memory.
- * The bytes are as stored: the caller checks them (the engine's block
- * checksum was not read for a value taken by reference).
+ * are immutable) and *mapped, the same bytes in a read-only mapping of the
+ * file valid as long (NULL if the file could not be mapped), or
+ * CF_ENOTFOUND when the value was copied into memory. The bytes are as
+ * stored: the caller checks them (the engine's block checksum was not read
+ * for a value taken by reference).
  */
-int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off);
+int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off,
+                       const uint8_t **mapped);
 
 /* eng_iter_find -- the cell named col of the current row; CF_ENOTFOUND if absent. */
 int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out);

@@ -36,10 +36,11 @@ typedef struct eng_iiter_ops {
     void (*close)(eng_iiter *it);
     /*
      * value_file -- where the current entry's value bytes lie in a file: 0
-     * and *fd, *off (the fd stays open while the iterator lives), or
-     * CF_ENOTFOUND when they are only in memory. NULL: never in a file.
+     * and *fd, *off (the fd stays open while the iterator lives) and
+     * *mapped, the whole file mapped read-only (or NULL), or CF_ENOTFOUND
+     * when they are only in memory. NULL: never in a file.
      */
-    int (*value_file)(const eng_iiter *it, int *fd, uint64_t *off);
+    int (*value_file)(const eng_iiter *it, int *fd, uint64_t *off, const uint8_t **mapped);
 } eng_iiter_ops;
 
 struct eng_iiter {
@@ -53,11 +54,13 @@ static inline void eng_iiter_next(eng_iiter *it) { it->ops->next(it); }
 static inline const eng_entry *eng_iiter_entry(const eng_iiter *it) { return it->ops->entry(it); }
 static inline int eng_iiter_status(const eng_iiter *it) { return it->ops->status(it); }
 
-static inline int eng_iiter_value_file(const eng_iiter *it, int *fd, uint64_t *off)
+static inline int eng_iiter_value_file(const eng_iiter *it, int *fd, uint64_t *off,
+                                       const uint8_t **mapped)
 {
     *fd = -1;
     *off = 0;
-    return it->ops->value_file ? it->ops->value_file(it, fd, off) : CF_ENOTFOUND;
+    *mapped = NULL;
+    return it->ops->value_file ? it->ops->value_file(it, fd, off, mapped) : CF_ENOTFOUND;
 }
 
 /* eng_iiter_close -- frees the iterator; NULL is a no-op. */

@@ -189,10 +189,10 @@ static void merge_close(eng_iiter *it)
     free(m);
 }
 
-static int merge_value_file(const eng_iiter *it, int *fd, uint64_t *off)
+static int merge_value_file(const eng_iiter *it, int *fd, uint64_t *off, const uint8_t **mapped)
 {
     const merge_iter *m = (const merge_iter *)it;
-    return m->winner ? eng_iiter_value_file(m->winner_child, fd, off) : CF_ENOTFOUND;
+    return m->winner ? eng_iiter_value_file(m->winner_child, fd, off, mapped) : CF_ENOTFOUND;
 }
 
 static const eng_iiter_ops merge_ops = {

@@ -29,6 +29,7 @@ typedef struct cell_ref {
     int64_t ts;
     int fd;           /* >= 0: the value is not copied; it is at file_off in fd */
     uint64_t file_off;
+    const uint8_t *mapped; /* that file mapped read-only, or NULL */
 } cell_ref;
 
 struct eng_iter {
@@ -187,7 +188,7 @@ static int add_cell(eng_iter *it, const eng_entry *e)
     r->fd = -1;
     r->file_off = 0;
     bool by_ref = it->q.by_ref_min_bytes && e->value.len >= it->q.by_ref_min_bytes &&
-                  eng_iiter_value_file(it->merged, &r->fd, &r->file_off) == 0;
+                  eng_iiter_value_file(it->merged, &r->fd, &r->file_off, &r->mapped) == 0;
     if (!by_ref)
         r->fd = -1;
     if (!by_ref && !e->value.ptr && e->value.len)
@@ -348,10 +349,12 @@ eng_cell_view eng_iter_cell(const eng_iter *it, size_t i)
     return v;
 }
 
-int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off)
+int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off,
+                       const uint8_t **mapped)
 {
     *fd = it->refs[i].fd;
     *off = it->refs[i].file_off;
+    *mapped = *fd >= 0 && it->refs[i].mapped ? it->refs[i].mapped + *off : NULL;
     return *fd >= 0 ? 0 : CF_ENOTFOUND;
 }
 

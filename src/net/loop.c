@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net/config.h"
@@ -206,8 +207,20 @@ static void on_conn_event(net_worker *w, net_conn *c, uint32_t events)
 static void expire(net_worker *w, int64_t now)
 {
     int idle_ms = w->srv->opts.limits.idle_timeout_ms;
-    while (w->open.head && now - w->open.head->last_ms >= idle_ms)
-        conn_close(w, w->open.head);
+    while (w->open.head && now - w->open.head->last_ms >= idle_ms) {
+        net_conn *c = w->open.head;
+        char b;
+        if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            /* bytes this worker has not read yet: they came while it served
+             * another connection, so the client is waiting, not idle; its
+             * event is still pending and it is served next, not reset */
+            list_remove(&w->open, c);
+            c->last_ms = now;
+            list_push(&w->open, c);
+            continue;
+        }
+        conn_close(w, c);
+    }
     while (w->linger.head && now - w->linger.head->last_ms >= NET_LINGER_MS)
         conn_close(w, w->linger.head);
 }

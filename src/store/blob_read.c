@@ -27,7 +27,6 @@
  * one-chunk buffer for callers that want memory.
  */
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "store/store_int.h"
@@ -120,20 +119,19 @@ static int missing(store_reader *r, uint64_t g)
 
 /*
  * file_chunk_ok -- checks the stored chunk [off, off + len) of fd (CRC32C
- * then data) through a read-only mapping, so no byte is copied to check it.
+ * then data): through the engine's long-lived mapping of the file when there
+ * is one (no copy), else read into the reader's buffer.
  */
-static bool file_chunk_ok(int fd, uint64_t off, size_t len)
+static bool file_chunk_ok(store_reader *r, int fd, uint64_t off, const uint8_t *mapped, size_t len)
 {
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t base = off & ~(page - 1);
-    size_t span = len + (size_t)(off - base);
-    void *m = mmap(NULL, span, PROT_READ, MAP_SHARED, fd, (off_t)base);
-    if (m == MAP_FAILED)
-        return false;
-    const uint8_t *p = (const uint8_t *)m + (off - base);
-    bool ok = crc32c(p + STORE_CRC_BYTES, len - STORE_CRC_BYTES) == get_u32(p);
-    munmap(m, span);
-    return ok;
+    const uint8_t *p = mapped;
+    if (!p) {
+        buf_clear(&r->copy);
+        if (buf_reserve(&r->copy, len) != 0 || file_pread_all(fd, r->copy.data, len, off) != 0)
+            return false;
+        p = r->copy.data;
+    }
+    return crc32c(p + STORE_CRC_BYTES, len - STORE_CRC_BYTES) == get_u32(p);
 }
 
 /*
@@ -163,8 +161,9 @@ static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
             break;
     }
     if (i < eng_iter_cell_count(r->it) && v.value.len == STORE_CRC_BYTES + want) {
-        if (eng_iter_cell_file(r->it, i, &fd, &foff) == 0)
-            ok = file_chunk_ok(fd, foff, v.value.len);
+        const uint8_t *mapped;
+        if (eng_iter_cell_file(r->it, i, &fd, &foff, &mapped) == 0)
+            ok = file_chunk_ok(r, fd, foff, mapped, v.value.len);
         else
             ok = crc32c(v.value.ptr + STORE_CRC_BYTES, want) == get_u32(v.value.ptr);
     }
