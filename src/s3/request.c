@@ -27,11 +27,6 @@ cf_slice s3_param_get(const s3_req *r, const char *name)
     return slice_make(NULL, 0);
 }
 
-bool s3_param_has(const s3_req *r, const char *name)
-{
-    return s3_param_get(r, name).ptr != NULL;
-}
-
 cf_slice s3_header(const s3_req *r, const char *name)
 {
     return http_header_find(r->hr, name);

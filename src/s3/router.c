@@ -145,7 +145,6 @@ out:
     buf_free(&r.key);
     buf_free(&r.pbuf);
     buf_free(&r.out);
-    buf_free(&r.scratch);
     s3_sigv4_result_free(&r.auth);
     s3_sigv4_scratch_free(&r.sig_scratch);
 }

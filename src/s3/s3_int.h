@@ -56,14 +56,12 @@ typedef struct s3_req {
     bool responded;
     cf_buf out;             /* response body being built (XML) */
     s3_xml_writer xw;       /* writes into out (s3_doc_begin) */
-    cf_buf scratch;
 } s3_req;
 
 /* ---- request.c ---- */
 
 /* s3_param_get -- the decoded value of query parameter name; ptr NULL if absent. */
 cf_slice s3_param_get(const s3_req *r, const char *name);
-bool s3_param_has(const s3_req *r, const char *name);
 /* s3_header -- request header (case-insensitive); ptr NULL if absent. */
 cf_slice s3_header(const s3_req *r, const char *name);
 static inline cf_slice s3_bucket(const s3_req *r)
