@@ -90,6 +90,17 @@ static ssize_t io_read(void *ctx, void *buf, size_t cap, int timeout_ms)
 }
 
 /*
+ * wait_writable -- the socket's buffer is full: waits for room, the clock
+ * started at the first wait since the last progress (*deadline 0: none yet).
+ */
+static int wait_writable(net_conn *c, int64_t *deadline, int lim_ms)
+{
+    if (*deadline == 0)
+        *deadline = net_now_ms() + lim_ms;
+    return wait_io(c, POLLOUT, *deadline);
+}
+
+/*
  * io_writev -- http_io.writev: sendmsg until all of iov is written. The
  * window copies at most NET_IOV_WINDOW entries from the first unwritten
  * byte, so iov itself (const) is never modified.
@@ -120,9 +131,7 @@ static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (deadline == 0)
-                deadline = net_now_ms() + lim_ms;
-            int rc = wait_io(c, POLLOUT, deadline);
+            int rc = wait_writable(c, &deadline, lim_ms);
             if (rc < 0)
                 return rc;
             continue;
@@ -162,9 +171,7 @@ static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (deadline == 0)
-                deadline = net_now_ms() + lim_ms;
-            int rc = wait_io(c, POLLOUT, deadline);
+            int rc = wait_writable(c, &deadline, lim_ms);
             if (rc < 0)
                 return rc;
             continue;
