@@ -43,6 +43,11 @@ static int parse_source(cf_slice v, cf_buf *bucket, cf_buf *key)
     return rc;
 }
 
+static bool is_checksum(cf_slice name)
+{
+    return s3_starts_with_ci(name, "x-amz-checksum-");
+}
+
 static bool is_directive(cf_slice v, const char *word)
 {
     return v.len == strlen(word) && strncasecmp((const char *)v.ptr, word, v.len) == 0;
@@ -112,28 +117,12 @@ void s3_h_copy_object(s3_req *r)
     } else {
         *m = *src;
         m->headers[0] = '\0';
-        /* keep every source header except tags, which follow the tagging directive */
-        const char *p = src->headers;
-        while (*p) {
-            const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
-            if (!eol || !colon || colon > eol)
-                break;
-            cf_slice name = slice_make(p, (size_t)(colon - p));
-            if (!slice_eq(name, slice_str("x-amz-tagging")))
-                s3_meta_add(m, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
-            p = eol + 1;
-        }
+        /* every source header but the tags, which follow the tagging directive */
+        s3_meta_copy(m, src, s3_meta_not_tagging);
     }
     /* the checksum belongs to the bytes: it always comes along */
-    for (const char *p = src->headers; *p;) {
-        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
-        if (!eol || !colon || colon > eol)
-            break;
-        cf_slice name = slice_make(p, (size_t)(colon - p));
-        if (replace && s3_starts_with_ci(name, "x-amz-checksum-"))
-            s3_meta_add(m, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
-        p = eol + 1;
-    }
+    if (replace)
+        s3_meta_copy(m, src, is_checksum);
     cf_slice tags = replace_tags ? s3_header(r, "x-amz-tagging") : s3_meta_find(src, "x-amz-tagging");
     if (tags.ptr && tags.len && !s3_meta_add(m, slice_str("x-amz-tagging"), tags)) {
         s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);

@@ -70,19 +70,39 @@ s3_err_code s3_meta_from_request(s3_req *r, store_meta *m)
     return user_bytes > USER_META_MAX_BYTES ? S3_ERR_METADATA_TOO_LARGE : S3_ERR_NONE;
 }
 
-/* meta_find -- the stored header name's value from m->headers; ptr NULL if absent. */
+bool s3_meta_next(const char **p, cf_slice *name, cf_slice *value)
+{
+    const char *eol = strchr(*p, '\n'), *colon = strchr(*p, ':');
+    if (!eol || !colon || colon > eol || eol - colon < 2)
+        return false;
+    *name = slice_make(*p, (size_t)(colon - *p));
+    *value = slice_make(colon + 2, (size_t)(eol - colon - 2));
+    *p = eol + 1;
+    return true;
+}
+
 cf_slice s3_meta_find(const store_meta *m, const char *name)
 {
-    size_t n = strlen(name);
     const char *p = m->headers;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            break;
-        if ((size_t)(eol - p) > n + 1 && strncmp(p, name, n) == 0 && p[n] == ':')
-            return slice_make(p + n + 2, (size_t)(eol - p) - n - 2);
-        p = eol + 1;
-    }
+    cf_slice n, v;
+    while (s3_meta_next(&p, &n, &v))
+        if (slice_eq(n, slice_str(name)))
+            return v;
     return slice_make(NULL, 0);
 }
 
+bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice name))
+{
+    const char *p = src->headers;
+    cf_slice n, v;
+    bool ok = true;
+    while (s3_meta_next(&p, &n, &v))
+        if (keep(n))
+            ok = s3_meta_add(dst, n, v) && ok;
+    return ok;
+}
+
+bool s3_meta_not_tagging(cf_slice name)
+{
+    return !slice_eq(name, slice_str("x-amz-tagging"));
+}

@@ -284,12 +284,8 @@ static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_he
     if (cm.ptr && cm.len == 7 && strncasecmp((const char *)cm.ptr, "ENABLED", 7) == 0)
         checksum_mode = true;
     const char *p = m->headers;
-    while (*p && n < MAX_RESP_HEADERS - 8) {
-        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
-        if (!eol || !colon || colon > eol)
-            break;
-        cf_slice name = slice_make(p, (size_t)(colon - p));
-        cf_slice value = slice_make(colon + 2, (size_t)(eol - colon - 2));
+    cf_slice name, value;
+    while (n < MAX_RESP_HEADERS - 8 && s3_meta_next(&p, &name, &value)) {
         bool overridden = false;
         for (size_t k = 0; k < sizeof overrides / sizeof overrides[0]; k++)
             overridden = overridden || (name.len == strlen(overrides[k][1]) &&
@@ -308,7 +304,6 @@ static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_he
         } else if (!overridden) {
             h[n++] = (http_header){name, value};
         }
-        p = eol + 1;
     }
     for (size_t k = 1; k < sizeof overrides / sizeof overrides[0]; k++) {
         cf_slice v = s3_param_get(r, overrides[k][0]);

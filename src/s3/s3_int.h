@@ -133,8 +133,17 @@ s3_err_code s3_read_small_body(s3_req *r, size_t max, cf_buf *out);
 bool s3_starts_with_ci(cf_slice s, const char *prefix);
 /* s3_meta_add -- appends "name: value\n" (name lowercased); false if it does not fit. */
 bool s3_meta_add(store_meta *m, cf_slice name, cf_slice value);
+/*
+ * s3_meta_next -- the kept header line at *p ("name: value\n") as name and
+ * value (pointing into the headers), advancing *p; false at the end.
+ */
+bool s3_meta_next(const char **p, cf_slice *name, cf_slice *value);
 /* s3_meta_find -- a kept header's value; ptr NULL if absent. Points into m. */
 cf_slice s3_meta_find(const store_meta *m, const char *name);
+/* s3_meta_copy -- appends src's kept headers whose name keep() accepts to dst; false if one did not fit. */
+bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice name));
+/* s3_meta_not_tagging -- keep() for every header but the tags. */
+bool s3_meta_not_tagging(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
 

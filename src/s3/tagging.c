@@ -32,15 +32,7 @@ static int set_tags(s3_req *r, const store_meta *m, cf_slice tags)
     if (!n)
         return CF_ENOMEM;
     int rc = 0;
-    for (const char *p = m->headers; *p;) {
-        const char *eol = strchr(p, '\n'), *colon = strchr(p, ':');
-        if (!eol || !colon || colon > eol)
-            break;
-        cf_slice name = slice_make(p, (size_t)(colon - p));
-        if (!slice_eq(name, slice_str("x-amz-tagging")))
-            s3_meta_add(n, name, slice_make(colon + 2, (size_t)(eol - colon - 2)));
-        p = eol + 1;
-    }
+    s3_meta_copy(n, m, s3_meta_not_tagging);
     if (tags.len && !s3_meta_add(n, slice_str("x-amz-tagging"), tags))
         rc = CF_ELIMIT;
     if (!rc)
