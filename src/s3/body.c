@@ -34,15 +34,8 @@ struct s3_body {
 static uint64_t header_u64(s3_req *r, const char *name)
 {
     cf_slice v = s3_header(r, name);
-    if (!v.ptr || v.len == 0 || v.len > 19)
-        return HTTP_NO_LENGTH;
-    uint64_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] < '0' || v.ptr[i] > '9')
-            return HTTP_NO_LENGTH;
-        n = n * 10 + (uint64_t)(v.ptr[i] - '0');
-    }
-    return n;
+    uint64_t n;
+    return v.len <= 19 && slice_to_u64(v, &n) ? n : HTTP_NO_LENGTH;
 }
 
 int s3_body_open(s3_req *r, s3_body **out)

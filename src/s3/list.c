@@ -84,14 +84,9 @@ static bool parse_max_keys(s3_req *r, uint32_t *out)
     *out = 1000;
     if (!v.ptr)
         return true;
-    if (v.len == 0 || v.len > 10)
+    uint64_t n;
+    if (v.len > 10 || !slice_to_u64(v, &n))
         return false;
-    uint64_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] < '0' || v.ptr[i] > '9')
-            return false;
-        n = n * 10 + (uint64_t)(v.ptr[i] - '0');
-    }
     *out = n < 1000 ? (uint32_t)n : 1000;
     return true;
 }

@@ -8,6 +8,7 @@
 #ifndef CF_SLICE_H
 #define CF_SLICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,6 +43,28 @@ static inline int slice_cmp(cf_slice a, cf_slice b)
 static inline int slice_eq(cf_slice a, cf_slice b)
 {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/*
+ * slice_to_u64 -- s as an unsigned decimal number: true and *v when s is 1
+ * or more digits and fits in 64 bits; false (*v 0) otherwise.
+ */
+static inline bool slice_to_u64(cf_slice s, uint64_t *v)
+{
+    uint64_t r = 0;
+    *v = 0;
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s.ptr[i] - '0');
+        if (r > (UINT64_MAX - d) / 10)
+            return false;
+        r = r * 10 + d;
+    }
+    *v = r;
+    return true;
 }
 
 #endif

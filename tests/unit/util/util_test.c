@@ -9,6 +9,7 @@
 #include "util/coding.h"
 #include "util/crc.h"
 #include "util/err.h"
+#include "util/slice.h"
 
 static void test_crc32c_known_answer(void)
 {
@@ -73,6 +74,18 @@ static void test_fixed_little_endian(void)
     CHECK(get_u64(b) == 0x0102030405060708ull);
 }
 
+static void test_slice_to_u64_digits_only_no_overflow(void)
+{
+    uint64_t v;
+    CHECK(slice_to_u64(slice_str("0"), &v) && v == 0);
+    CHECK(slice_to_u64(slice_str("18446744073709551615"), &v) && v == UINT64_MAX);
+    CHECK(!slice_to_u64(slice_str("18446744073709551616"), &v) && v == 0);
+    CHECK(!slice_to_u64(slice_str(""), &v));
+    CHECK(!slice_to_u64(slice_str("12a"), &v));
+    CHECK(!slice_to_u64(slice_str("-1"), &v));
+    CHECK(!slice_to_u64(slice_str(" 1"), &v));
+}
+
 static void test_buf_grows_and_keeps_capacity(void)
 {
     cf_buf b = {0};
@@ -95,6 +108,7 @@ int main(void)
         TEST(test_crc32c_known_answer),       TEST(test_crc32c_extend_equals_whole),
         TEST(test_crc32_and_crc64nvme_known_answers),
         TEST(test_varint_round_trip_and_truncation), TEST(test_fixed_little_endian),
+        TEST(test_slice_to_u64_digits_only_no_overflow),
         TEST(test_buf_grows_and_keeps_capacity),
     };
     return test_main(cases, TEST_COUNT(cases));
