@@ -46,13 +46,6 @@ struct eng_iter {
     size_t n_refs, cap_refs;
 };
 
-static cf_slice copy_into(cf_buf *b, size_t *offs, size_t i, cf_slice s)
-{
-    offs[i] = b->len;
-    buf_append(b, s.ptr, s.len);
-    return s;
-}
-
 /* copy_query -- keeps the caller's query keys in it->qbuf (the caller's may go). */
 static int copy_query(eng_iter *it, const eng_query *q)
 {
@@ -64,8 +57,10 @@ static int copy_query(eng_iter *it, const eng_query *q)
     int rc = buf_reserve(&it->qbuf, total + 1);
     if (rc)
         return rc;
-    for (int i = 0; i < 6; i++)
-        copy_into(&it->qbuf, offs, (size_t)i, src[i]);
+    for (int i = 0; i < 6; i++) { /* reserved above: the appends cannot fail */
+        offs[i] = it->qbuf.len;
+        buf_append(&it->qbuf, src[i].ptr, src[i].len);
+    }
     it->q = *q;
     cf_slice *dst[6] = {&it->q.pk_start.key, &it->q.pk_end.key, &it->q.ck_start.key,
                         &it->q.ck_end.key,   &it->q.after_pk,   &it->q.after_ck};
