@@ -165,7 +165,7 @@ static void list(s3_req *r, enum list_kind kind)
     r->out = (cf_buf){0};
     bool truncated = false;
     cf_buf next = {0};
-    store_list_cb cb = {&c, on_object, on_prefix};
+    store_list_cb cb = {.arg = &c, .object = on_object, .prefix = on_prefix};
     int rc = store_list(r->ctx->st, s3_bucket(r), &q, &cb, &truncated, &next);
     cf_buf entries = r->out;
     r->out = head;

@@ -2,18 +2,21 @@
  * blob.c -- blob layout, references and deletion, and the reader pins that
  * keep a blob alive while a GET reads it.
  *
- * A blob is the chunk rows of one PUT: chunk g (g = offset / chunk_bytes)
- * lives at pk (blob id, g / partition_chunks), ck g % partition_chunks
- * (store_format.h). Its lifetime is its blob_refs partition: one row per
- * object that points at it. Writers in blob_write.c, readers in
- * blob_read.c; objects.c adds and removes references.
+ * A blob is the chunk rows of one PUT or part: chunk g (g = offset /
+ * chunk_bytes) lives at pk (blob id, g / partition_chunks), ck g %
+ * partition_chunks (store_format.h). Its lifetime is its blob_refs
+ * partition: one row per object or upload part that points at it. A
+ * multipart object's layout (its object_parts rows, under the upload id)
+ * lives the same way: objects reference it, and it holds the references of
+ * its parts' blobs until it is dropped. Writers in blob_write.c, readers in
+ * blob_read.c; objects.c and upload.c add and remove references.
  *
  * Invariants:
  *  (1) a blob is dropped only after a scan of its blob_refs partition,
  *      made after the caller's reference-removing batch returned, finds no
  *      row (store.h invariant (2)). Zero references is final: a new
- *      reference is only ever made (by a copy) from an object row that
- *      references the blob, under that row's key lock, before the lock is
+ *      reference is only ever made (by a copy or a shared part) from an
+ *      object row that references the blob, under that row's key lock, before the lock is
  *      released, so no reference can appear once the last one is gone.
  *  (2) a blob released while pinned by an open reader is dropped by the
  *      last pin's removal, never under the reader; a pin added after the
@@ -21,8 +24,11 @@
  *      A reader pinning after the drop finds chunks missing and no
  *      reference, which blob_read.c reports as CF_ENOTFOUND, not corruption.
  */
+#include <stdlib.h>
+
 #include "store/store_int.h"
 #include "util/coding.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 void store_blob_of(const store_meta *m, store_blob *out)
@@ -32,6 +38,16 @@ void store_blob_of(const store_meta *m, store_blob *out)
     out->chunk_bytes = m->chunk_bytes ? m->chunk_bytes : STORE_CHUNK_BYTES;
     out->partition_chunks =
         m->partition_chunks ? m->partition_chunks : STORE_PARTITION_BYTES / STORE_CHUNK_BYTES;
+    out->parts = m->parts;
+}
+
+void store_blob_of_part(const store_part *p, store_blob *out)
+{
+    memcpy(out->id, p->blob_id, STORE_BLOB_ID_BYTES);
+    out->size = p->size;
+    out->chunk_bytes = p->chunk_bytes;
+    out->partition_chunks = p->partition_chunks;
+    out->parts = 0;
 }
 
 uint64_t store_blob_partitions(const store_blob *b)
@@ -57,32 +73,119 @@ int store_blob_has_refs(store *s, const uint8_t *id, bool *out)
     return rc;
 }
 
-int store_blob_drop(store *s, const store_blob *b)
+/* A batch of deletions written whenever it holds STORE_DROP_BATCH mutations. */
+typedef struct dropper {
+    store *s;
+    eng_batch *b;
+    cf_buf pk;
+    uint64_t blobs; /* blobs whose tombstones are in b */
+    int rc;         /* sticky */
+} dropper;
+
+static void dropper_flush(dropper *d)
+{
+    if (!d->rc && eng_batch_count(d->b) > 0)
+        d->rc = eng_db_write(d->s->db, d->b);
+    if (!d->rc)
+        atomic_fetch_add_explicit(&d->s->blobs_dropped, d->blobs, memory_order_relaxed);
+    d->blobs = 0;
+    eng_batch_clear(d->b);
+}
+
+static void dropper_room(dropper *d)
+{
+    if (eng_batch_count(d->b) >= STORE_DROP_BATCH)
+        dropper_flush(d);
+}
+
+/* dropper_chunks -- tombstones every chunk partition of the chunk blob b. */
+static void dropper_chunks(dropper *d, const store_blob *b)
 {
     uint64_t parts = store_blob_partitions(b);
-    if (parts == 0)
-        return 0;
-    eng_batch *batch = NULL;
-    cf_buf pk = {0};
-    int rc = eng_batch_new(&batch);
-    for (uint64_t p = 0; rc == 0 && p < parts; p++) {
-        rc = store_chunk_pk(&pk, b->id, p);
+    for (uint64_t p = 0; !d->rc && p < parts; p++) {
+        dropper_room(d);
+        d->rc = store_chunk_pk(&d->pk, b->id, p);
+        if (!d->rc)
+            d->rc = eng_batch_delete_partition(d->b, d->s->chunks,
+                                               slice_make(d->pk.data, d->pk.len));
+    }
+    d->blobs += parts > 0;
+}
+
+/*
+ * drop_layout -- the parts of layout b lose their references from it, then
+ * the blobs left unreferenced are dropped, then its rows go (a crash in
+ * between leaves a layout no object references: an orphan, never a layout
+ * naming a dropped blob that a reader could reach).
+ */
+static int drop_layout(store *s, dropper *d, const store_blob *b)
+{
+    cf_slice pk = slice_make(b->id, STORE_BLOB_ID_BYTES);
+    store_blob *blobs = NULL;
+    size_t n = 0, cap = 0;
+    eng_iter *it = NULL;
+    cf_buf ref = {0};
+    int rc = store_layout_seek(s, b->id, 0, 0, &it);
+    while (!rc && eng_iter_valid(it)) {
+        store_part p;
+        rc = store_layout_part(it, &p);
+        if (!rc && n == cap) {
+            cap = cap ? 2 * cap : 64;
+            store_blob *nb = realloc(blobs, cap * sizeof *blobs);
+            rc = nb ? 0 : CF_ENOMEM;
+            blobs = nb ? nb : blobs;
+        }
         if (!rc)
-            rc = eng_batch_delete_partition(batch, s->chunks, slice_make(pk.data, pk.len));
+            rc = store_part_ref_ck(&ref, b->id, p.number);
+        if (!rc) {
+            store_blob_of_part(&p, &blobs[n++]);
+            dropper_room(d);
+            rc = eng_batch_delete_row(d->b, s->refs,
+                                      slice_make(p.blob_id, STORE_BLOB_ID_BYTES),
+                                      slice_make(ref.data, ref.len));
+        }
+        if (!rc)
+            rc = eng_iter_next(it);
     }
     if (!rc)
-        rc = eng_db_write(s->db, batch);
+        rc = eng_iter_status(it);
+    eng_iter_close(it);
+    if (!rc) {
+        dropper_flush(d);
+        rc = d->rc;
+    }
     if (!rc)
-        atomic_fetch_add_explicit(&s->blobs_dropped, 1, memory_order_relaxed);
-    eng_batch_free(batch);
-    buf_free(&pk);
+        store_blobs_release(s, blobs, n);
+    if (!rc) {
+        rc = eng_batch_delete_partition(d->b, s->oparts, pk);
+        d->blobs++;
+        dropper_flush(d);
+        rc = d->rc;
+    }
+    free(blobs);
+    buf_free(&ref);
     return rc;
+}
+
+int store_blob_drop(store *s, const store_blob *b)
+{
+    dropper d = {.s = s};
+    d.rc = eng_batch_new(&d.b);
+    if (!d.rc && b->parts > 0)
+        d.rc = drop_layout(s, &d, b);
+    else if (!d.rc)
+        dropper_chunks(&d, b);
+    if (!d.rc)
+        dropper_flush(&d);
+    eng_batch_free(d.b);
+    buf_free(&d.pk);
+    return d.rc;
 }
 
 static store_pin_stripe *stripe_of(store *s, const uint8_t *id)
 {
-    /* Blob ids are random: their first 8 bytes are already a good hash. */
-    return &s->pins[get_u64(id) % STORE_PIN_STRIPES];
+    /* Hashed: an upload id (a layout's) starts with the time, not randomness. */
+    return &s->pins[hash64(id, STORE_BLOB_ID_BYTES, 0) % STORE_PIN_STRIPES];
 }
 
 static bool same_blob(const store_pin *p, const uint8_t *id)
@@ -124,27 +227,45 @@ bool store_pin_remove(store *s, store_pin *p)
     return p->drop_pending && last;
 }
 
-void store_blob_release(store *s, const store_blob *b)
+/* pinned -- marks b's pins drop-pending (invariant (2)); false if there are none. */
+static bool pinned(store *s, const uint8_t *id)
 {
-    if (b->size == 0)
-        return; /* no chunks to drop */
-    bool referenced = false;
-    int rc = store_blob_has_refs(s, b->id, &referenced);
-    if (rc == 0 && !referenced) {
-        store_pin_stripe *st = stripe_of(s, b->id);
-        bool pinned = false;
-        pthread_mutex_lock(&st->mu);
-        for (store_pin *o = st->head; o; o = o->next) {
-            if (same_blob(o, b->id)) {
-                o->drop_pending = true; /* invariant (2) */
-                pinned = true;
-            }
+    store_pin_stripe *st = stripe_of(s, id);
+    bool any = false;
+    pthread_mutex_lock(&st->mu);
+    for (store_pin *o = st->head; o; o = o->next) {
+        if (same_blob(o, id)) {
+            o->drop_pending = true;
+            any = true;
         }
-        pthread_mutex_unlock(&st->mu);
-        if (!pinned)
-            rc = store_blob_drop(s, b);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return any;
+}
+
+void store_blobs_release(store *s, const store_blob *b, size_t n)
+{
+    dropper d = {.s = s};
+    int rc = eng_batch_new(&d.b);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (b[i].size == 0 && b[i].parts == 0)
+            continue; /* no chunks to drop */
+        bool referenced = false;
+        rc = store_blob_has_refs(s, b[i].id, &referenced);
+        if (rc || referenced || pinned(s, b[i].id))
+            continue;
+        if (b[i].parts > 0)
+            rc = store_blob_drop(s, &b[i]); /* rare: a layout has its own batches */
+        else
+            dropper_chunks(&d, &b[i]);
+        rc = rc ? rc : d.rc;
+    }
+    if (!rc) {
+        dropper_flush(&d);
+        rc = d.rc;
     }
     if (rc)
-        log_warn("store: could not release a blob of %llu bytes: %s; left as an orphan",
-                 (unsigned long long)b->size, cf_err_str(rc));
+        log_warn("store: could not release %zu blob(s): %s; left as orphans", n, cf_err_str(rc));
+    eng_batch_free(d.b);
+    buf_free(&d.pk);
 }

@@ -1,5 +1,5 @@
 /*
- * blob_read.c -- the blob reader: a byte range of a blob, chunk by
+ * blob_read.c -- the object reader: a byte range of an object, chunk by
  * verified chunk (store_read_open / next / close).
  *
  * The reader computes where each byte is (blob.c: chunk g = off /
@@ -8,6 +8,11 @@
  * range needs; consecutive chunks then come from eng_iter_next instead of a
  * fresh lookup each. A piece handed out points into the iterator's row, so
  * no byte is copied by the store.
+ *
+ * A multipart object is read part by part: one seek in its layout finds the
+ * part holding the first byte (layout.c), the next parts follow from the
+ * same iterator, and within a part the arithmetic above applies to the
+ * part's blob. No part list is ever loaded whole.
  *
  * Invariants:
  *  (1) no byte of a chunk is returned unless the whole chunk's CRC32C
@@ -38,10 +43,13 @@
 
 struct store_reader {
     store *s;
-    store_pin pin;    /* pin.blob is the blob read */
+    store_pin pin;    /* pin.blob is the object's blob, or its layout */
     bool pinned;      /* the pin is in the table */
-    uint64_t off;     /* next byte to hand out */
+    uint64_t off;     /* next byte of the object to hand out */
     uint64_t end_off; /* end of the range, exclusive */
+    store_blob blob;  /* the blob being read: the object's, or the current part's */
+    uint64_t base;    /* the object offset of blob's byte 0 */
+    eng_iter *parts;  /* multipart: the layout, at the current part; else NULL */
     eng_iter *it;     /* rows of the current partition's needed chunks, or NULL */
     uint64_t expect;  /* chunk number (within the partition) the iterator must show next */
     int err;          /* sticky failure */
@@ -66,6 +74,7 @@ int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len
         return CF_ENOMEM;
     r->s = s;
     r->pin.blob = b;
+    r->blob = b;
     r->off = off;
     r->end_off = off + len;
     if (len > 0) {
@@ -76,20 +85,22 @@ int store_read_open(store *s, const store_meta *meta, uint64_t off, uint64_t len
     return 0;
 }
 
-/* open_partition -- an iterator over the chunks of partition part that [off, end) needs. */
+/* open_partition -- an iterator over the chunks of the partition holding off that the range needs. */
 static int open_partition(store_reader *r)
 {
-    const store_blob *b = &r->pin.blob;
+    const store_blob *b = &r->blob;
     uint64_t part_bytes = (uint64_t)b->chunk_bytes * b->partition_chunks;
-    uint64_t part = r->off / part_bytes;
+    uint64_t off = r->off - r->base;
+    uint64_t end = r->end_off - r->base < b->size ? r->end_off - r->base : b->size;
+    uint64_t part = off / part_bytes;
     uint64_t part_end = (part + 1) * part_bytes;
-    uint64_t last = (r->end_off < part_end ? r->end_off : part_end) - 1;
-    r->expect = (r->off % part_bytes) / b->chunk_bytes;
+    uint64_t last = (end < part_end ? end : part_end) - 1;
+    r->expect = (off % part_bytes) / b->chunk_bytes;
     int rc = store_chunk_pk(&r->pk, b->id, part);
     if (!rc)
-        rc = store_chunk_ck(&r->lo, r->expect);
+        rc = store_u64_key(&r->lo, r->expect);
     if (!rc)
-        rc = store_chunk_ck(&r->hi, (last % part_bytes) / b->chunk_bytes);
+        rc = store_u64_key(&r->hi, (last % part_bytes) / b->chunk_bytes);
     if (rc)
         return rc;
     eng_query q = {0};
@@ -101,7 +112,7 @@ static int open_partition(store_reader *r)
     return eng_iter_new(r->s->chunks, &q, &r->it);
 }
 
-/* missing -- the error for a chunk that is not there (invariant (2)). */
+/* missing -- the error for a chunk (or part) that is not there (invariant (2)). */
 static int missing(store_reader *r, uint64_t g)
 {
     bool referenced = true;
@@ -111,9 +122,9 @@ static int missing(store_reader *r, uint64_t g)
     if (!referenced)
         return CF_ENOTFOUND;
     char hex[2 * STORE_BLOB_ID_BYTES + 1];
-    hex_encode(r->pin.blob.id, STORE_BLOB_ID_BYTES, hex);
+    hex_encode(r->blob.id, STORE_BLOB_ID_BYTES, hex);
     log_error("store: blob %s: chunk %llu of a %llu-byte blob is missing", hex,
-              (unsigned long long)g, (unsigned long long)r->pin.blob.size);
+              (unsigned long long)g, (unsigned long long)r->blob.size);
     return CF_ECORRUPT;
 }
 
@@ -140,7 +151,7 @@ static bool file_chunk_ok(store_reader *r, int fd, uint64_t off, const uint8_t *
  */
 static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
 {
-    const store_blob *b = &r->pin.blob;
+    const store_blob *b = &r->blob;
     int rc = eng_iter_status(r->it);
     if (rc)
         return rc;
@@ -181,6 +192,39 @@ static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
     return 0;
 }
 
+/*
+ * next_part -- moves a multipart reader to the part holding r->off: the
+ * first seek finds it in the layout, later ones step to the next row;
+ * empty parts are stepped over. A layout row that is not there, or does
+ * not start where the previous part ended, is missing().
+ */
+static int next_part(store_reader *r)
+{
+    eng_iter_close(r->it);
+    r->it = NULL;
+    int rc;
+    if (!r->parts)
+        rc = store_layout_seek(r->s, r->pin.blob.id, r->off + 1, 0, &r->parts);
+    else
+        rc = eng_iter_next(r->parts);
+    store_part p = {0};
+    while (!rc) {
+        if (!eng_iter_valid(r->parts))
+            return eng_iter_status(r->parts) ? eng_iter_status(r->parts) : missing(r, 0);
+        rc = store_layout_part(r->parts, &p);
+        if (rc || p.size > 0)
+            break;
+        rc = eng_iter_next(r->parts);
+    }
+    if (rc)
+        return rc;
+    if (p.offset > r->off || p.offset + p.size <= r->off)
+        return missing(r, 0);
+    store_blob_of_part(&p, &r->blob);
+    r->base = p.offset;
+    return 0;
+}
+
 int store_read_piece(store_reader *r, store_piece *out)
 {
     memset(out, 0, sizeof *out);
@@ -189,15 +233,22 @@ int store_read_piece(store_reader *r, store_piece *out)
         return r->err;
     if (r->off == r->end_off)
         return 0;
-    const store_blob *b = &r->pin.blob;
-    uint64_t g = r->off / b->chunk_bytes;
+    int rc = 0;
+    if (r->pin.blob.parts > 0 && (!r->parts || r->off == r->base + r->blob.size))
+        rc = next_part(r);
+    if (rc) {
+        r->err = rc;
+        return rc;
+    }
+    const store_blob *b = &r->blob;
+    uint64_t boff = r->off - r->base; /* offset within the blob */
+    uint64_t g = boff / b->chunk_bytes;
     uint64_t part_bytes = (uint64_t)b->chunk_bytes * b->partition_chunks;
-    if (r->it && r->off % part_bytes == 0) {
+    if (r->it && boff % part_bytes == 0) {
         /* the last piece handed out was the end of the partition */
         eng_iter_close(r->it);
         r->it = NULL;
     }
-    int rc = 0;
     if (!r->it)
         rc = open_partition(r);
     else /* the row under the iterator was handed out by the last call */
@@ -211,15 +262,16 @@ int store_read_piece(store_reader *r, store_piece *out)
     }
     atomic_fetch_add_explicit(&r->s->chunks_read, 1, memory_order_relaxed);
     uint64_t start = g * b->chunk_bytes;
-    uint64_t skip = r->off - start;
-    uint64_t stop = r->end_off - start < chunk.len ? r->end_off - start : chunk.len;
+    uint64_t skip = boff - start;
+    uint64_t want_end = r->end_off - r->base;
+    uint64_t stop = want_end - start < chunk.len ? want_end - start : chunk.len;
     *out = chunk;
     out->len = (size_t)(stop - skip);
     if (chunk.fd >= 0)
         out->file_off += skip;
     else
         out->p += skip;
-    r->off = start + stop;
+    r->off = r->base + start + stop;
     r->expect++;
     return 1;
 }
@@ -253,6 +305,7 @@ void store_read_close(store_reader *r)
     if (!r)
         return;
     eng_iter_close(r->it);
+    eng_iter_close(r->parts);
     if (r->pinned && store_pin_remove(r->s, &r->pin)) {
         int rc = store_blob_drop(r->s, &r->pin.blob); /* invariant (3) */
         if (rc)

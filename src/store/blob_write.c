@@ -84,11 +84,9 @@ void store_writer_release(store_writer *w)
 int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
 {
     *out = NULL;
-    if (key.len == 0)
-        return CF_EINVAL;
-    if (key.len > STORE_MAX_KEY_BYTES)
-        return CF_ELIMIT;
-    int rc = store_bucket_check(s, bucket);
+    int rc = store_key_check(key);
+    if (!rc)
+        rc = store_bucket_check(s, bucket);
     if (rc)
         return rc;
     store_writer *w;
@@ -130,7 +128,7 @@ static int stage_chunk(store_writer *w)
     eng_batch_clear(w->batch);
     int rc = store_chunk_pk(&w->pk, w->blob.id, part);
     if (!rc)
-        rc = store_chunk_ck(&w->ck, in_part);
+        rc = store_u64_key(&w->ck, in_part);
     if (!rc)
         rc = eng_batch_put(w->batch, s->chunks, slice_make(w->pk.data, w->pk.len),
                            slice_make(w->ck.data, w->ck.len), &cell, 1);

@@ -172,6 +172,8 @@ int store_bucket_delete(store *s, cf_slice name)
         rc = objects_empty(s, slice_make(opk.data, opk.len), &empty);
     if (!rc && !empty)
         rc = CF_ENOTEMPTY;
+    if (!rc) /* uploads in progress go with the bucket (S3 does the same) */
+        rc = store_uploads_abort_bucket(s, slice_make(opk.data, opk.len));
     if (!rc)
         rc = eng_batch_new(&b);
     if (!rc)

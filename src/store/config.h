@@ -25,4 +25,14 @@
  * source); a prefix with many keys costs 8 steps and one seek. */
 #define STORE_LIST_STEPS_BEFORE_SEEK 8u
 
+/* Dropping a multipart object tombstones its parts' chunk partitions (up to
+ * 10,000 parts, 80,000 partitions for 5 TiB) in batches of at most 4096
+ * mutations: one commitlog record and one fsync per 4096, each record a few
+ * hundred KiB, far below the 64 MiB record limit. */
+#define STORE_DROP_BATCH 4096u
+
+/* An upload's parts are completed from an iterator, and the parts it does
+ * not name are released; their blobs are remembered in memory, at most
+ * STORE_MAX_PARTS of them (40 bytes each). */
+
 #endif

@@ -2,13 +2,16 @@
  * list.c -- listing a bucket's keys: prefix, start-after, delimiter folding
  * and paging, at a cost proportional to the page.
  *
- * A listing is a scan of the bucket's objects partition, whose clustering
+ * A listing is a scan of the bucket's objects partition (or, for the
+ * uploads in progress, of its uploads partition, keyed the same way with
+ * one cell per upload), whose clustering
  * keys are the raw object keys (store_format.h), bounded below by the
  * prefix or start_after and above by the prefix's successor. Each key k
  * maps to an entry: k itself, or, if the delimiter occurs in k after the
  * prefix, the common prefix CP = k up to and including that delimiter.
  * The answer is the distinct entries greater than start_after, in byte
- * order, the first max_keys of them.
+ * order, the first max_keys of them. In an uploads listing each upload of
+ * a key is an entry, in upload id order (which is initiation order).
  *
  * Invariants:
  *  (1) entries come out in byte order and each once: the keys that start
@@ -48,6 +51,9 @@ static cf_slice sl(const cf_buf *b)
 /* The state of one listing. */
 typedef struct lister {
     store *s;
+    eng_table *t; /* objects, or uploads */
+    const uint8_t *after_id; /* uploads: resume inside key start_after after this id */
+    uint8_t *next_id;        /* uploads: the id of the last upload returned */
     const store_list_req *req;
     const store_list_cb *cb;
     cf_buf opk;  /* the objects partition of the bucket */
@@ -72,7 +78,7 @@ static int seek(lister *l)
     if (l->has_to)
         q.ck_end = (eng_bound){sl(&l->to), ENG_BOUND_EXCL};
     atomic_fetch_add_explicit(&l->s->list_seeks, 1, memory_order_relaxed);
-    return eng_iter_new(l->s->objects, &q, &l->it);
+    return eng_iter_new(l->t, &q, &l->it);
 }
 
 static int next(lister *l)
@@ -110,6 +116,39 @@ static int skip_prefix(lister *l, bool *done)
 }
 
 /*
+ * emit_uploads -- the uploads of the row at the iterator (key k), each an
+ * entry; inside key start_after only those after l->after_id.
+ */
+static int emit_uploads(lister *l, cf_slice k, bool *truncated, cf_buf *last, bool *done)
+{
+    bool resume = l->after_id && slice_eq(k, l->req->start_after);
+    for (size_t i = 0; i < eng_iter_cell_count(l->it); i++) {
+        eng_cell_view v = eng_iter_cell(l->it, i);
+        store_meta m;
+        if (v.col.len != STORE_UPLOAD_ID_BYTES)
+            return CF_ECORRUPT;
+        if (resume && memcmp(v.col.ptr, l->after_id, STORE_UPLOAD_ID_BYTES) <= 0)
+            continue;
+        if (l->emitted == l->req->max_keys) {
+            *truncated = *done = true;
+            return 0;
+        }
+        int rc = store_meta_decode(v.value, &m);
+        if (!rc)
+            rc = l->cb->upload(l->cb->arg, k, v.col.ptr, &m);
+        if (!rc) {
+            buf_clear(last);
+            rc = buf_append(last, k.ptr, k.len);
+        }
+        if (rc)
+            return rc;
+        memcpy(l->next_id, v.col.ptr, STORE_UPLOAD_ID_BYTES);
+        l->emitted++;
+    }
+    return next(l);
+}
+
+/*
  * step -- handles the row at the iterator: emits its entry (or finds the
  * page full: *truncated) and moves on. *done ends the listing.
  */
@@ -125,6 +164,8 @@ static int step(lister *l, bool *truncated, cf_buf *last, bool *done)
     if (req->delimiter.len > 0)
         d = memmem(k.ptr + req->prefix.len, k.len - req->prefix.len, req->delimiter.ptr,
                    req->delimiter.len);
+    if (!d && l->next_id)
+        return emit_uploads(l, k, truncated, last, done);
     if (!d) {
         if (l->emitted == req->max_keys) {
             *truncated = *done = true;
@@ -158,6 +199,8 @@ static int step(lister *l, bool *truncated, cf_buf *last, bool *done)
             buf_clear(last);
             rc = buf_append(last, l->cp.data, l->cp.len);
         }
+        if (l->next_id)
+            memset(l->next_id, 0, STORE_UPLOAD_ID_BYTES);
         l->emitted++;
         if (rc)
             return rc;
@@ -165,14 +208,18 @@ static int step(lister *l, bool *truncated, cf_buf *last, bool *done)
     return skip_prefix(l, done);
 }
 
-int store_list(store *s, cf_slice bucket, const store_list_req *req, const store_list_cb *cb,
-               bool *truncated, cf_buf *next_key)
+/* list -- store_list over table t; with next_id, an uploads listing. */
+static int list(store *s, eng_table *t, cf_slice bucket, const store_list_req *req,
+                const uint8_t *after_id, const store_list_cb *cb, bool *truncated, cf_buf *next_key,
+                uint8_t *next_id)
 {
     *truncated = false;
     buf_clear(next_key);
+    if (next_id)
+        memset(next_id, 0, STORE_UPLOAD_ID_BYTES);
     if (req->max_keys > 1000)
         return CF_EINVAL;
-    lister l = {.s = s, .req = req, .cb = cb};
+    lister l = {.s = s, .t = t, .after_id = after_id, .next_id = next_id, .req = req, .cb = cb};
     int rc = store_bucket_check(s, bucket);
     if (!rc)
         rc = store_objects_pk(&l.opk, bucket);
@@ -180,10 +227,11 @@ int store_list(store *s, cf_slice bucket, const store_list_req *req, const store
         rc = buf_append(&l.to, req->prefix.ptr, req->prefix.len);
         l.has_to = store_key_successor(&l.to);
     }
-    /* Start at the prefix, or just after start_after if that is further. */
+    /* Start at the prefix, or just after start_after if that is further
+     * (at start_after itself when resuming inside its uploads). */
     bool after = slice_cmp(req->start_after, req->prefix) >= 0 && req->start_after.len > 0;
     cf_slice from = after ? req->start_after : req->prefix;
-    l.from_kind = after ? ENG_BOUND_EXCL : ENG_BOUND_INCL;
+    l.from_kind = after && !after_id ? ENG_BOUND_EXCL : ENG_BOUND_INCL;
     if (!rc)
         rc = buf_append(&l.from, from.ptr, from.len);
     if (!rc)
@@ -205,4 +253,17 @@ int store_list(store *s, cf_slice bucket, const store_list_req *req, const store
         buf_clear(next_key);
     }
     return rc;
+}
+
+int store_list(store *s, cf_slice bucket, const store_list_req *req, const store_list_cb *cb,
+               bool *truncated, cf_buf *next_key)
+{
+    return list(s, s->objects, bucket, req, NULL, cb, truncated, next_key, NULL);
+}
+
+int store_list_uploads(store *s, cf_slice bucket, const store_list_req *req,
+                       const uint8_t *after_id, const store_list_cb *cb, bool *truncated,
+                       cf_buf *next, uint8_t *next_id)
+{
+    return list(s, s->uploads, bucket, req, after_id, cb, truncated, next, next_id);
 }

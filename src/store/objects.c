@@ -50,22 +50,22 @@ static cf_slice sl(const cf_buf *b)
     return slice_make(b->data, b->len);
 }
 
-static int64_t now_us(void)
+int64_t store_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int check_key(cf_slice key)
+int store_key_check(cf_slice key)
 {
     if (key.len == 0)
         return CF_EINVAL;
     return key.len > STORE_MAX_KEY_BYTES ? CF_ELIMIT : 0;
 }
 
-/* row_read -- the object row (opk, key) into *m: 0, CF_ENOTFOUND or CF_ECORRUPT. */
-static int row_read(store *s, cf_slice opk, cf_slice key, store_meta *m)
+/* store_object_read -- the object row (opk, key) into *m: 0, CF_ENOTFOUND or CF_ECORRUPT. */
+int store_object_read(store *s, cf_slice opk, cf_slice key, store_meta *m)
 {
     eng_iter *it = NULL;
     eng_cell_view v;
@@ -92,7 +92,7 @@ static bool etag_matches(const char *want, const char *etag)
     return strlen(etag) == n && memcmp(want, etag, n) == 0;
 }
 
-static int cond_check(const store_cond *c, bool found, const store_meta *cur)
+int store_cond_check(const store_cond *c, bool found, const store_meta *cur)
 {
     if (!c)
         return 0;
@@ -110,13 +110,8 @@ static bool same_blob(const store_meta *a, const store_meta *b)
     return memcmp(a->blob_id, b->blob_id, STORE_BLOB_ID_BYTES) == 0;
 }
 
-/*
- * write_switch -- adds to b and writes it: the object row (opk, key) = enc
- * (the encoding of nm), a reference from ref to nm's blob, and the removal
- * of old's reference if old (the row replaced, or NULL) had another blob.
- * REQUIRES: the key's stripe held (invariant (2)).
- */
-static int write_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
+/* store_object_switch -- see store_int.h; REQUIRES the key stripe (invariant (2)). */
+int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
                         cf_slice enc, const store_meta *nm, const store_meta *old)
 {
     eng_cell cell = {slice_str(STORE_C_META), enc};
@@ -129,7 +124,7 @@ static int write_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_s
     return rc ? rc : eng_db_write(s->db, b);
 }
 
-/* release -- invariant (3): old's blob lost the reference write_switch moved. */
+/* release -- invariant (3): old's blob lost the reference store_object_switch moved. */
 static void release(store *s, const store_meta *old)
 {
     store_blob b;
@@ -153,7 +148,8 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     memcpy(meta->blob_id, w->blob.id, STORE_BLOB_ID_BYTES);
     meta->chunk_bytes = w->blob.chunk_bytes;
     meta->partition_chunks = w->blob.partition_chunks;
-    meta->mtime_us = meta->mtime_us ? meta->mtime_us : now_us();
+    meta->parts = 0;
+    meta->mtime_us = meta->mtime_us ? meta->mtime_us : store_now_us();
     rc = store_meta_encode(&w->val, meta);
     if (!rc)
         rc = store_objects_pk(&w->pk, bucket);
@@ -166,14 +162,14 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     locked = true;
     rc = store_bucket_check(s, bucket);
     if (!rc) {
-        rc = row_read(s, sl(&w->pk), key, &old);
+        rc = store_object_read(s, sl(&w->pk), key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
     if (!rc)
-        rc = cond_check(cond, found, &old);
+        rc = store_cond_check(cond, found, &old);
     if (!rc)
-        rc = write_switch(s, w->batch, sl(&w->pk), key, sl(&w->ck), sl(&w->val), meta,
+        rc = store_object_switch(s, w->batch, sl(&w->pk), key, sl(&w->ck), sl(&w->val), meta,
                           found ? &old : NULL);
     if (rc)
         goto fail;
@@ -196,7 +192,7 @@ int store_head(store *s, cf_slice bucket, cf_slice key, store_meta *out)
 {
     cf_buf opk = {0};
     int rc = store_objects_pk(&opk, bucket);
-    rc = rc ? rc : row_read(s, sl(&opk), key, out);
+    rc = rc ? rc : store_object_read(s, sl(&opk), key, out);
     buf_free(&opk);
     if (rc)
         memset(out, 0, sizeof *out);
@@ -223,7 +219,7 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (2) */
-    rc = row_read(s, sl(&o.pk), key, &cur);
+    rc = store_object_read(s, sl(&o.pk), key, &cur);
     found = rc == 0;
     if (rc == CF_ENOTFOUND)
         rc = cond && cond->if_match ? CF_ENOTFOUND : 0;
@@ -259,7 +255,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     op o;
     int rc = op_init(&o);
     if (!rc)
-        rc = check_key(dst_key);
+        rc = store_key_check(dst_key);
     if (rc)
         goto out;
     pthread_rwlock_rdlock(&s->bucket_lock); /* invariant (4) */
@@ -268,18 +264,19 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     if (!rc)
         rc = store_objects_pk(&o.pk, src_bucket);
     if (!rc)
-        rc = row_read(s, sl(&o.pk), src_key, &src);
+        rc = store_object_read(s, sl(&o.pk), src_key, &src);
     if (!rc) {
         nm = meta ? *meta : src;
         memcpy(nm.blob_id, src.blob_id, STORE_BLOB_ID_BYTES);
         nm.size = src.size;
         nm.chunk_bytes = src.chunk_bytes;
         nm.partition_chunks = src.partition_chunks;
-        nm.mtime_us = meta && meta->mtime_us ? meta->mtime_us : now_us();
+        nm.parts = src.parts;
+        nm.mtime_us = meta && meta->mtime_us ? meta->mtime_us : store_now_us();
         rc = store_objects_pk(&o.pk, dst_bucket);
     }
     if (!rc) {
-        rc = row_read(s, sl(&o.pk), dst_key, &old);
+        rc = store_object_read(s, sl(&o.pk), dst_key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
@@ -288,7 +285,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     if (!rc)
         rc = store_ref_ck(&o.ref, dst_bucket, dst_key);
     if (!rc)
-        rc = write_switch(s, o.b, sl(&o.pk), dst_key, sl(&o.ref), sl(&o.val), &nm,
+        rc = store_object_switch(s, o.b, sl(&o.pk), dst_key, sl(&o.ref), sl(&o.val), &nm,
                           found ? &old : NULL);
     store_key_unlock2(s, ss, ds);
     pthread_rwlock_unlock(&s->bucket_lock);
@@ -317,7 +314,7 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (2) */
-    rc = row_read(s, sl(&o.pk), key, &cur);
+    rc = store_object_read(s, sl(&o.pk), key, &cur);
     if (!rc) {
         memcpy(cur.headers, headers, n + 1);
         rc = store_meta_encode(&o.val, &cur);

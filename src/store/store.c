@@ -2,7 +2,7 @@
  * store.c -- opening and closing the store: its tables, locks, writer cache
  * and counters.
  *
- * The store owns no data of its own: every byte lives in the five engine
+ * The store owns no data of its own: every byte lives in the eight engine
  * tables of store_format.h, opened (created on first use) here. What it
  * holds in memory is coordination: the bucket lock, the key-lock stripes
  * (invariant (3) of store.h), the reader pins (blob.c) and idle writers.
@@ -31,6 +31,12 @@ int store_open(eng_db *db, store **out)
         rc = eng_table_open(db, STORE_T_BLOB_REFS, STORE_STRATEGY, &s->refs);
     if (!rc)
         rc = eng_table_open(db, STORE_T_CHUNKS, STORE_STRATEGY, &s->chunks);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_UPLOADS, STORE_STRATEGY, &s->uploads);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_PARTS, STORE_STRATEGY, &s->parts);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_OBJECT_PARTS, STORE_STRATEGY, &s->oparts);
     if (rc)
         goto fail;
     /* Writer preference: a bucket create or delete must not starve behind a

@@ -109,6 +109,10 @@ typedef struct store_meta {
      * defaults STORE_CHUNK_BYTES and STORE_PARTITION_BYTES / STORE_CHUNK_BYTES. */
     uint32_t chunk_bytes;
     uint32_t partition_chunks;
+    /* 0: the object is the blob above. N > 0: a multipart object of N parts,
+     * and blob_id is its layout (the upload id), whose parts are found in
+     * order of offset (store_read_open, store_part_find). */
+    uint32_t parts;
 } store_meta;
 
 typedef struct store_writer store_writer;
@@ -203,6 +207,111 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
  * blob, etag and mtime stay. CF_ENOTFOUND, CF_ELIMIT if headers do not fit. */
 int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers);
 
+/* ---- multipart uploads (upload.c, complete.c, layout.c) ---- */
+
+#define STORE_UPLOAD_ID_BYTES 16u
+#define STORE_MAX_PARTS 10000u
+
+/* A part: of an upload in progress (table parts), or of a completed object. */
+typedef struct store_part {
+    uint32_t number;       /* 1 ..= STORE_MAX_PARTS */
+    uint64_t size;
+    uint64_t offset;       /* of a completed object: where the part starts in it; else 0 */
+    int64_t mtime_us;
+    char etag[40];         /* MD5 hex of the part's bytes, no quotes */
+    uint8_t checksum[32];  /* the upload's checksum of the part (raw digest), or none */
+    uint8_t checksum_len;  /* 0: none */
+    uint8_t blob_id[16];   /* set by the store */
+    uint32_t chunk_bytes, partition_chunks;
+} store_part;
+
+/*
+ * store_upload_create -- starts a multipart upload of bucket/key whose
+ * object will get m's content type and headers; mtime_us (the initiation
+ * time) is set if 0. The id is time-ordered: later uploads of a key sort
+ * after earlier ones. CF_ENOTFOUND no bucket; key errors as store_put_begin.
+ */
+int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, uint8_t *upload_id);
+
+/* store_upload_get -- the upload's meta; CF_ENOTFOUND if there is no such upload of bucket/key. */
+int store_upload_get(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id,
+                     store_meta *out);
+
+/*
+ * store_part_commit -- makes w's blob (begun with store_put_begin on the
+ * upload's bucket/key) part p->number of the upload, replacing a previous
+ * part of that number (whose blob is released). p's number, etag and
+ * checksum are the caller's; size must equal the bytes written (CF_EINVAL);
+ * blob id, layout and mtime are set. CF_ENOTFOUND if the upload is gone
+ * (completed or aborted meanwhile). Frees w in every case.
+ */
+int store_part_commit(store_writer *w, const uint8_t *upload_id, store_part *p);
+
+/*
+ * store_part_share -- makes the blob of the single-blob object *src part
+ * p->number of the upload without copying a byte (a new reference), as
+ * store_part_commit does for a written blob; p->size must be src's size.
+ * CF_EINVAL if src is multipart; CF_ENOTFOUND if src or the upload is gone.
+ */
+int store_part_share(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id,
+                     cf_slice src_bucket, cf_slice src_key, store_part *p);
+
+/*
+ * store_parts_list -- calls fn for the upload's parts numbered after
+ * `after`, in number order, at most max (<= 1000) of them; *truncated if
+ * more remain. fn's non-zero return stops and is returned.
+ */
+int store_parts_list(store *s, const uint8_t *upload_id, uint32_t after, uint32_t max,
+                     int (*fn)(void *arg, const store_part *p), void *arg, bool *truncated);
+
+/* store_upload_abort -- removes the upload and releases its parts' blobs. CF_ENOTFOUND. */
+int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id);
+
+/*
+ * Completing an upload. The caller names the parts (numbers strictly
+ * ascending, checked: CF_EINVAL) and judges each one: part() gets the i-th
+ * requested part as stored, or NULL if there is no such part, with the
+ * upload's meta; a non-zero return abandons the completion and is
+ * returned (so the caller's checks: ETag, checksum, minimum size). Then
+ * finish() fills the new object's etag and checksum headers in m (which
+ * holds the upload's content type and headers, size and parts). Both run
+ * under the key's lock, on parts that cannot change meanwhile.
+ */
+typedef struct store_complete {
+    const uint32_t *numbers; /* n part numbers, 1 ..= STORE_MAX_PARTS parts */
+    size_t n;
+    const store_cond *cond;  /* on the object being replaced; may be NULL */
+    void *arg;
+    int (*part)(void *arg, size_t i, const store_part *p, const store_meta *upload);
+    int (*finish)(void *arg, store_meta *m);
+} store_complete;
+
+/*
+ * store_upload_complete -- makes the upload the object bucket/key: writes
+ * the layout (one object_parts row per part) and the object row in one
+ * batch with the removal of the upload; no chunk is copied. Parts not named
+ * are released. out gets the object's meta. CF_ENOTFOUND no such upload
+ * (unless it was completed into the current object already: then 0 and out
+ * is that object, so a retried completion succeeds), CF_ELIMIT over
+ * STORE_MAX_OBJECT_BYTES, cond failures as store_put_commit, or part() or
+ * finish()'s code.
+ */
+int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id,
+                          const store_complete *c, store_meta *out);
+
+/*
+ * store_part_find -- part number of the multipart object m (its offset
+ * within the object set). CF_ENOTFOUND if the object has no such part (or
+ * was deleted since m was read). A single-blob object is part 1.
+ */
+int store_part_find(store *s, const store_meta *m, uint32_t number, store_part *out);
+
+/*
+ * store_uploads_expire -- aborts every upload begun before before_us;
+ * *aborted (may be NULL) counts them.
+ */
+int store_uploads_expire(store *s, int64_t before_us, uint64_t *aborted);
+
 /* ---- listing ---- */
 
 typedef struct store_list_req {
@@ -219,6 +328,8 @@ typedef struct store_list_cb {
     int (*object)(void *arg, cf_slice key, const store_meta *m);
     /* prefix -- one common prefix (delimiter folding), in key order */
     int (*prefix)(void *arg, cf_slice prefix);
+    /* upload -- store_list_uploads: one upload in progress, in (key, id) order */
+    int (*upload)(void *arg, cf_slice key, const uint8_t *upload_id, const store_meta *m);
 } store_list_cb;
 
 /*
@@ -234,6 +345,17 @@ typedef struct store_list_cb {
  */
 int store_list(store *s, cf_slice bucket, const store_list_req *req, const store_list_cb *cb,
                bool *truncated, cf_buf *next);
+
+/*
+ * store_list_uploads -- store_list over the uploads in progress: each upload
+ * is an entry (cb->upload), ordered by key, then by initiation. With
+ * after_id (may be NULL) the listing resumes inside key start_after, after
+ * that upload; otherwise after the key. *next and next_id give the last
+ * entry returned (next_id is zeroed when the last entry was a prefix).
+ */
+int store_list_uploads(store *s, cf_slice bucket, const store_list_req *req,
+                       const uint8_t *after_id, const store_list_cb *cb, bool *truncated,
+                       cf_buf *next, uint8_t *next_id);
 
 /* ---- statistics ---- */
 

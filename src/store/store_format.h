@@ -13,6 +13,15 @@
  *   objects    bytes(bucket) u64(shard 0)  key                        m: object meta v1
  *   blob_refs  blob id                     bytes(bucket) bytes(key)   none: the row is the ref
  *   chunks     blob id u64(partition)      u64(chunk in partition)    d: crc32c u32 LE, bytes
+ *   uploads    bytes(bucket) u64(shard 0)  key                        <upload id>: upload meta
+ *   parts      upload id                   u64(part number)           p: part record
+ *   object_parts upload id                 u64(end offset) u64(number)  p: part record
+ *
+ * A blob_refs row's referrer is an object (bytes(bucket) bytes(key)) or a
+ * part (bytes("") upload id u64(part number)); a bucket name is never empty,
+ * so the two never meet. A multipart object's blob id is its upload id (its
+ * "layout"): the layout is referenced by objects like a blob, and it
+ * references its parts' blobs.
  *
  * name, access key and key are raw bytes; a blob id is 16 raw bytes (fixed
  * width, so it needs no escaping to keep its order, like a u64).
@@ -30,6 +39,9 @@
 #define STORE_T_OBJECTS "objects"
 #define STORE_T_BLOB_REFS "blob_refs"
 #define STORE_T_CHUNKS "chunks"
+#define STORE_T_UPLOADS "uploads"
+#define STORE_T_PARTS "parts"
+#define STORE_T_OBJECT_PARTS "object_parts"
 #define STORE_STRATEGY "stcs"
 
 /* Column names. */
@@ -41,6 +53,7 @@
 #define STORE_C_ADMIN "admin"        /* users: one byte, 0 or 1 */
 #define STORE_C_META "m"             /* objects: the object meta, see below */
 #define STORE_C_DATA "d"             /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
+#define STORE_C_PART "p"             /* parts, object_parts: the part record, see below */
 
 /* The embedded engine keeps each bucket's index in one partition (N = 1). */
 #define STORE_SHARDS 1u
@@ -50,13 +63,22 @@
 #define STORE_CRC_BYTES 4u
 
 /*
- * Object meta, cell "m", version 1 (integers are LEB128 varints):
- *   version u8 = 1 | size | chunk_bytes | partition_chunks | blob id (16) |
- *   zigzag(mtime_us) | etag_len etag | content_type_len content_type |
- *   headers_len headers
- * Nothing may follow. A decoder refuses other versions (CF_ECORRUPT).
+ * Object meta, cell "m", version 2 (integers are LEB128 varints):
+ *   version u8 = 2 | size | chunk_bytes | partition_chunks | parts |
+ *   blob id (16) | zigzag(mtime_us) | etag_len etag |
+ *   content_type_len content_type | headers_len headers
+ * Version 1 is the same without parts (0). Nothing may follow. A decoder
+ * refuses other versions (CF_ECORRUPT). An upload's meta (cell named by the
+ * upload id in uploads) is the same record.
  */
-#define STORE_META_VERSION 1u
+#define STORE_META_VERSION 2u
+
+/*
+ * Part record, cell "p", version 1:
+ *   version u8 = 1 | number | size | chunk_bytes | partition_chunks |
+ *   blob id (16) | zigzag(mtime_us) | etag_len etag | checksum_len checksum
+ */
+#define STORE_PART_VERSION 1u
 
 /* A stored layout outside these bounds is corrupt (and would divide by 0). */
 #define STORE_MAX_CHUNK_BYTES (16u << 20)

@@ -32,6 +32,7 @@ typedef struct store_pin_stripe {
 struct store {
     eng_db *db;
     eng_table *buckets, *users, *objects, *refs, *chunks;
+    eng_table *uploads, *parts, *oparts; /* multipart: uploads, their parts, completed layouts */
     pthread_rwlock_t bucket_lock; /* see the lock order above */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
     store_pin_stripe pins[STORE_PIN_STRIPES];
@@ -60,6 +61,29 @@ void store_key_unlock2(store *s, size_t a, size_t b);
  */
 int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg);
 
+/* ---- objects.c: object rows (shared with complete.c) ---- */
+
+int64_t store_now_us(void);
+
+/* store_key_check -- CF_EINVAL for an empty key, CF_ELIMIT over STORE_MAX_KEY_BYTES. */
+int store_key_check(cf_slice key);
+
+/* store_object_read -- the object row (opk, key) into *m: 0, CF_ENOTFOUND or CF_ECORRUPT. */
+int store_object_read(store *s, cf_slice opk, cf_slice key, store_meta *m);
+
+/* store_cond_check -- c against the current object (found, cur): 0, CF_EEXIST,
+ * CF_ENOTFOUND or CF_ECONFLICT (store.h store_cond). c may be NULL. */
+int store_cond_check(const store_cond *c, bool found, const store_meta *cur);
+
+/*
+ * store_object_switch -- adds to b and writes it: the object row (opk, key)
+ * = enc (the encoding of nm), a reference from ref to nm's blob, and the
+ * removal of old's reference if old (the row replaced, or NULL) had another
+ * blob. REQUIRES: the key's stripe held.
+ */
+int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
+                        cf_slice enc, const store_meta *nm, const store_meta *old);
+
 /* ---- buckets.c ---- */
 
 /* store_bucket_check -- 0 if the bucket exists, else CF_ENOTFOUND (or a read error). */
@@ -73,6 +97,7 @@ typedef struct store_blob {
     uint64_t size;             /* bytes */
     uint32_t chunk_bytes;      /* bytes per chunk (the last may be shorter) */
     uint32_t partition_chunks; /* chunks per partition */
+    uint32_t parts;            /* 0: a blob of chunks; N: a multipart layout (id = upload id) */
 } store_blob;
 
 /* store_blob_of -- the blob of meta m, with 0 layout fields read as the defaults. */
@@ -85,19 +110,42 @@ uint64_t store_blob_partitions(const store_blob *b);
 int store_blob_has_refs(store *s, const uint8_t *id, bool *out);
 
 /*
- * store_blob_drop -- tombstones every chunk partition of b in one batch.
+ * store_blob_drop -- tombstones every chunk partition of b (a layout: its
+ * parts' references, their blobs if that was their last reference, and its
+ * object_parts rows), in batches of at most STORE_DROP_BATCH mutations.
  * REQUIRES: nothing references b (no blob_refs row, or b never committed).
  */
 int store_blob_drop(store *s, const store_blob *b);
 
 /*
- * store_blob_release -- called after a batch removed a reference to b: if
- * no reference is left, drops b now, or when its last open reader closes
- * (invariant (2) of store.h; readers: blob_read.c). The caller's operation
- * has already succeeded, so a failure here is logged, not returned: the
- * blob stays an orphan (for a start-up sweep, which does not exist yet).
+ * store_blobs_release -- called after a batch removed a reference to each
+ * of b[0..n): every one left with no reference is dropped now, or when its
+ * last open reader closes (invariant (2) of store.h; readers:
+ * blob_read.c); the drops share batches. The caller's operation has
+ * already succeeded, so a failure here is logged, not returned: the blob
+ * stays an orphan (for a start-up sweep, which does not exist yet).
  */
-void store_blob_release(store *s, const store_blob *b);
+void store_blobs_release(store *s, const store_blob *b, size_t n);
+
+static inline void store_blob_release(store *s, const store_blob *b)
+{
+    store_blobs_release(s, b, 1);
+}
+
+/* store_blob_of_part -- the blob of part p. */
+void store_blob_of_part(const store_part *p, store_blob *out);
+
+/* ---- layout.c: the parts of a completed multipart object ---- */
+
+/*
+ * store_layout_seek -- an iterator over the object_parts rows of layout id
+ * from the first part whose (end offset, number) >= (end, number). The
+ * caller closes it.
+ */
+int store_layout_seek(store *s, const uint8_t *id, uint64_t end, uint32_t number, eng_iter **out);
+
+/* store_layout_part -- decodes the part at it (valid) into *out. CF_ECORRUPT. */
+int store_layout_part(eng_iter *it, store_part *out);
 
 /*
  * Pins: an open reader pins its blob so that a release while it reads
@@ -147,6 +195,30 @@ void store_writer_release(store_writer *w);
 /* store_writer_free -- frees w's memory (store_close frees the cached ones). */
 void store_writer_free(store_writer *w);
 
+/* ---- upload.c: uploads in progress (shared with complete.c) ---- */
+
+/* store_upload_read -- the upload's meta from its row (opk, key), and how
+ * many uploads that key has (may be NULL). CF_ENOTFOUND. */
+int store_upload_read(store *s, cf_slice opk, cf_slice key, const uint8_t *id, store_meta *m,
+                      size_t *uploads_of_key);
+
+/* store_upload_remove -- adds to b the removal of the upload (its cell, or
+ * the row with its last cell) and of its parts rows. */
+int store_upload_remove(store *s, eng_batch *b, cf_slice opk, cf_slice key, const uint8_t *id,
+                        size_t uploads_of_key);
+
+/* store_uploads_abort_bucket -- aborts every upload of the bucket whose objects partition is opk. */
+int store_uploads_abort_bucket(store *s, cf_slice opk);
+
+/*
+ * store_upload_parts_unref -- adds to b the removal of the reference of
+ * every part of upload id whose number is not in keep[0..n_keep)
+ * (ascending), and returns their blobs (*blobs, malloc'd, to release after
+ * b is written). REQUIRES: the key stripe held.
+ */
+int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const uint32_t *keep,
+                             size_t n_keep, store_blob **blobs, size_t *n_blobs);
+
 /* ---- format.c: keys and values (store_format.h, doc/formats.md "Store rows") ---- */
 
 /* store_objects_pk -- out = bytes(bucket) u64(shard 0). out is cleared first. */
@@ -155,14 +227,22 @@ int store_objects_pk(cf_buf *out, cf_slice bucket);
 int store_ref_ck(cf_buf *out, cf_slice bucket, cf_slice key);
 /* store_chunk_pk -- out = blob id (16 raw) u64(partition). */
 int store_chunk_pk(cf_buf *out, const uint8_t *id, uint64_t partition);
-/* store_chunk_ck -- out = u64(chunk number within its partition). */
-int store_chunk_ck(cf_buf *out, uint64_t chunk);
+/* store_u64_key -- out = u64(v): a chunk number within its partition, a part number. */
+int store_u64_key(cf_buf *out, uint64_t v);
+/* store_part_ref_ck -- out = bytes("") upload id u64(number): a part's blob_refs referrer. */
+int store_part_ref_ck(cf_buf *out, const uint8_t *upload_id, uint32_t number);
+/* store_layout_ck -- out = u64(end offset) u64(number): an object_parts row's key. */
+int store_layout_ck(cf_buf *out, uint64_t end, uint32_t number);
 
 /* store_meta_encode -- out = cell "m" of m (version 1). CF_EINVAL if a string field is
  * unterminated. */
 int store_meta_encode(cf_buf *out, const store_meta *m);
 /* store_meta_decode -- parses cell "m" into *out (zeroed first). CF_ECORRUPT if malformed. */
 int store_meta_decode(cf_slice v, store_meta *out);
+/* store_part_encode -- out = cell "p" of p. CF_EINVAL if the etag is unterminated. */
+int store_part_encode(cf_buf *out, const store_part *p);
+/* store_part_decode -- parses cell "p" into *out (zeroed first; offset stays 0). CF_ECORRUPT. */
+int store_part_decode(cf_slice v, store_part *out);
 
 /* ---- list.c ---- */
 

@@ -143,7 +143,7 @@ static void put_chunk_row(env *e, const uint8_t *id, uint64_t chunk, uint32_t cr
 {
     cf_buf pk = {0}, ck = {0}, val = {0};
     store_chunk_pk(&pk, id, 0);
-    store_chunk_ck(&ck, chunk);
+    store_u64_key(&ck, chunk);
     buf_append_u32(&val, crc);
     buf_append(&val, data, len);
     eng_cell c = {S(STORE_C_DATA), slice_make(val.data, val.len)};
@@ -183,7 +183,7 @@ static void test_corrupt_missing_or_short_chunk_is_ecorrupt(void)
     /* a chunk gone while the object still references its blob */
     cf_buf pk = {0}, ck = {0};
     store_chunk_pk(&pk, m.blob_id, 0);
-    store_chunk_ck(&ck, 1);
+    store_u64_key(&ck, 1);
     eng_batch *b;
     eng_batch_new(&b);
     eng_batch_delete_row(b, e->chunks, slice_make(pk.data, pk.len), slice_make(ck.data, ck.len));

@@ -174,7 +174,7 @@ static inline int chunk_get(env *e, const uint8_t *id, uint64_t part, uint64_t c
 {
     cf_buf pk = {0}, ck = {0};
     store_chunk_pk(&pk, id, part);
-    store_chunk_ck(&ck, chunk);
+    store_u64_key(&ck, chunk);
     eng_iter *it = NULL;
     int rc = eng_get(e->chunks, slice_make(pk.data, pk.len), slice_make(ck.data, ck.len), &it);
     eng_iter_close(it);

@@ -241,7 +241,7 @@ static void test_list_matches_reference_on_random_keys(void)
         key wn;
         reference(keys, n, &req, &want, &wt, &wn);
         got.n = 0;
-        store_list_cb cb = {&got, got_object, got_prefix};
+        store_list_cb cb = {.arg = &got, .object = got_object, .prefix = got_prefix};
         cf_buf next = {0};
         bool ok = CHECK_EQ(store_list(e.s, S("bkt"), &req, &cb, &gt, &next), 0);
         ok = ok && same_entries(&want, &got);
@@ -284,7 +284,7 @@ static void test_paging_with_next_neither_repeats_nor_loses(void)
             buf_append(&after, next.data, next.len);
             req.start_after = slice_make(after.data, after.len);
             page.n = 0;
-            store_list_cb cb = {&page, got_object, got_prefix};
+            store_list_cb cb = {.arg = &page, .object = got_object, .prefix = got_prefix};
             if (!CHECK_EQ(store_list(e.s, S("bkt"), &req, &cb, &truncated, &next), 0))
                 break;
             CHECK(page.n <= req.max_keys);
@@ -310,7 +310,7 @@ static void test_list_edges_max_keys_zero_missing_bucket_and_errors(void)
     env e;
     env_open(&e, test_tmpdir(), 1 << 20);
     static entries got;
-    store_list_cb cb = {&got, got_object, got_prefix};
+    store_list_cb cb = {.arg = &got, .object = got_object, .prefix = got_prefix};
     cf_buf next = {0};
     bool t = true;
     store_list_req req = {.max_keys = 0};
@@ -332,7 +332,7 @@ static void test_list_edges_max_keys_zero_missing_bucket_and_errors(void)
     CHECK_EQ(store_list(e.s, S("bkt"), &req, &cb, &t, &next), CF_EINVAL);
     req.max_keys = 10;
     CHECK_EQ(store_list(e.s, S("nobucket"), &req, &cb, &t, &next), CF_ENOTFOUND);
-    store_list_cb bad = {&got, fail_object, got_prefix};
+    store_list_cb bad = {.arg = &got, .object = fail_object, .prefix = got_prefix};
     req = (store_list_req){.max_keys = 10};
     CHECK_EQ(store_list(e.s, S("bkt"), &req, &bad, &t, &next), CF_EIO);
     CHECK(!t);
@@ -402,7 +402,7 @@ static void list_cost(env *e, const store_list_req *req, entries *got, bool *t, 
 {
     store_stats a, b;
     cf_buf next = {0};
-    store_list_cb cb = {got, got_object, got_prefix};
+    store_list_cb cb = {.arg = got, .object = got_object, .prefix = got_prefix};
     got->n = 0;
     store_stats_get(e->s, &a);
     CHECK_EQ(store_list(e->s, S("bkt"), req, &cb, t, &next), 0);
