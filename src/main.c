@@ -2,8 +2,12 @@
  * main.c -- the `coffer` binary: flags, data directory, credentials, start/stop.
  *
  *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
+ *                  [--min-part-size BYTES] [--upload-expiry SECONDS]
  *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
- *       data directory DIR (COFFER_DATA, default ./coffer-data)
+ *       data directory DIR (COFFER_DATA, default ./coffer-data). Multipart
+ *       parts but the last must be at least BYTES (COFFER_MIN_PART_SIZE,
+ *       default 5 MiB as S3); uploads not completed SECONDS after they began
+ *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never).
  *   coffer user add ACCESS_KEY [SECRET] | user list | user remove ACCESS_KEY
  *       manages users in the data directory (the server must not be running)
  *   coffer shell [--data DIR]
@@ -233,9 +237,23 @@ typedef struct cli {
     const char *region;
     const char *domain;
     const char *mode;
+    uint64_t min_part_bytes;
+    int64_t upload_expiry_s;
     char *args[4];
     int n_args;
 } cli;
+
+/* num_opt -- a non-negative decimal option value; false if v is not one. */
+static bool num_opt(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || v[0] == '-')
+        return false;
+    *out = n;
+    return true;
+}
 
 static int parse_cli(int argc, char **argv, cli *c)
 {
@@ -244,6 +262,10 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->region = getenv("COFFER_REGION") ? getenv("COFFER_REGION") : "us-east-1";
     c->domain = getenv("COFFER_DOMAIN");
     c->mode = "serve";
+    uint64_t min_part = 5ull << 20, expiry = 7 * 24 * 3600;
+    if ((getenv("COFFER_MIN_PART_SIZE") && !num_opt(getenv("COFFER_MIN_PART_SIZE"), &min_part)) ||
+        (getenv("COFFER_UPLOAD_EXPIRY") && !num_opt(getenv("COFFER_UPLOAD_EXPIRY"), &expiry)))
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 < argc && strcmp(a, "--data") == 0)
@@ -254,6 +276,13 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->region = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--domain") == 0)
             c->domain = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--min-part-size") == 0) {
+            if (!num_opt(argv[++i], &min_part))
+                return -1;
+        } else if (i + 1 < argc && strcmp(a, "--upload-expiry") == 0) {
+            if (!num_opt(argv[++i], &expiry))
+                return -1;
+        }
         else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user")))
             c->mode = a;
         else if (a[0] != '-' && c->n_args < 4)
@@ -261,7 +290,72 @@ static int parse_cli(int argc, char **argv, cli *c)
         else
             return -1;
     }
+    if (min_part == 0 || expiry > INT64_MAX / 1000000)
+        return -1;
+    c->min_part_bytes = min_part;
+    c->upload_expiry_s = (int64_t)expiry;
     return 0;
+}
+
+/*
+ * The upload sweeper: a thread that aborts multipart uploads older than the
+ * expiry, checking every quarter of the expiry (at most hourly, at least
+ * every second), until told to stop.
+ */
+typedef struct sweeper {
+    store *st;
+    int64_t expiry_s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    pthread_t thread;
+    bool started;
+} sweeper;
+
+static void *sweep_main(void *arg)
+{
+    sweeper *sw = arg;
+    int64_t every = sw->expiry_s / 4;
+    every = every < 1 ? 1 : every > 3600 ? 3600 : every;
+    pthread_mutex_lock(&sw->mu);
+    while (!sw->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        pthread_mutex_unlock(&sw->mu);
+        int rc = store_uploads_expire(sw->st, now_us - sw->expiry_s * 1000000, NULL);
+        if (rc)
+            log_warn("coffer: expiring uploads failed: %s", cf_err_str(rc));
+        pthread_mutex_lock(&sw->mu);
+        ts.tv_sec += every;
+        while (!sw->stop && pthread_cond_timedwait(&sw->cv, &sw->mu, &ts) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&sw->mu);
+    return NULL;
+}
+
+static void sweeper_start(sweeper *sw, store *st, int64_t expiry_s)
+{
+    memset(sw, 0, sizeof *sw);
+    sw->st = st;
+    sw->expiry_s = expiry_s;
+    pthread_mutex_init(&sw->mu, NULL);
+    pthread_cond_init(&sw->cv, NULL);
+    if (expiry_s > 0)
+        sw->started = pthread_create(&sw->thread, NULL, sweep_main, sw) == 0;
+}
+
+static void sweeper_stop(sweeper *sw)
+{
+    pthread_mutex_lock(&sw->mu);
+    sw->stop = true;
+    pthread_cond_signal(&sw->cv);
+    pthread_mutex_unlock(&sw->mu);
+    if (sw->started)
+        pthread_join(sw->thread, NULL);
+    pthread_mutex_destroy(&sw->mu);
+    pthread_cond_destroy(&sw->cv);
 }
 
 /* split_addr -- "host:port" or "[v6]:port" into host (cap bytes) and port. */
@@ -312,6 +406,8 @@ static int serve(eng_db *db, const cli *c)
     store *st = NULL;
     s3_ctx *s3 = NULL;
     net_server *srv = NULL;
+    sweeper sw;
+    sweeper_start(&sw, NULL, 0);
     if (split_addr(c->addr, host, sizeof host, &port) != 0) {
         fprintf(stderr, "coffer: bad address %s (want HOST:PORT)\n", c->addr);
         return 2;
@@ -328,9 +424,11 @@ static int serve(eng_db *db, const cli *c)
         fprintf(stderr, "coffer: cannot open the store in %s\n", c->data);
         goto out;
     }
-    s3_config sc = {c->region, c->domain, 900};
+    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes};
     if (s3_new(st, &sc, &s3) != 0)
         goto out;
+    sweeper_stop(&sw);
+    sweeper_start(&sw, st, c->upload_expiry_s);
     net_opts no = {.host = host, .port = port, .handler = s3_handle, .handler_arg = s3};
     int nrc = net_server_start(&no, &srv);
     if (nrc) {
@@ -356,6 +454,7 @@ static int serve(eng_db *db, const cli *c)
     rc = 0;
 out:
     net_server_stop(srv, 10000);
+    sweeper_stop(&sw);
     s3_free(s3);
     store_close(st);
     return rc;
@@ -405,7 +504,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     if (parse_cli(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: coffer [serve|shell|user ...] [--data DIR] [--addr HOST:PORT] "
-                        "[--region R] [--domain D]\n");
+                        "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -53,10 +53,43 @@ static bool is_directive(cf_slice v, const char *word)
     return v.len == strlen(word) && strncasecmp((const char *)v.ptr, word, v.len) == 0;
 }
 
+int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src)
+{
+    store_bucket sb;
+    if (parse_source(s3_header(r, "x-amz-copy-source"), sbucket, skey) != 0) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
+        return -1;
+    }
+    cf_slice sbn = slice_make(sbucket->data, sbucket->len), skn = slice_make(skey->data, skey->len);
+    int rc = store_bucket_get(r->ctx->st, sbn, &sb);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
+        return -1;
+    }
+    if (!r->admin && strcmp(sb.owner, r->access_key) != 0) {
+        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return -1;
+    }
+    rc = store_head(r->ctx->st, sbn, skn, src);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
+        return -1;
+    }
+    s3_cond_headers ch = {s3_header(r, "x-amz-copy-source-if-match"),
+                          s3_header(r, "x-amz-copy-source-if-none-match"),
+                          s3_header(r, "x-amz-copy-source-if-modified-since"),
+                          s3_header(r, "x-amz-copy-source-if-unmodified-since")};
+    if (s3_cond_eval(&ch, src->etag, src->mtime_us / 1000000) != S3_COND_OK) {
+        s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 /* PUT /{bucket}/{key} with x-amz-copy-source -- CopyObject */
 void s3_h_copy_object(s3_req *r)
 {
-    store_bucket b, sb;
+    store_bucket b;
     cf_buf sbucket = {0}, skey = {0};
     store_meta *src = calloc(1, sizeof *src), *m = calloc(1, sizeof *m), *out = calloc(1, sizeof *out);
     if (!src || !m || !out) {
@@ -65,33 +98,9 @@ void s3_h_copy_object(s3_req *r)
     }
     if (s3_bucket_access(r, &b))
         goto done;
-    if (parse_source(s3_header(r, "x-amz-copy-source"), &sbucket, &skey) != 0) {
-        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
+    if (s3_copy_source(r, &sbucket, &skey, src) != 0)
         goto done;
-    }
     cf_slice sbn = slice_make(sbucket.data, sbucket.len), skn = slice_make(skey.data, skey.len);
-    int rc = store_bucket_get(r->ctx->st, sbn, &sb);
-    if (rc) {
-        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
-        goto done;
-    }
-    if (!r->admin && strcmp(sb.owner, r->access_key) != 0) {
-        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
-        goto done;
-    }
-    rc = store_head(r->ctx->st, sbn, skn, src);
-    if (rc) {
-        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
-        goto done;
-    }
-    s3_cond_headers ch = {s3_header(r, "x-amz-copy-source-if-match"),
-                          s3_header(r, "x-amz-copy-source-if-none-match"),
-                          s3_header(r, "x-amz-copy-source-if-modified-since"),
-                          s3_header(r, "x-amz-copy-source-if-unmodified-since")};
-    if (s3_cond_eval(&ch, src->etag, src->mtime_us / 1000000) != S3_COND_OK) {
-        s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
-        goto done;
-    }
     cf_slice md = s3_header(r, "x-amz-metadata-directive");
     cf_slice td = s3_header(r, "x-amz-tagging-directive");
     bool replace = md.ptr && is_directive(md, "REPLACE");
@@ -133,7 +142,7 @@ void s3_h_copy_object(s3_req *r)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     m->mtime_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, out);
+    int rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, out);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto done;

@@ -1,9 +1,10 @@
 /*
- * list.c -- the listing API family: ListObjects (V1), ListObjectsV2 and
+ * list.c -- the listing API family: ListObjects (V1), ListObjectsV2,
  * ListObjectVersions (every object is version "null" until versioning
- * exists; tools and test suites empty buckets with it).
+ * exists; tools and test suites empty buckets with it) and
+ * ListMultipartUploads.
  *
- * All three are one store_list() call: a range scan from the marker with the
+ * All four are one store_list() (or store_list_uploads()) call: a range scan from the marker with the
  * delimiter folding common prefixes, so a page costs its own size, not the
  * bucket's. V2's continuation token is the last key or prefix returned,
  * base64-encoded.
@@ -14,8 +15,9 @@
 
 #include "s3/checksum.h"
 #include "s3/s3_int.h"
+#include "util/hex.h"
 
-enum list_kind { LIST_V1, LIST_V2, LIST_VERSIONS };
+enum list_kind { LIST_V1, LIST_V2, LIST_VERSIONS, LIST_UPLOADS };
 
 typedef struct list_ctx {
     s3_req *r;
@@ -67,6 +69,35 @@ static int on_object(void *arg, cf_slice key, const store_meta *m)
     return 0;
 }
 
+static int on_upload(void *arg, cf_slice key, const uint8_t *id, const store_meta *m)
+{
+    list_ctx *c = arg;
+    s3_xml_writer *x = &c->r->xw;
+    char when[32], hex[2 * STORE_UPLOAD_ID_BYTES + 1];
+    s3_iso8601(m->mtime_us, when);
+    hex_encode(id, STORE_UPLOAD_ID_BYTES, hex);
+    s3_xml_open(x, "Upload");
+    put_key_elem(c, "Key", key);
+    s3_xml_elem_str(x, "UploadId", hex);
+    for (int i = 0; i < 2; i++) {
+        s3_xml_open(x, i ? "Owner" : "Initiator");
+        s3_xml_elem_str(x, "ID", c->owner_id);
+        s3_xml_elem_str(x, "DisplayName", c->owner_id);
+        s3_xml_close(x);
+    }
+    s3_xml_elem_str(x, "StorageClass", "STANDARD");
+    s3_xml_elem_str(x, "Initiated", when);
+    bool full;
+    int alg = s3_upload_checksum(m, &full);
+    if (alg >= 0) {
+        s3_xml_elem_str(x, "ChecksumAlgorithm", s3_ck_name((s3_ck_alg)alg));
+        s3_xml_elem_str(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
+    }
+    s3_xml_close(x);
+    c->count++;
+    return 0;
+}
+
 static int on_prefix(void *arg, cf_slice prefix)
 {
     list_ctx *c = arg;
@@ -77,10 +108,10 @@ static int on_prefix(void *arg, cf_slice prefix)
     return 0;
 }
 
-/* parse_max_keys -- max-keys: default 1000, capped at 1000; false if not a number. */
-static bool parse_max_keys(s3_req *r, uint32_t *out)
+/* parse_max_keys -- max-keys (or max-uploads): default 1000, capped at 1000; false if not a number. */
+static bool parse_max_keys(s3_req *r, const char *name, uint32_t *out)
 {
-    cf_slice v = s3_param_get(r, "max-keys");
+    cf_slice v = s3_param_get(r, name);
     *out = 1000;
     if (!v.ptr)
         return true;
@@ -104,7 +135,7 @@ static void list(s3_req *r, enum list_kind kind)
     }
     c.url = enc.ptr != NULL;
     store_list_req q = {0};
-    if (!parse_max_keys(r, &q.max_keys)) {
+    if (!parse_max_keys(r, kind == LIST_UPLOADS ? "max-uploads" : "max-keys", &q.max_keys)) {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Provided max-keys not an integer or within integer range");
         return;
     }
@@ -116,7 +147,7 @@ static void list(s3_req *r, enum list_kind kind)
     if (kind == LIST_V1) {
         marker = s3_param_get(r, "marker");
         q.start_after = marker;
-    } else if (kind == LIST_VERSIONS) {
+    } else if (kind == LIST_VERSIONS || kind == LIST_UPLOADS) {
         marker = s3_param_get(r, "key-marker");
         q.start_after = marker;
     } else {
@@ -141,9 +172,20 @@ static void list(s3_req *r, enum list_kind kind)
     if (!q.start_after.ptr)
         q.start_after = slice_make("", 0);
 
-    static const char *const roots[] = {"ListBucketResult", "ListBucketResult", "ListVersionsResult"};
+    /* uploads: resume inside key-marker after upload-id-marker, if it names one */
+    uint8_t after_id[STORE_UPLOAD_ID_BYTES], next_id[STORE_UPLOAD_ID_BYTES];
+    cf_slice id_marker = s3_param_get(r, "upload-id-marker");
+    bool has_after_id = kind == LIST_UPLOADS && marker.ptr && marker.len &&
+                        s3_upload_id_parse(id_marker, after_id);
+
+    static const char *const roots[] = {"ListBucketResult", "ListBucketResult",
+                                        "ListVersionsResult", "ListMultipartUploadsResult"};
     s3_doc_begin(r, roots[kind]);
-    s3_xml_elem_str(&r->xw, "Name", b.name);
+    s3_xml_elem_str(&r->xw, kind == LIST_UPLOADS ? "Bucket" : "Name", b.name);
+    if (kind == LIST_UPLOADS) {
+        put_key_elem(&c, "KeyMarker", marker.ptr ? marker : slice_make("", 0));
+        s3_xml_elem(&r->xw, "UploadIdMarker", id_marker.ptr ? id_marker : slice_make("", 0));
+    }
     put_key_elem(&c, "Prefix", q.prefix);
     if (kind == LIST_V1)
         put_key_elem(&c, "Marker", marker.ptr ? marker : slice_make("", 0));
@@ -155,7 +197,7 @@ static void list(s3_req *r, enum list_kind kind)
         s3_xml_elem(&r->xw, "ContinuationToken", cont);
     if (kind == LIST_V2 && start_after.ptr)
         put_key_elem(&c, "StartAfter", start_after);
-    s3_xml_elem_u64(&r->xw, "MaxKeys", q.max_keys);
+    s3_xml_elem_u64(&r->xw, kind == LIST_UPLOADS ? "MaxUploads" : "MaxKeys", q.max_keys);
     if (delim.ptr)
         put_key_elem(&c, "Delimiter", delim);
     if (c.url)
@@ -165,8 +207,11 @@ static void list(s3_req *r, enum list_kind kind)
     r->out = (cf_buf){0};
     bool truncated = false;
     cf_buf next = {0};
-    store_list_cb cb = {.arg = &c, .object = on_object, .prefix = on_prefix};
-    int rc = store_list(r->ctx->st, s3_bucket(r), &q, &cb, &truncated, &next);
+    store_list_cb cb = {.arg = &c, .object = on_object, .prefix = on_prefix, .upload = on_upload};
+    int rc = kind == LIST_UPLOADS
+                 ? store_list_uploads(r->ctx->st, s3_bucket(r), &q, has_after_id ? after_id : NULL,
+                                      &cb, &truncated, &next, next_id)
+                 : store_list(r->ctx->st, s3_bucket(r), &q, &cb, &truncated, &next);
     cf_buf entries = r->out;
     r->out = head;
     if (rc) {
@@ -181,6 +226,14 @@ static void list(s3_req *r, enum list_kind kind)
         s3_xml_elem_u64(&r->xw, "KeyCount", c.count);
     if (truncated && kind == LIST_V1 && delim.ptr)
         put_key_elem(&c, "NextMarker", nx);
+    if (truncated && kind == LIST_UPLOADS) {
+        char hex[2 * STORE_UPLOAD_ID_BYTES + 1] = "";
+        static const uint8_t zero[STORE_UPLOAD_ID_BYTES];
+        if (memcmp(next_id, zero, sizeof zero) != 0)
+            hex_encode(next_id, sizeof next_id, hex);
+        put_key_elem(&c, "NextKeyMarker", nx);
+        s3_xml_elem_str(&r->xw, "NextUploadIdMarker", hex);
+    }
     if (truncated && kind == LIST_VERSIONS) {
         put_key_elem(&c, "NextKeyMarker", nx);
         s3_xml_elem_str(&r->xw, "NextVersionIdMarker", "null");
@@ -210,6 +263,12 @@ void s3_h_list_objects(s3_req *r)
 void s3_h_list_objects_v2(s3_req *r)
 {
     list(r, LIST_V2);
+}
+
+/* GET /{bucket}?uploads -- ListMultipartUploads */
+void s3_h_list_uploads(s3_req *r)
+{
+    list(r, LIST_UPLOADS);
 }
 
 /* GET /{bucket}?versions -- ListObjectVersions */

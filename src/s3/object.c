@@ -21,141 +21,12 @@
 #include "util/hex.h"
 
 #define MAX_SINGLE_PUT_BYTES (5ull << 30)
-#define IO_BYTES (256u * 1024)
 
 static int64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The checksum a PUT must verify: which algorithm, and where its value comes from. */
-typedef struct put_check {
-    int alg;          /* s3_ck_alg, or -1 */
-    cf_slice value;   /* from a header; ptr NULL if it comes in a trailer */
-    char trailer[64]; /* the trailer's name when it does */
-} put_check;
-
-static s3_err_code find_check(s3_req *r, put_check *c)
-{
-    memset(c, 0, sizeof *c);
-    c->alg = -1;
-    for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
-        cf_slice v = s3_header(r, s3_ck_header((s3_ck_alg)a));
-        if (!v.ptr)
-            continue;
-        if (c->alg >= 0)
-            return S3_ERR_INVALID_REQUEST; /* one checksum per object */
-        c->alg = a;
-        c->value = v;
-    }
-    cf_slice tr = s3_header(r, "x-amz-trailer");
-    if (tr.ptr) {
-        for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
-            if (tr.len == strlen(s3_ck_header((s3_ck_alg)a)) &&
-                strncasecmp((const char *)tr.ptr, s3_ck_header((s3_ck_alg)a), tr.len) == 0) {
-                if (c->alg >= 0 && c->alg != a)
-                    return S3_ERR_INVALID_REQUEST;
-                c->alg = a;
-                snprintf(c->trailer, sizeof c->trailer, "%s", s3_ck_header((s3_ck_alg)a));
-            }
-        }
-        if (c->alg < 0)
-            return S3_ERR_INVALID_REQUEST;
-    }
-    return S3_ERR_NONE;
-}
-
-/* verify_digest -- the client's base64 value against the computed digest. */
-static bool verify_digest(cf_slice b64, const uint8_t *digest, size_t n)
-{
-    uint8_t want[S3_CK_MAX_DIGEST];
-    int got = s3_unbase64(b64, want, sizeof want);
-    return got == (int)n && memcmp(want, digest, n) == 0;
-}
-
-/*
- * receive -- streams the body into w, hashing; on success fills m (size,
- * etag, checksum header). Returns S3_ERR_NONE or the error to answer.
- */
-static s3_err_code receive(s3_req *r, store_writer *w, store_meta *m, const put_check *chk,
-                           uint8_t *buf)
-{
-    s3_body *body = NULL;
-    s3_hasher h;
-    unsigned algs = 1u << S3_CK_MD5;
-    if (chk->alg >= 0)
-        algs |= 1u << chk->alg;
-    if (s3_hasher_init(&h, algs) != 0)
-        return S3_ERR_INTERNAL_ERROR;
-    s3_err_code err = S3_ERR_NONE;
-    if (s3_body_open(r, &body) != 0) {
-        err = S3_ERR_INTERNAL_ERROR;
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = s3_body_read(body, buf, IO_BYTES, &err);
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        s3_hasher_update(&h, buf, (size_t)n);
-        if (store_put_size(w) + (uint64_t)n > MAX_SINGLE_PUT_BYTES) {
-            err = S3_ERR_ENTITY_TOO_LARGE;
-            goto out;
-        }
-        if (store_put_write(w, buf, (size_t)n) != 0) {
-            err = S3_ERR_INTERNAL_ERROR;
-            goto out;
-        }
-    }
-    uint64_t declared = s3_body_decoded_length(body);
-    if (declared != HTTP_NO_LENGTH && declared != store_put_size(w)) {
-        err = S3_ERR_INCOMPLETE_BODY;
-        goto out;
-    }
-    uint8_t md5[S3_CK_MAX_DIGEST], dig[S3_CK_MAX_DIGEST];
-    size_t md5_len = s3_hasher_final(&h, S3_CK_MD5, md5);
-    cf_slice content_md5 = s3_header(r, "content-md5");
-    if (content_md5.ptr && !verify_digest(content_md5, md5, md5_len)) {
-        uint8_t tmp[S3_CK_MAX_DIGEST];
-        err = s3_unbase64(content_md5, tmp, sizeof tmp) != 16 ? S3_ERR_INVALID_DIGEST
-                                                              : S3_ERR_BAD_DIGEST;
-        goto out;
-    }
-    hex_encode(md5, md5_len, m->etag);
-    if (chk->alg >= 0) {
-        size_t n = s3_hasher_final(&h, (s3_ck_alg)chk->alg, dig);
-        cf_slice want = chk->value.ptr ? chk->value : s3_body_trailer(body, chk->trailer);
-        if (!want.ptr || !verify_digest(want, dig, n)) {
-            err = S3_ERR_BAD_DIGEST;
-            goto out;
-        }
-        char b64[64];
-        s3_base64(dig, n, b64, sizeof b64);
-        if (!s3_meta_add(m, slice_str(s3_ck_header((s3_ck_alg)chk->alg)), slice_str(b64)))
-            err = S3_ERR_METADATA_TOO_LARGE;
-    }
-    m->size = store_put_size(w);
-out:
-    s3_body_close(body);
-    s3_hasher_free(&h);
-    return err;
-}
-
-/* if_match_etag -- the If-Match header's etag without quotes into buf; NULL if absent. */
-static const char *if_match_etag(s3_req *r, char *buf, size_t cap)
-{
-    cf_slice t = s3_header(r, "if-match");
-    if (!t.ptr)
-        return NULL;
-    if (t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"') {
-        t.ptr++;
-        t.len -= 2;
-    }
-    snprintf(buf, cap, "%.*s", (int)t.len, (const char *)t.ptr);
-    return buf;
 }
 
 /* PUT /{bucket}/{key} -- PutObject (CopyObject when x-amz-copy-source is present) */
@@ -167,7 +38,6 @@ void s3_h_put_object(s3_req *r)
     }
     store_bucket b;
     store_writer *w = NULL;
-    uint8_t *buf = NULL;
     store_meta *m = calloc(1, sizeof *m);
     if (!m) {
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
@@ -185,25 +55,18 @@ void s3_h_put_object(s3_req *r)
         s3_error(r, S3_ERR_MISSING_CONTENT_LENGTH, NULL);
         goto out;
     }
-    put_check chk;
+    s3_put_check chk;
     s3_err_code err = s3_meta_from_request(r, m);
     if (err == S3_ERR_NONE)
-        err = find_check(r, &chk);
+        err = s3_find_check(r, &chk);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);
         goto out;
     }
-    cf_slice inm = s3_header(r, "if-none-match");
     char if_match[96];
-    store_cond cond = {0};
-    if (inm.ptr) {
-        if (!(inm.len == 1 && inm.ptr[0] == '*')) {
-            s3_error(r, S3_ERR_NOT_IMPLEMENTED, "If-None-Match on PUT supports only '*'.");
-            goto out;
-        }
-        cond.if_none_match_any = true;
-    }
-    cond.if_match = if_match_etag(r, if_match, sizeof if_match);
+    store_cond cond;
+    if (s3_write_cond(r, &cond, if_match, sizeof if_match) != 0)
+        goto out;
     /* fail fast before reading a body that cannot be stored; commit checks again */
     store_meta cur;
     int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), &cur);
@@ -216,40 +79,43 @@ void s3_h_put_object(s3_req *r)
         s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         goto out;
     }
-    buf = malloc(IO_BYTES);
-    rc = buf ? store_put_begin(r->ctx->st, s3_bucket(r), s3_key(r), &w) : CF_ENOMEM;
+    rc = store_put_begin(r->ctx->st, s3_bucket(r), s3_key(r), &w);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
         goto out;
     }
-    err = receive(r, w, m, &chk, buf);
+    s3_received got;
+    err = s3_receive(r, w, &chk, -1, MAX_SINGLE_PUT_BYTES, &got);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);
         goto out;
     }
+    hex_encode(got.md5, sizeof got.md5, m->etag);
+    char b64[64] = "";
+    if (got.alg >= 0) {
+        s3_base64(got.digest, got.digest_len, b64, sizeof b64);
+        if (!s3_meta_add(m, slice_str(s3_ck_header((s3_ck_alg)got.alg)), slice_str(b64))) {
+            s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
+            goto out;
+        }
+    }
+    m->size = got.size;
     m->mtime_us = now_us();
     rc = store_put_commit(w, m, &cond);
     w = NULL;
-    if (rc == CF_ENOTFOUND && cond.if_match) {
-        s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
-        goto out;
-    }
     if (rc) {
-        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
+        s3_write_cond_error(r, rc, &cond, S3_ERR_NO_SUCH_BUCKET);
         goto out;
     }
     char etag[96];
     snprintf(etag, sizeof etag, "\"%s\"", m->etag);
     http_header h[2] = {{slice_str("ETag"), slice_str(etag)}};
     size_t nh = 1;
-    if (chk.alg >= 0) {
-        cf_slice v = s3_meta_find(m, s3_ck_header((s3_ck_alg)chk.alg));
-        h[nh++] = (http_header){slice_str(s3_ck_header((s3_ck_alg)chk.alg)), v};
-    }
+    if (got.alg >= 0)
+        h[nh++] = (http_header){slice_str(s3_ck_header((s3_ck_alg)got.alg)), slice_str(b64)};
     s3_respond_empty(r, 200, h, nh);
 out:
     store_put_abort(w);
-    free(buf);
     free(m);
 }
 
@@ -347,12 +213,30 @@ void s3_h_get_object(s3_req *r)
     }
     uint64_t off = 0, len = m->size;
     int status = 200;
+    char parts_count[16];
     cf_slice part = s3_param_get(r, "partNumber");
     if (part.ptr) {
-        /* a single-PUT object is one part: number 1 is the whole object */
-        if (!(part.len == 1 && part.ptr[0] == '1')) {
-            s3_error(r, S3_ERR_INVALID_PART_NUMBER, NULL);
+        uint64_t pn = 0;
+        store_part pt;
+        if (s3_header(r, "range").ptr) {
+            s3_error(r, S3_ERR_INVALID_REQUEST,
+                     "Cannot specify both Range header and partNumber query parameter");
             goto out;
+        }
+        if (part.len > 5 || !slice_to_u64(part, &pn) || pn < 1 || pn > STORE_MAX_PARTS) {
+            s3_error(r, S3_ERR_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+            goto out;
+        }
+        rc = store_part_find(r->ctx->st, m, (uint32_t)pn, &pt);
+        if (rc) {
+            s3_error_from(r, rc, S3_ERR_INVALID_PART_NUMBER);
+            goto out;
+        }
+        if (m->parts > 0) { /* a single-PUT object is one part: number 1 is all of it */
+            status = 206;
+            off = pt.offset;
+            len = pt.size;
         }
     } else {
         uint64_t roff, rlen;
@@ -368,10 +252,14 @@ void s3_h_get_object(s3_req *r)
         }
     }
     n = object_headers(r, m, status == 200, h, etag, lastmod, tagcount);
-    if (status == 206) {
+    if (status == 206 && len > 0) {
         snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)off,
                  (unsigned long long)(off + len - 1), (unsigned long long)m->size);
         h[n++] = (http_header){slice_str("Content-Range"), slice_str(crange)};
+    }
+    if (part.ptr && m->parts > 0) {
+        snprintf(parts_count, sizeof parts_count, "%u", m->parts);
+        h[n++] = (http_header){slice_str("x-amz-mp-parts-count"), slice_str(parts_count)};
     }
     h[n++] = (http_header){slice_str("x-amz-request-id"), slice_str(r->request_id)};
     r->responded = true;
@@ -397,8 +285,10 @@ void s3_h_delete_object(s3_req *r)
     if (s3_bucket_access(r, &b))
         return;
     char if_match[96];
-    store_cond cond = {0};
-    cond.if_match = if_match_etag(r, if_match, sizeof if_match);
+    store_cond cond;
+    if (s3_write_cond(r, &cond, if_match, sizeof if_match) != 0)
+        return;
+    cond.if_none_match_any = false; /* S3 has no conditional delete on absence */
     int rc = store_delete(r->ctx->st, s3_bucket(r), s3_key(r), &cond);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);

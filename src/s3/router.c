@@ -38,10 +38,16 @@ static const s3_route routes[] = {
     {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2},
     {"GET", AT_BUCKET, NULL, s3_h_list_objects},
     {"POST", AT_BUCKET, "delete", s3_h_delete_objects},
+    {"GET", AT_BUCKET, "uploads", s3_h_list_uploads},
     {"GET", AT_OBJECT, "tagging", s3_h_get_tagging},
     {"PUT", AT_OBJECT, "tagging", s3_h_put_tagging},
     {"DELETE", AT_OBJECT, "tagging", s3_h_delete_tagging},
     {"GET", AT_OBJECT, "acl", s3_h_object_acl},
+    {"POST", AT_OBJECT, "uploads", s3_h_create_upload},
+    {"PUT", AT_OBJECT, "uploadId", s3_h_upload_part},
+    {"POST", AT_OBJECT, "uploadId", s3_h_complete_upload},
+    {"DELETE", AT_OBJECT, "uploadId", s3_h_abort_upload},
+    {"GET", AT_OBJECT, "uploadId", s3_h_list_parts},
     {"PUT", AT_OBJECT, NULL, s3_h_put_object},
     {"GET", AT_OBJECT, NULL, s3_h_get_object},
     {"HEAD", AT_OBJECT, NULL, s3_h_get_object},
@@ -98,6 +104,7 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
     snprintf(c->region, sizeof c->region, "%s", cfg && cfg->region ? cfg->region : "us-east-1");
     snprintf(c->domain, sizeof c->domain, "%s", cfg && cfg->domain ? cfg->domain : "");
     c->max_skew_s = cfg && cfg->max_skew_s > 0 ? cfg->max_skew_s : 900;
+    c->min_part_bytes = cfg && cfg->min_part_bytes > 0 ? cfg->min_part_bytes : 5ull << 20;
     *out = c;
     return 0;
 }

@@ -21,6 +21,7 @@ typedef struct s3_config {
     const char *region;      /* signing region and GetBucketLocation answer ("us-east-1") */
     const char *domain;      /* virtual-host base: "<bucket>.<domain>" (NULL: path-style only) */
     int64_t max_skew_s;      /* allowed clock skew of signed requests (900) */
+    uint64_t min_part_bytes; /* minimum size of a multipart part but the last (0: S3's 5 MiB) */
 } s3_config;
 
 /* s3_new -- a front end over st (borrowed; must outlive it). Caller frees with s3_free(). */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "s3/checksum.h"
 #include "s3/errors.h"
 #include "s3/s3.h"
 #include "s3/sigv4.h"
@@ -29,6 +30,7 @@ struct s3_ctx {
     char region[64];
     char domain[256];
     int64_t max_skew_s;
+    uint64_t min_part_bytes; /* every part of a completed upload but the last is at least this */
 };
 
 typedef struct s3_param {
@@ -127,6 +129,45 @@ void s3_body_close(s3_body *b);
  * (else MaxMessageLengthExceeded); Content-MD5 is verified if sent. */
 s3_err_code s3_read_small_body(s3_req *r, size_t max, cf_buf *out);
 
+/* ---- receive.c ---- */
+
+/* The checksum a write must verify: which algorithm, and where its value comes from. */
+typedef struct s3_put_check {
+    int alg;          /* s3_ck_alg, or -1 */
+    cf_slice value;   /* from a header; ptr NULL if it comes in a trailer */
+    char trailer[64]; /* the trailer's name when it does */
+} s3_put_check;
+
+/* s3_find_check -- the x-amz-checksum-* header or x-amz-trailer of the request (one at most). */
+s3_err_code s3_find_check(s3_req *r, s3_put_check *c);
+
+/* What s3_receive received. */
+typedef struct s3_received {
+    uint64_t size;
+    uint8_t md5[16];
+    int alg;                            /* the algorithm of digest, or -1 */
+    uint8_t digest[S3_CK_MAX_DIGEST];
+    size_t digest_len;
+} s3_received;
+
+/*
+ * s3_receive -- streams the request body into w (more than max bytes:
+ * EntityTooLarge), computing MD5 and the checksum chk names, or else
+ * `also` (an s3_ck_alg or -1; when both are set they are equal), checking
+ * Content-MD5 and chk's value. S3_ERR_NONE or the error to answer.
+ */
+s3_err_code s3_receive(s3_req *r, store_writer *w, const s3_put_check *chk, int also,
+                       uint64_t max, s3_received *out);
+
+/* s3_verify_digest -- does base64 value b64 decode to exactly digest[0..n)? */
+bool s3_verify_digest(cf_slice b64, const uint8_t *digest, size_t n);
+
+/* s3_write_cond -- If-None-Match (only "*") and If-Match of a write into *cond (if_match
+ * points into the caller's buffer). Answers NotImplemented and returns -1 for other values. */
+int s3_write_cond(s3_req *r, store_cond *cond, char *if_match, size_t cap);
+/* s3_write_cond_error -- answers a failed conditional commit (a missing key for If-Match is NoSuchKey). */
+void s3_write_cond_error(s3_req *r, int rc, const store_cond *cond, s3_err_code notfound);
+
 /* ---- meta.c ---- */
 
 /* s3_starts_with_ci -- does s start with prefix (ASCII case-insensitive)? */
@@ -146,6 +187,16 @@ bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice 
 bool s3_meta_not_tagging(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
+
+/* ---- copy.c ---- */
+
+/*
+ * s3_copy_source -- the object x-amz-copy-source names (its bucket and key
+ * decoded into sbucket, skey; its meta into src), readable by the user and
+ * passing the x-amz-copy-source-if-* conditions; otherwise answers the
+ * error and returns -1.
+ */
+int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src);
 
 /* ---- handlers (one file per API family) ---- */
 
@@ -169,5 +220,20 @@ void s3_h_get_tagging(s3_req *r);
 void s3_h_put_tagging(s3_req *r);
 void s3_h_delete_tagging(s3_req *r);
 void s3_h_not_implemented(s3_req *r);
+void s3_h_create_upload(s3_req *r);
+void s3_h_upload_part(s3_req *r);
+void s3_h_upload_part_copy(s3_req *r);
+void s3_h_complete_upload(s3_req *r);
+void s3_h_abort_upload(s3_req *r);
+void s3_h_list_parts(s3_req *r);
+void s3_h_list_uploads(s3_req *r);
+
+/* ---- multipart.c ---- */
+
+/* s3_upload_id_parse -- an upload id from its 32 hex digits; false if v is not one. */
+bool s3_upload_id_parse(cf_slice v, uint8_t *id);
+/* s3_upload_checksum -- the checksum algorithm an upload's (or a completed object's)
+ * headers name, or -1; *full_object: its type is FULL_OBJECT. */
+int s3_upload_checksum(const store_meta *up, bool *full_object);
 
 #endif

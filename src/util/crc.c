@@ -5,6 +5,12 @@
  * output, so the standard pre- and post-inversion are done here; that makes
  * crc32c_extend() chainable from the finished value of an earlier call.
  * ISA-L takes an int length, so long buffers are fed in pieces.
+ *
+ * The *_combine functions share one generic routine, crc_combine(). All three
+ * CRCs are reflected with init == xorout == all ones, and for such a CRC
+ * x(A || B) = x(A) * x^(8 * len(B)) + x(B) over GF(2) modulo the polynomial
+ * (the ones terms cancel). x^(8n) is built by square-and-multiply from x^8,
+ * so the cost is about 2 * log2(n) multiplications of at most 64 steps each.
  */
 #include "util/crc.h"
 
@@ -37,6 +43,8 @@ uint32_t crc32_ieee_extend(uint32_t crc, const void *buf, size_t len)
     return crc;
 }
 
+#define CRC32C_POLY 0x82F63B78u
+#define CRC32_IEEE_POLY 0xEDB88320u
 #define CRC64NVME_POLY 0x9A6C9329AC4BC9B5ULL
 
 static uint64_t crc64_table[8][256];
@@ -75,4 +83,57 @@ uint64_t crc64nvme_extend(uint64_t crc, const void *buf, size_t len)
     while (len--)
         c = (c >> 8) ^ crc64_table[0][(c ^ *p++) & 0xff];
     return ~c;
+}
+
+/*
+ * gf2_mulmod -- a * b modulo the polynomial, both operands and the result in
+ * the reflected layout of a width-bit CRC register: bit width-1 holds the
+ * coefficient of x^0 and bit 0 that of x^(width-1). poly is the reflected
+ * polynomial without its x^width term. Walks a from x^0 upwards while b is
+ * multiplied by x each step; branch-free so the cost does not depend on data.
+ */
+static uint64_t gf2_mulmod(uint64_t a, uint64_t b, uint64_t poly, unsigned width)
+{
+    uint64_t prod = 0;
+    for (uint64_t m = (uint64_t)1 << (width - 1); m != 0; m >>= 1) {
+        prod ^= b & -(uint64_t)((a & m) != 0);
+        b = (b >> 1) ^ (poly & -(b & 1)); /* b *= x: x^(width-1) * x reduces by poly */
+    }
+    return prod;
+}
+
+/*
+ * crc_combine -- crc_a * x^(8 * len_b) + crc_b for a reflected width-bit CRC
+ * (width 32 or 64) whose init equals its xorout. Right-to-left binary
+ * exponentiation: pow runs through x^(8 * 2^k) by squaring, and crc_a picks
+ * up the factor for every set bit k of len_b. The exponent is never formed
+ * as 8 * len_b, so every uint64_t length works.
+ */
+static uint64_t crc_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b, uint64_t poly,
+                            unsigned width)
+{
+    uint64_t pow = (uint64_t)1 << (width - 1 - 8); /* x^8: one byte */
+    while (len_b != 0) {
+        if (len_b & 1)
+            crc_a = gf2_mulmod(crc_a, pow, poly, width);
+        len_b >>= 1;
+        if (len_b != 0)
+            pow = gf2_mulmod(pow, pow, poly, width);
+    }
+    return crc_a ^ crc_b;
+}
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+    return (uint32_t)crc_combine(crc_a, crc_b, len_b, CRC32C_POLY, 32);
+}
+
+uint32_t crc32_ieee_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+    return (uint32_t)crc_combine(crc_a, crc_b, len_b, CRC32_IEEE_POLY, 32);
+}
+
+uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b)
+{
+    return crc_combine(crc_a, crc_b, len_b, CRC64NVME_POLY, 64);
 }

@@ -27,8 +27,9 @@ def free_port():
 
 
 class CofferServer:
-    def __init__(self, data_dir=None):
+    def __init__(self, data_dir=None, env=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="coffer-it-")
+        self.extra_env = env or {}
         self.port = None
         self.proc = None
         self.log = None
@@ -47,6 +48,7 @@ class CofferServer:
         env = dict(os.environ, COFFER_DATA=self.data, COFFER_ADDR="127.0.0.1:%d" % self.port,
                    COFFER_ACCESS_KEY=ACCESS, COFFER_SECRET_KEY=SECRET, COFFER_DOMAIN="s3.test",
                    COFFER_LOG=os.environ.get("COFFER_LOG", "warn"))
+        env.update(self.extra_env)
         self.log = open(os.path.join(self.data, "server.log"), "ab")
         self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log,
                                      stderr=self.log)

@@ -1,0 +1,149 @@
+/*
+ * receive.c -- what the writes of objects share (PutObject, UploadPart,
+ * CompleteMultipartUpload): receiving a body into a blob writer, read once
+ * and hashed once (MD5 for the ETag, plus the checksum the client sent or
+ * the upload requires), verified before anything commits; and the write
+ * conditions If-None-Match: * and If-Match.
+ *
+ * Invariant: s3_receive returns S3_ERR_NONE only if every byte the client
+ * declared arrived, Content-MD5 (if sent) matches, and the x-amz-checksum-*
+ * value (header or trailer, if sent) matches; otherwise the caller aborts
+ * the writer and nothing becomes visible.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s3/s3_int.h"
+
+#define IO_BYTES (256u * 1024)
+
+s3_err_code s3_find_check(s3_req *r, s3_put_check *c)
+{
+    memset(c, 0, sizeof *c);
+    c->alg = -1;
+    for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
+        cf_slice v = s3_header(r, s3_ck_header((s3_ck_alg)a));
+        if (!v.ptr)
+            continue;
+        if (c->alg >= 0)
+            return S3_ERR_INVALID_REQUEST; /* one checksum per object */
+        c->alg = a;
+        c->value = v;
+    }
+    cf_slice tr = s3_header(r, "x-amz-trailer");
+    if (tr.ptr) {
+        for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++) {
+            if (tr.len == strlen(s3_ck_header((s3_ck_alg)a)) &&
+                strncasecmp((const char *)tr.ptr, s3_ck_header((s3_ck_alg)a), tr.len) == 0) {
+                if (c->alg >= 0 && c->alg != a)
+                    return S3_ERR_INVALID_REQUEST;
+                c->alg = a;
+                snprintf(c->trailer, sizeof c->trailer, "%s", s3_ck_header((s3_ck_alg)a));
+            }
+        }
+        if (c->alg < 0)
+            return S3_ERR_INVALID_REQUEST;
+    }
+    return S3_ERR_NONE;
+}
+
+bool s3_verify_digest(cf_slice b64, const uint8_t *digest, size_t n)
+{
+    uint8_t want[S3_CK_MAX_DIGEST];
+    int got = s3_unbase64(b64, want, sizeof want);
+    return got == (int)n && memcmp(want, digest, n) == 0;
+}
+
+s3_err_code s3_receive(s3_req *r, store_writer *w, const s3_put_check *chk, int also,
+                       uint64_t max, s3_received *out)
+{
+    memset(out, 0, sizeof *out);
+    out->alg = chk->alg >= 0 ? chk->alg : also;
+    s3_body *body = NULL;
+    s3_hasher h;
+    unsigned algs = 1u << S3_CK_MD5;
+    if (out->alg >= 0)
+        algs |= 1u << out->alg;
+    uint8_t *buf = malloc(IO_BYTES);
+    if (!buf || s3_hasher_init(&h, algs) != 0) {
+        free(buf);
+        return S3_ERR_INTERNAL_ERROR;
+    }
+    s3_err_code err = S3_ERR_NONE;
+    if (s3_body_open(r, &body) != 0) {
+        err = S3_ERR_INTERNAL_ERROR;
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = s3_body_read(body, buf, IO_BYTES, &err);
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        s3_hasher_update(&h, buf, (size_t)n);
+        if (store_put_size(w) + (uint64_t)n > max) {
+            err = S3_ERR_ENTITY_TOO_LARGE;
+            goto out;
+        }
+        if (store_put_write(w, buf, (size_t)n) != 0) {
+            err = S3_ERR_INTERNAL_ERROR;
+            goto out;
+        }
+    }
+    uint64_t declared = s3_body_decoded_length(body);
+    if (declared != HTTP_NO_LENGTH && declared != store_put_size(w)) {
+        err = S3_ERR_INCOMPLETE_BODY;
+        goto out;
+    }
+    s3_hasher_final(&h, S3_CK_MD5, out->md5);
+    cf_slice content_md5 = s3_header(r, "content-md5");
+    if (content_md5.ptr && !s3_verify_digest(content_md5, out->md5, sizeof out->md5)) {
+        uint8_t tmp[S3_CK_MAX_DIGEST];
+        err = s3_unbase64(content_md5, tmp, sizeof tmp) != 16 ? S3_ERR_INVALID_DIGEST
+                                                              : S3_ERR_BAD_DIGEST;
+        goto out;
+    }
+    if (out->alg >= 0)
+        out->digest_len = s3_hasher_final(&h, (s3_ck_alg)out->alg, out->digest);
+    if (chk->alg >= 0) {
+        cf_slice want = chk->value.ptr ? chk->value : s3_body_trailer(body, chk->trailer);
+        if (!want.ptr || !s3_verify_digest(want, out->digest, out->digest_len))
+            err = S3_ERR_BAD_DIGEST;
+    }
+    out->size = store_put_size(w);
+out:
+    s3_body_close(body);
+    s3_hasher_free(&h);
+    free(buf);
+    return err;
+}
+
+int s3_write_cond(s3_req *r, store_cond *cond, char *if_match, size_t cap)
+{
+    memset(cond, 0, sizeof *cond);
+    cf_slice inm = s3_header(r, "if-none-match");
+    if (inm.ptr) {
+        if (!(inm.len == 1 && inm.ptr[0] == '*')) {
+            s3_error(r, S3_ERR_NOT_IMPLEMENTED, "If-None-Match on a write supports only '*'.");
+            return -1;
+        }
+        cond->if_none_match_any = true;
+    }
+    cf_slice t = s3_header(r, "if-match");
+    if (t.ptr) {
+        if (t.len >= 2 && t.ptr[0] == '"' && t.ptr[t.len - 1] == '"') {
+            t.ptr++;
+            t.len -= 2;
+        }
+        snprintf(if_match, cap, "%.*s", (int)t.len, (const char *)t.ptr);
+        cond->if_match = if_match;
+    }
+    return 0;
+}
+
+void s3_write_cond_error(s3_req *r, int rc, const store_cond *cond, s3_err_code notfound)
+{
+    s3_error_from(r, rc, rc == CF_ENOTFOUND && cond->if_match ? S3_ERR_NO_SUCH_KEY : notfound);
+}
