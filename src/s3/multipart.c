@@ -218,33 +218,20 @@ out:
     free(up);
 }
 
-/* copy_range -- x-amz-copy-source-range ("bytes=first-last" within size) into *off, *len. */
+/* copy_range -- x-amz-copy-source-range within size into *off, *len; answers errors. */
 static int copy_range(s3_req *r, uint64_t size, uint64_t *off, uint64_t *len)
 {
     cf_slice v = s3_header(r, "x-amz-copy-source-range");
     *off = 0;
     *len = size;
-    if (!v.ptr)
-        return 0;
-    const char *p = (const char *)v.ptr, *end = p + v.len;
-    uint64_t first = 0, last = 0;
-    bool ok = v.len > 6 && strncmp(p, "bytes=", 6) == 0;
-    const char *dash = ok ? memchr(p + 6, '-', (size_t)(end - p - 6)) : NULL;
-    ok = dash && slice_to_u64(slice_make(p + 6, (size_t)(dash - p - 6)), &first) &&
-         slice_to_u64(slice_make(dash + 1, (size_t)(end - dash - 1)), &last) && first <= last;
-    if (!ok) {
+    int rr = v.ptr ? s3_copy_range_parse(v, size, off, len) : S3_RANGE_OK;
+    if (rr < 0)
         s3_error(r, S3_ERR_INVALID_ARGUMENT,
                  "The x-amz-copy-source-range value must be of the form bytes=first-last where "
                  "first and last are the zero-based offsets of the first and last bytes to copy");
-        return -1;
-    }
-    if (last >= size) {
+    else if (rr == S3_RANGE_UNSATISFIABLE)
         s3_error(r, S3_ERR_INVALID_RANGE, "The requested range is not satisfiable");
-        return -1;
-    }
-    *off = first;
-    *len = last - first + 1;
-    return 0;
+    return rr == S3_RANGE_OK ? 0 : -1;
 }
 
 /*

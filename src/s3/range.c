@@ -56,6 +56,21 @@ int s3_range_parse(cf_slice v, uint64_t size, uint64_t *off, uint64_t *len)
     return S3_RANGE_OK;
 }
 
+int s3_copy_range_parse(cf_slice v, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    *off = *len = 0;
+    size_t i = 6;
+    uint64_t a = 0, b = 0;
+    if (v.len < 9 || memcmp(v.ptr, "bytes=", 6) != 0 || !parse_u64(v, &i, &a) || i >= v.len ||
+        v.ptr[i++] != '-' || !parse_u64(v, &i, &b) || i != v.len || b < a)
+        return -1;
+    if (b >= size)
+        return S3_RANGE_UNSATISFIABLE;
+    *off = a;
+    *len = b - a + 1;
+    return S3_RANGE_OK;
+}
+
 bool s3_etag_matches(cf_slice list, const char *etag)
 {
     size_t elen = strlen(etag), i = 0;

@@ -27,6 +27,14 @@ enum { S3_RANGE_NONE = 0, S3_RANGE_OK = 1, S3_RANGE_UNSATISFIABLE = 2 };
  */
 int s3_range_parse(cf_slice v, uint64_t size, uint64_t *off, uint64_t *len);
 
+/*
+ * s3_copy_range_parse -- x-amz-copy-source-range "bytes=first-last" (both
+ * given, first <= last) against a source of size bytes: S3_RANGE_OK with
+ * *off, *len; S3_RANGE_UNSATISFIABLE if last is past the end; -1 if v is
+ * malformed.
+ */
+int s3_copy_range_parse(cf_slice v, uint64_t size, uint64_t *off, uint64_t *len);
+
 /* s3_etag_matches -- does an If-Match / If-None-Match list (or "*") match etag (unquoted)? */
 bool s3_etag_matches(cf_slice list, const char *etag);
 
