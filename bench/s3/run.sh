@@ -476,18 +476,6 @@ if [ -s "$W/load-errors.txt" ]; then
 fi
 echo "$section"
 
-if [ "$RESULTS" != /dev/null ]; then
-    touch "$RESULTS"
-    # keep every other section; replace (or append) ours
-    awk -v title="## S3 front end (bench/s3/run.sh)" '
-        $0 == title { skip = 1; next }
-        skip && /^## / { skip = 0 }
-        !skip { print }' "$RESULTS" >"$W/results.md"
-    if [ -s "$W/results.md" ]; then
-        printf '%s\n\n%s\n' "$(cat "$W/results.md")" "$section" >"$RESULTS" # $() drops trailing blank lines
-    else
-        printf '%s\n' "$section" >"$RESULTS"
-    fi
-    log "wrote $RESULTS"
-fi
+printf '%s\n' "$section" >"$W/section.md"
+bench/results.sh "$RESULTS" "## S3 front end (bench/s3/run.sh)" "$W/section.md"
 log "done in ${secs} s; coffer logs kept in $BENCH_DIR/coffer-s3bench-{main,rss}.log"

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/commitlog.h"
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/entry.h"
@@ -33,6 +34,8 @@ struct eng_batch {
     size_t count;    /* mutations appended */
     int64_t ts;      /* 0: assigned at write */
     bool no_wait;    /* eng_db_write returns before the fdatasync (eng_batch_set_wait) */
+    bool logged;     /* logged_at is where its last eng_db_write put it (eng_db_wait) */
+    eng_clog_pos logged_at;
     uint64_t tables[ENG_MAX_TABLES / 64]; /* bit per table id the batch touches */
 };
 

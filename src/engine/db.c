@@ -484,6 +484,8 @@ int eng_db_write(eng_db *db, eng_batch *b)
     pthread_rwlock_unlock(&db->switch_lock);
     if (rc)
         return rc;
+    b->logged = true;
+    b->logged_at = pos;
     if (!b->no_wait) {
         rc = eng_commitlog_sync_wait(db->clog, pos); /* invariant (1) */
         if (rc)
@@ -491,6 +493,11 @@ int eng_db_write(eng_db *db, eng_batch *b)
     }
     atomic_fetch_add(&db->writes, 1);
     return full ? switch_full(db) : 0;
+}
+
+int eng_db_wait(eng_db *db, const eng_batch *b)
+{
+    return b->logged ? eng_commitlog_sync_wait(db->clog, b->logged_at) : 0;
 }
 
 int eng_table_flush(eng_table *t)

@@ -144,6 +144,14 @@ int eng_batch_delete_partition(eng_batch *b, eng_table *t, cf_slice pk);
  */
 int eng_db_write(eng_db *db, eng_batch *b);
 
+/*
+ * eng_db_wait -- waits until b's last eng_db_write (made with wait false) is
+ * durable: a writer can write under a lock without waiting, release the
+ * lock, then wait, so writers serialised by the lock still share one
+ * group commit. 0 at once if b was never written. CF_EIO as eng_db_write.
+ */
+int eng_db_wait(eng_db *db, const eng_batch *b);
+
 /* ---- reads ---- */
 
 /*

@@ -287,7 +287,7 @@ static bool share_digest(const store_meta *src, int alg, store_part *p)
             return false;
         p->checksum_len = (uint8_t)n;
     }
-    snprintf(p->etag, sizeof p->etag, "%s", src->etag);
+    snprintf(p->etag, sizeof p->etag, "%.32s", src->etag);
     p->size = src->size;
     return true;
 }

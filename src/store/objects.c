@@ -168,13 +168,20 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     }
     if (!rc)
         rc = store_cond_check(cond, found, &old);
+    /* written under the locks, waited for outside them (as store_part_commit) */
+    eng_batch_set_wait(w->batch, false);
     if (!rc)
         rc = store_object_switch(s, w->batch, sl(&w->pk), key, sl(&w->ck), sl(&w->val), meta,
-                          found ? &old : NULL);
+                                 found ? &old : NULL);
     if (rc)
         goto fail;
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);
+    rc = eng_db_wait(s->db, w->batch);
+    if (rc) { /* logged and applied, not known durable: the log is failed; drop nothing */
+        store_writer_release(w);
+        return rc;
+    }
     if (found)
         release(s, &old);
     store_writer_release(w);

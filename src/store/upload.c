@@ -214,11 +214,20 @@ int store_part_commit(store_writer *w, const uint8_t *upload_id, store_part *p)
     memcpy(p->blob_id, w->blob.id, STORE_BLOB_ID_BYTES);
     p->chunk_bytes = w->blob.chunk_bytes;
     p->partition_chunks = w->blob.partition_chunks;
+    /* written under the lock, waited for outside it: parts of one upload
+     * arriving together share a group commit instead of queueing for fsyncs */
+    eng_batch_set_wait(w->batch, false);
     store_key_lock(s, stripe); /* invariant (1) */
     rc = install_part(s, &o, w->batch, key, upload_id, p, &old, &had_old);
     store_key_unlock(s, stripe);
     if (rc)
         goto fail;
+    rc = eng_db_wait(s->db, w->batch);
+    if (rc) { /* logged and applied, not known durable: the log is failed; drop nothing */
+        store_writer_release(w);
+        up_free(&o);
+        return rc;
+    }
     if (had_old)
         release_replaced(s, &old, p);
     store_writer_release(w);
