@@ -142,16 +142,16 @@ static int part_number(s3_req *r, uint32_t *out)
     return 0;
 }
 
-/* respond_part -- the answer to UploadPart: its ETag and checksum headers. */
-static void respond_part(s3_req *r, const store_part *p, int alg)
+/* respond_part -- the answer to UploadPart: its ETag and the checksum received. */
+static void respond_part(s3_req *r, const store_part *p, const s3_received *got)
 {
     char etag[48], b64[64];
     snprintf(etag, sizeof etag, "\"%s\"", p->etag);
     http_header h[2] = {{slice_str("ETag"), slice_str(etag)}};
     size_t nh = 1;
-    if (alg >= 0 && p->checksum_len) {
-        s3_base64(p->checksum, p->checksum_len, b64, sizeof b64);
-        h[nh++] = (http_header){slice_str(s3_ck_header((s3_ck_alg)alg)), slice_str(b64)};
+    if (got->alg >= 0) {
+        s3_base64(got->digest, got->digest_len, b64, sizeof b64);
+        h[nh++] = (http_header){slice_str(s3_ck_header((s3_ck_alg)got->alg)), slice_str(b64)};
     }
     s3_respond_empty(r, 200, h, nh);
 }
@@ -212,7 +212,7 @@ void s3_h_upload_part(s3_req *r)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_UPLOAD);
         goto out;
     }
-    respond_part(r, &p, alg >= 0 ? alg : got.alg);
+    respond_part(r, &p, &got);
 out:
     store_put_abort(w);
     free(up);

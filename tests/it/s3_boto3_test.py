@@ -20,54 +20,16 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
+from s3_helpers import S3Assertions, crc_b64, data, make_client, run_module  # noqa: E402
 
 SERVER = None
 
 
 def client(access=ACCESS, secret=SECRET, **cfg):
-    return boto3.client(
-        "s3", endpoint_url=SERVER.endpoint, aws_access_key_id=access,
-        aws_secret_access_key=secret, region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                      signature_version="s3v4", **cfg))
+    return make_client(SERVER.endpoint, access, secret, **cfg)
 
 
-def data(n, seed=1):
-    out = bytearray()
-    block = hashlib.sha256(b"%d" % seed).digest()
-    while len(out) < n:
-        block = hashlib.sha256(block).digest()
-        out += block
-    return bytes(out[:n])
-
-
-def _crc_table(poly):
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ poly if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_T32C, _T64 = _crc_table(0x82F63B78), _crc_table(0x9A6C9329AC4BC9B5)
-
-
-def crc_b64(body, alg):
-    """base64 of CRC32C or CRC64NVME (botocore needs the CRT for those; we compute them)."""
-    table, mask, n = (_T32C, 0xFFFFFFFF, 4) if alg == "CRC32C" else (_T64, (1 << 64) - 1, 8)
-    c = mask
-    for b in body:
-        c = (c >> 8) ^ table[(c ^ b) & 0xFF]
-    return base64.b64encode((c ^ mask).to_bytes(n, "big")).decode()
-
-
-def code_of(exc):
-    return exc.response["Error"]["Code"], exc.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-class S3Test(unittest.TestCase):
+class S3Test(S3Assertions, unittest.TestCase):
     bucket_seq = 0
 
     def setUp(self):
@@ -76,11 +38,6 @@ class S3Test(unittest.TestCase):
         S3Test.bucket_seq += 1
         self.bucket = "it-bucket-%d" % S3Test.bucket_seq
         self.s3.create_bucket(Bucket=self.bucket)
-
-    def assertS3Error(self, code, status, fn, *a, **kw):
-        with self.assertRaises(ClientError) as cm:
-            fn(*a, **kw)
-        self.assertEqual(code_of(cm.exception), (code, status))
 
     # ---- buckets ----
 
@@ -452,14 +409,7 @@ def main():
     SERVER = CofferServer()
     SERVER.add_user("CFOTHERUSER000000001", "othersecret")
     SERVER.start()
-    try:
-        suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    finally:
-        SERVER.stop()
-    failed = len(result.failures) + len(result.errors)
-    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
-    return 1 if failed else 0
+    return run_module(__name__, lambda: SERVER)
 
 
 if __name__ == "__main__":

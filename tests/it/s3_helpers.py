@@ -1,0 +1,107 @@
+"""s3_helpers.py -- what the boto3 integration tests share: clients, test
+data, checksums computed here (botocore needs the CRT for CRC32C and
+CRC64NVME), raw signed requests, S3 error assertions and the runner that
+prints the RESULT line.
+"""
+import base64
+import hashlib
+import sys
+import unittest
+import urllib.error
+import urllib.request
+import zlib
+
+import boto3
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from server import ACCESS, SECRET
+
+
+def make_client(endpoint, access=ACCESS, secret=SECRET, **cfg):
+    return boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=access,
+        aws_secret_access_key=secret, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                      signature_version="s3v4", **cfg))
+
+
+def data(n, seed=1):
+    out = bytearray()
+    block = hashlib.sha256(b"%d" % seed).digest()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+def _crc_table(poly):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_T32C, _T64 = _crc_table(0x82F63B78), _crc_table(0x9A6C9329AC4BC9B5)
+
+
+def crc_digest(body, alg):
+    """The raw (big-endian) CRC32, CRC32C or CRC64NVME of body."""
+    if alg == "CRC32":
+        return zlib.crc32(body).to_bytes(4, "big")
+    table, mask, n = (_T32C, 0xFFFFFFFF, 4) if alg == "CRC32C" else (_T64, (1 << 64) - 1, 8)
+    c = mask
+    for b in body:
+        c = (c >> 8) ^ table[(c ^ b) & 0xFF]
+    return (c ^ mask).to_bytes(n, "big")
+
+
+def crc_b64(body, alg):
+    """base64 of CRC32, CRC32C or CRC64NVME of body."""
+    return base64.b64encode(crc_digest(body, alg)).decode()
+
+
+def code_of(exc):
+    return exc.response["Error"]["Code"], exc.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def signed_request(endpoint, method, path, body=b"", headers=None):
+    """A SigV4-signed request with exactly these bytes as its body: (status, body)."""
+    req = AWSRequest(method=method, url=endpoint + path, data=body, headers=headers or {})
+    S3SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    raw = urllib.request.Request(prepared.url, data=body, method=method,
+                                 headers=dict(prepared.headers.items()))
+    try:
+        with urllib.request.urlopen(raw, timeout=60) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class S3Assertions:
+    """Mixed into a unittest.TestCase."""
+
+    def assertS3Error(self, code, status, fn, *a, **kw):
+        with self.assertRaises(ClientError) as cm:
+            fn(*a, **kw)
+        self.assertEqual(code_of(cm.exception), (code, status))
+        return cm.exception
+
+
+def run_module(name, server):
+    """Runs the module's tests against the started server; prints the RESULT line."""
+    try:
+        suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    finally:
+        server().stop()
+    failed = len(result.failures) + len(result.errors)
+    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
+    return 1 if failed else 0
