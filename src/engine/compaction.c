@@ -42,6 +42,13 @@ int eng_strategy_new(const char *name, eng_strategy **out)
     *out = NULL;
     if (strcmp(name, "stcs") == 0)
         return eng_stcs_new(NULL, out);
+    /* "oacs:N": the first N bytes of a partition key name the object */
+    if (strncmp(name, "oacs:", 5) == 0) {
+        char *end;
+        unsigned long n = strtoul(name + 5, &end, 10);
+        if (end != name + 5 && *end == '\0')
+            return eng_oacs_new(n, out);
+    }
     return CF_EINVAL;
 }
 

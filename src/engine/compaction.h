@@ -8,8 +8,8 @@
  *   split_before():  while writing a flush or a merge, whether to start a new
  *                    output file before the next entry (OACS splits at every
  *                    blob; STCS only at a size bound).
- * Strategies are variants behind this small vtable (STYLE 4): stcs.c now,
- * oacs.c later.
+ * Strategies are variants behind this small vtable (STYLE 4): stcs.c and
+ * oacs.c.
  *
  * eng_compaction_write() is the one writer of SSTables from an iterator: a
  * flush passes a memtable iterator, a compaction passes a merge of its
@@ -67,7 +67,8 @@ struct eng_strategy {
 };
 
 /*
- * eng_strategy_new -- the strategy called name ("stcs"). CF_EINVAL for an
+ * eng_strategy_new -- the strategy called name: "stcs", or "oacs:N" (the
+ * first N bytes of a partition key name the object). CF_EINVAL for an
  * unknown name. Caller frees with eng_strategy_free().
  */
 int eng_strategy_new(const char *name, eng_strategy **out);
@@ -77,6 +78,9 @@ void eng_strategy_free(eng_strategy *s);
 
 /* eng_compaction_pick_clear -- drops the pick's references and arrays; *p is zeroed. */
 void eng_compaction_pick_clear(eng_compaction_pick *p);
+
+/* eng_oacs_new -- OACS (oacs.c) for objects named by the first prefix bytes of a partition key. */
+int eng_oacs_new(size_t prefix, eng_strategy **out);
 
 /* STCS tunables (Cassandra's defaults). */
 typedef struct eng_stcs_opts {

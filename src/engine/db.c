@@ -45,6 +45,11 @@ void eng_db_opts_default(eng_db_opts *o, const char *dir)
     o->background = 1;
 }
 
+int64_t eng_db_now(eng_db *db)
+{
+    return eng_db_now_ts(db);
+}
+
 int64_t eng_db_now_ts(eng_db *db)
 {
     struct timespec ts;
@@ -528,6 +533,7 @@ void eng_table_stats_get(eng_table *t, eng_table_stats *out)
     out->user_bytes = atomic_load(&t->user_bytes);
     out->flush_bytes = atomic_load(&t->flush_bytes);
     out->compaction_bytes = atomic_load(&t->compaction_bytes);
+    out->ingest_bytes = atomic_load(&t->ingest_bytes);
     out->flushes = atomic_load(&t->flushes);
     out->compactions = atomic_load(&t->compactions);
 }

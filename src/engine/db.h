@@ -77,6 +77,7 @@ struct eng_table {
     atomic_uint_fast64_t user_bytes;
     atomic_uint_fast64_t flush_bytes;
     atomic_uint_fast64_t compaction_bytes;
+    atomic_uint_fast64_t ingest_bytes;
     atomic_uint_fast64_t flushes;
     atomic_uint_fast64_t compactions;
 };
@@ -126,6 +127,16 @@ int eng_table_freeze(eng_table *t, eng_clog_pos end);
  * SSTables and installs them (manifest edit, version swap, log release).
  */
 int eng_table_flush_oldest(eng_table *t);
+
+/* eng_table_add_ssts -- makes finished files part of t: one durable manifest edit, then visible. */
+int eng_table_add_ssts(eng_table *t, eng_sst *const *ssts, size_t n);
+
+/*
+ * eng_table_remove_ssts -- removes from t, in one durable manifest edit, the
+ * files of ssts[0..n) that are still live and not being compacted (*removed
+ * counts them); they are unlinked when their last reader lets go.
+ */
+int eng_table_remove_ssts(eng_table *t, eng_sst *const *ssts, size_t n, uint64_t *removed);
 
 /*
  * eng_table_compact_once -- runs one compaction the strategy picks; *did is

@@ -223,6 +223,37 @@ void eng_iter_close(eng_iter *it);
  */
 int eng_get(eng_table *t, cf_slice pk, cf_slice ck, eng_iter **out);
 
+/* ---- ingest: rows straight into SSTables (ingest.c) ---- */
+
+/*
+ * An ingest writes rows of one table, in strictly ascending (pk, ck) order,
+ * directly into new SSTables: no commitlog, no memtable, each byte written
+ * once. eng_ingest_finish makes the files durable and then, in one manifest
+ * edit, visible; until then nothing of the ingest exists (not even after a
+ * crash). Every row gets one timestamp, taken at begin. For writers of large
+ * values (OACS: a blob's chunks) whose commit point is a later eng_db_write.
+ */
+typedef struct eng_ingest eng_ingest;
+int eng_ingest_begin(eng_table *t, eng_ingest **out);
+/* eng_ingest_put -- one row (a row marker plus cells, as eng_batch_put); CF_EINVAL out of order. Sticky. */
+int eng_ingest_put(eng_ingest *in, cf_slice pk, cf_slice ck, const eng_cell *cells, size_t n);
+/* eng_ingest_finish -- durable, then visible; frees in in every case (files unlinked on error). */
+int eng_ingest_finish(eng_ingest *in);
+/* eng_ingest_abort -- unlinks what was written and frees in. NULL is a no-op. */
+void eng_ingest_abort(eng_ingest *in);
+
+/*
+ * eng_table_drop_prefix -- unlinks, whole and unread, every SSTable of t
+ * whose keys all start with prefix (its smallest and largest partition key
+ * do) and whose newest entry is older than before_ts; *dropped counts them.
+ * REQUIRES: a durable delete of every partition with that prefix, newer
+ * than before_ts (so no live row is lost and none can come back).
+ */
+int eng_table_drop_prefix(eng_table *t, cf_slice prefix, int64_t before_ts, uint64_t *dropped);
+
+/* eng_db_now -- a timestamp greater than every one the database handed out so far. */
+int64_t eng_db_now(eng_db *db);
+
 /* ---- maintenance and stats ---- */
 
 /* eng_table_flush -- freezes the table's memtable and waits until it is an SSTable. */
@@ -238,6 +269,7 @@ typedef struct eng_table_stats {
     uint64_t user_bytes;       /* key and value bytes written by clients */
     uint64_t flush_bytes;      /* bytes written by flushes */
     uint64_t compaction_bytes; /* bytes written by compactions */
+    uint64_t ingest_bytes;     /* bytes written by ingests (eng_ingest_*) */
     uint64_t flushes;
     uint64_t compactions;
 } eng_table_stats;

@@ -179,6 +179,46 @@ static int install(eng_table *t, eng_sst *const *removed, size_t n_removed,
     return 0;
 }
 
+int eng_table_add_ssts(eng_table *t, eng_sst *const *ssts, size_t n)
+{
+    eng_compaction_result res = {.outputs = (eng_sst **)ssts, .n_outputs = n};
+    return install(t, NULL, 0, &res, NULL);
+}
+
+static bool is_compacting(const eng_table *t, uint64_t gen);
+static int mark_compacting(eng_table *t, const eng_compaction_pick *p, bool add);
+
+int eng_table_remove_ssts(eng_table *t, eng_sst *const *ssts, size_t n, uint64_t *removed)
+{
+    *removed = 0;
+    eng_compaction_pick pick = {0};
+    pick.drops = calloc(n + 1, sizeof *pick.drops);
+    if (!pick.drops)
+        return CF_ENOMEM;
+    /* only files still live and not read by a compaction; held as "compacting" meanwhile */
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (in_list(t->version->ssts, t->version->n, ssts[i]) &&
+            !is_compacting(t, eng_sst_get_stats(ssts[i])->gen)) {
+            eng_sst_ref(ssts[i]);
+            pick.drops[pick.n_drops++] = ssts[i];
+        }
+    }
+    int rc = mark_compacting(t, &pick, true);
+    pthread_mutex_unlock(&t->mu);
+    eng_compaction_result none = {0};
+    if (!rc && pick.n_drops > 0)
+        rc = install(t, pick.drops, pick.n_drops, &none, NULL);
+    if (!rc)
+        *removed = pick.n_drops;
+    pthread_mutex_lock(&t->mu);
+    mark_compacting(t, &pick, false);
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->mu);
+    eng_compaction_pick_clear(&pick);
+    return rc;
+}
+
 /* discard -- unlinks outputs that will not be installed. */
 static void discard(eng_compaction_result *res)
 {

@@ -73,22 +73,36 @@ int store_blob_has_refs(store *s, const uint8_t *id, bool *out)
     return rc;
 }
 
-/* A batch of deletions written whenever it holds STORE_DROP_BATCH mutations. */
+/*
+ * A batch of deletions written whenever it holds STORE_DROP_BATCH
+ * mutations. Once a batch of chunk tombstones is durable, the blobs' own
+ * SSTables are unlinked whole (OACS: eng_table_drop_prefix), unread.
+ */
 typedef struct dropper {
     store *s;
     eng_batch *b;
     cf_buf pk;
-    uint64_t blobs; /* blobs whose tombstones are in b */
+    cf_buf ids;     /* the blob ids whose tombstones are in b, 16 bytes each */
+    uint64_t blobs; /* blobs (and layouts) whose deletion is in b */
     int rc;         /* sticky */
 } dropper;
 
 static void dropper_flush(dropper *d)
 {
+    int64_t ts = eng_db_now(d->s->db);
+    eng_batch_set_ts(d->b, ts); /* every file older than this is dead */
     if (!d->rc && eng_batch_count(d->b) > 0)
         d->rc = eng_db_write(d->s->db, d->b);
+    for (size_t i = 0; !d->rc && i < d->ids.len; i += STORE_BLOB_ID_BYTES) {
+        uint64_t files = 0;
+        d->rc = eng_table_drop_prefix(d->s->chunks, slice_make(d->ids.data + i, STORE_BLOB_ID_BYTES),
+                                      ts, &files);
+        atomic_fetch_add_explicit(&d->s->blob_files_dropped, files, memory_order_relaxed);
+    }
     if (!d->rc)
         atomic_fetch_add_explicit(&d->s->blobs_dropped, d->blobs, memory_order_relaxed);
     d->blobs = 0;
+    buf_clear(&d->ids);
     eng_batch_clear(d->b);
 }
 
@@ -109,6 +123,8 @@ static void dropper_chunks(dropper *d, const store_blob *b)
             d->rc = eng_batch_delete_partition(d->b, d->s->chunks,
                                                slice_make(d->pk.data, d->pk.len));
     }
+    if (!d->rc && parts > 0)
+        d->rc = buf_append(&d->ids, b->id, STORE_BLOB_ID_BYTES);
     d->blobs += parts > 0;
 }
 
@@ -179,6 +195,7 @@ int store_blob_drop(store *s, const store_blob *b)
         dropper_flush(&d);
     eng_batch_free(d.b);
     buf_free(&d.pk);
+    buf_free(&d.ids);
     return d.rc;
 }
 
@@ -268,4 +285,5 @@ void store_blobs_release(store *s, const store_blob *b, size_t n)
         log_warn("store: could not release %zu blob(s): %s; left as orphans", n, cf_err_str(rc));
     eng_batch_free(d.b);
     buf_free(&d.pk);
+    buf_free(&d.ids);
 }

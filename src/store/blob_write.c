@@ -16,15 +16,16 @@
  *   FAILED accepts only commit (which fails with w->err) and abort.
  *
  * Invariants:
- *  (1) a full chunk is written as its own batch when the first byte after
- *      it arrives, without waiting for its fdatasync (eng_batch_set_wait):
- *      the commitlog is one sequence, so the sync that acknowledges the
- *      batch committing the object row (objects.c) covers every chunk
- *      written before it, and a PUT waits for the disk once, not once per
- *      chunk. The last chunk (full or not) is staged by
- *      store_writer_stage_tail into that committing batch, which is atomic:
- *      the row is never durable without every chunk, and an object of one
- *      chunk costs one write.
+ *  (1) the first chunk goes through the commitlog: written as its own
+ *      batch when the first byte after it arrives, without waiting for its
+ *      fdatasync (eng_batch_set_wait) — the sync that acknowledges the
+ *      batch committing the object row (objects.c) covers it — or, if it is
+ *      the only chunk, staged by store_writer_stage_tail into that
+ *      committing batch, which is atomic: an object of one chunk costs one
+ *      write. Every later chunk is ingested (engine.h eng_ingest_*) into the
+ *      blob's own SSTables, written once, and store_writer_stage_tail
+ *      finishes the ingest (durable, visible) before the commit: the row is
+ *      never durable without every chunk (OACS, engine/oacs.c).
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
  */
@@ -35,6 +36,13 @@
 #include "util/coding.h"
 #include "util/crc.h"
 #include "util/log.h"
+
+/* ingest_chunk -- hands the filled chunk to the ingest (opened on the first use). */
+static int ingest_chunk(store_writer *w, cf_slice pk, cf_slice ck, const eng_cell *cell)
+{
+    int rc = w->ing ? 0 : eng_ingest_begin(w->s->chunks, &w->ing);
+    return rc ? rc : eng_ingest_put(w->ing, pk, ck, cell, 1);
+}
 
 static int writer_get(store *s, store_writer **out)
 {
@@ -105,6 +113,8 @@ int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
     w->fill = 0;
     w->chunk_no = 0;
     w->err = 0;
+    w->ing = NULL;
+    eng_batch_clear(w->batch);
     w->bucket_len = bucket.len; /* <= 63: store_bucket_check found it */
     memcpy(w->bucket, bucket.ptr, bucket.len);
     w->key_len = key.len;
@@ -114,9 +124,10 @@ int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
 }
 
 /*
- * stage_chunk -- empties w->batch and puts the buffered chunk in it. The
- * chunk then counts as written (chunk_no moves on), so that an abort after
- * a failed write drops its partition too.
+ * stage_chunk -- puts the buffered chunk where invariant (1) says: the first
+ * in w->batch (emptied first), a later one in the ingest. The chunk then
+ * counts as written (chunk_no moves on), so that an abort after a failed
+ * write drops its partition too.
  */
 static int stage_chunk(store_writer *w)
 {
@@ -125,15 +136,18 @@ static int stage_chunk(store_writer *w)
     uint64_t in_part = w->chunk_no % w->blob.partition_chunks;
     put_u32(w->chunk, crc32c(w->chunk + STORE_CRC_BYTES, w->fill));
     eng_cell cell = {slice_str(STORE_C_DATA), slice_make(w->chunk, STORE_CRC_BYTES + w->fill)};
-    eng_batch_clear(w->batch);
+    if (w->chunk_no == 0)
+        eng_batch_clear(w->batch);
     int rc = store_chunk_pk(&w->pk, w->blob.id, part);
     if (!rc)
         rc = store_u64_key(&w->ck, in_part);
+    cf_slice pk = slice_make(w->pk.data, w->pk.len), ck = slice_make(w->ck.data, w->ck.len);
     if (!rc)
-        rc = eng_batch_put(w->batch, s->chunks, slice_make(w->pk.data, w->pk.len),
-                           slice_make(w->ck.data, w->ck.len), &cell, 1);
+        rc = w->chunk_no == 0 ? eng_batch_put(w->batch, s->chunks, pk, ck, &cell, 1)
+                              : ingest_chunk(w, pk, ck, &cell);
     if (rc)
         return rc;
+    atomic_fetch_add_explicit(&s->bytes_accepted, w->fill, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->chunks_written, 1, memory_order_relaxed);
     w->chunk_no++;
     w->fill = 0;
@@ -151,9 +165,10 @@ int store_put_write(store_writer *w, const void *p, size_t len)
     const uint8_t *src = p;
     while (len > 0) {
         if (w->fill == STORE_CHUNK_BYTES) { /* invariant (1): more follows, write it */
+            bool first = w->chunk_no == 0;
             int rc = stage_chunk(w);
             eng_batch_set_wait(w->batch, false); /* invariant (1) */
-            if (!rc)
+            if (!rc && first)
                 rc = eng_db_write(w->s->db, w->batch);
             if (rc) {
                 w->err = rc;
@@ -178,10 +193,15 @@ uint64_t store_put_size(const store_writer *w)
 
 int store_writer_stage_tail(store_writer *w)
 {
-    eng_batch_clear(w->batch);
+    if (w->chunk_no > 0)
+        eng_batch_clear(w->batch); /* the first chunk was written already */
     eng_batch_set_wait(w->batch, true); /* this batch commits: it waits */
     if (!w->err && w->fill > 0)
         w->err = stage_chunk(w);
+    if (!w->err && w->ing) { /* invariant (1): the ingested chunks, durable and visible */
+        w->err = eng_ingest_finish(w->ing);
+        w->ing = NULL;
+    }
     return w->err;
 }
 
@@ -191,6 +211,8 @@ void store_put_abort(store_writer *w)
         return;
     /* Chunks before chunk_no reached the table or may have (a failed write,
      * a failed commit batch); one failed while staging may be counted too. */
+    eng_ingest_abort(w->ing); /* unfinished: nothing of it exists */
+    w->ing = NULL;
     store_blob written = w->blob;
     written.size = (w->chunk_no + (w->err ? 1 : 0)) * w->blob.chunk_bytes;
     int rc = store_blob_drop(w->s, &written);

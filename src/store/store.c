@@ -30,7 +30,7 @@ int store_open(eng_db *db, store **out)
     if (!rc)
         rc = eng_table_open(db, STORE_T_BLOB_REFS, STORE_STRATEGY, &s->refs);
     if (!rc)
-        rc = eng_table_open(db, STORE_T_CHUNKS, STORE_STRATEGY, &s->chunks);
+        rc = eng_table_open(db, STORE_T_CHUNKS, STORE_CHUNKS_STRATEGY, &s->chunks);
     if (!rc)
         rc = eng_table_open(db, STORE_T_UPLOADS, STORE_STRATEGY, &s->uploads);
     if (!rc)
@@ -112,6 +112,8 @@ void store_stats_get(store *s, store_stats *out)
     out->chunks_written = atomic_load_explicit(&s->chunks_written, memory_order_relaxed);
     out->chunks_read = atomic_load_explicit(&s->chunks_read, memory_order_relaxed);
     out->blobs_dropped = atomic_load_explicit(&s->blobs_dropped, memory_order_relaxed);
+    out->blob_files_dropped = atomic_load_explicit(&s->blob_files_dropped, memory_order_relaxed);
+    out->bytes_accepted = atomic_load_explicit(&s->bytes_accepted, memory_order_relaxed);
 }
 
 int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg)

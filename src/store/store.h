@@ -20,6 +20,9 @@
  *      under the same per-key lock, so two writers cannot both succeed.
  *  (4) memory per reader or writer is one chunk, whatever the object size.
  *
+ * Crash recovery: a crash mid-write leaves an orphan blob (never a torn
+ * object); store_sweep at the next start drops it.
+ *
  * Errors: CF_ENOTFOUND (no such bucket/key/user), CF_EEXIST (bucket exists;
  * if-none-match failed), CF_ENOTEMPTY (bucket not empty), CF_ECONFLICT
  * (precondition failed: if-match mismatch), CF_ECORRUPT (chunk checksum),
@@ -357,6 +360,15 @@ int store_list_uploads(store *s, cf_slice bucket, const store_list_req *req,
                        const uint8_t *after_id, const store_list_cb *cb, bool *truncated,
                        cf_buf *next, uint8_t *next_id);
 
+/* ---- recovery ---- */
+
+/*
+ * store_sweep -- drops the blobs and multipart layouts nothing references
+ * (left by a crash mid-write); *blobs and *layouts (may be NULL) count them.
+ * REQUIRES: no writer is open (call it at start, before serving).
+ */
+int store_sweep(store *s, uint64_t *blobs, uint64_t *layouts);
+
 /* ---- statistics ---- */
 
 /* Counters since store_open, for metrics and for tests that prove costs. */
@@ -366,6 +378,8 @@ typedef struct store_stats {
     uint64_t chunks_written; /* chunk rows written by writers (or staged in a commit batch) */
     uint64_t chunks_read;    /* chunk rows read (and verified) by readers */
     uint64_t blobs_dropped;  /* blobs whose chunk partitions were tombstoned */
+    uint64_t blob_files_dropped; /* SSTables of dropped blobs unlinked whole (OACS) */
+    uint64_t bytes_accepted; /* blob bytes writers accepted (chunks written) */
 } store_stats;
 
 void store_stats_get(store *s, store_stats *out);

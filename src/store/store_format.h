@@ -43,6 +43,8 @@
 #define STORE_T_PARTS "parts"
 #define STORE_T_OBJECT_PARTS "object_parts"
 #define STORE_STRATEGY "stcs"
+/* The chunks table: OACS, objects named by the 16-byte blob id that begins every partition key. */
+#define STORE_CHUNKS_STRATEGY "oacs:16"
 
 /* Column names. */
 #define STORE_C_OWNER "owner"        /* buckets: creator's access key, raw bytes */

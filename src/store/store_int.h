@@ -41,6 +41,7 @@ struct store {
     size_t n_cache;
     /* counters (store_stats) */
     _Atomic uint64_t list_rows, list_seeks, chunks_written, chunks_read, blobs_dropped;
+    _Atomic uint64_t bytes_accepted, blob_files_dropped;
 };
 
 /* ---- store.c: locks ---- */
@@ -123,7 +124,7 @@ int store_blob_drop(store *s, const store_blob *b);
  * last open reader closes (invariant (2) of store.h; readers:
  * blob_read.c); the drops share batches. The caller's operation has
  * already succeeded, so a failure here is logged, not returned: the blob
- * stays an orphan (for a start-up sweep, which does not exist yet).
+ * stays an orphan, for the start-up sweep (sweep.c).
  */
 void store_blobs_release(store *s, const store_blob *b, size_t n);
 
@@ -173,7 +174,8 @@ struct store_writer {
     uint8_t *chunk;     /* STORE_CRC_BYTES + STORE_CHUNK_BYTES: crc, then the bytes */
     size_t fill;        /* bytes of the current chunk filled */
     uint64_t chunk_no;  /* blob-wide index of the chunk being filled */
-    eng_batch *batch;   /* reused for every chunk; the commit batch (with the last chunk) */
+    eng_batch *batch;   /* the first chunk's batch; then the commit batch */
+    eng_ingest *ing;    /* the later chunks' ingest, or NULL (blob_write.c (1)) */
     cf_buf pk, ck, val; /* reused key and value scratch */
     int err;            /* sticky: the first failure of a write */
     size_t bucket_len, key_len;

@@ -42,7 +42,7 @@ static inline void env_open(env *e, const char *dir, uint64_t memtable_bytes)
     e->s = NULL;
     CHECK_EQ(eng_db_open(&o, &e->db), 0);
     CHECK_EQ(store_open(e->db, &e->s), 0);
-    CHECK_EQ(eng_table_open(e->db, STORE_T_CHUNKS, STORE_STRATEGY, &e->chunks), 0);
+    CHECK_EQ(eng_table_open(e->db, STORE_T_CHUNKS, STORE_CHUNKS_STRATEGY, &e->chunks), 0);
     CHECK_EQ(eng_table_open(e->db, STORE_T_BLOB_REFS, STORE_STRATEGY, &e->refs), 0);
 }
 

@@ -1,0 +1,163 @@
+/*
+ * oacs_test.c -- the object-aware layout of blobs (engine/oacs.c) seen
+ * from the store: a large blob's chunks live in SSTables of its own, written
+ * once; deleting it unlinks those files whole, touching no other blob;
+ * small blobs share flushed files and are reclaimed by compaction; and the
+ * start-up sweep drops blobs a crash left unreferenced.
+ */
+#include <dirent.h>
+
+#include "fixture.h"
+
+/* sst_files -- *.sst files in the chunks table's directory. */
+static int sst_files(env *e)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/tables/%s", e->dir, STORE_T_CHUNKS);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        n += len > 4 && strcmp(de->d_name + len - 4, ".sst") == 0;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_large_blobs_own_files_and_delete_unlinks_them_whole(void)
+{
+    env *e = env_new(64 << 20);
+    store_meta m[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "big%d", i);
+        CHECK_EQ(put_obj(e, "bkt", key, 40 * CB + 11, 10 + i, NULL, &m[i]), 0);
+    }
+    /* each blob: one ingested file with its chunks 1..40 (chunk 0 is in the memtable) */
+    eng_table_stats st;
+    eng_table_stats_get(e->chunks, &st);
+    CHECK_EQ(st.sstables, 3);
+    CHECK_EQ(sst_files(e), 3);
+    CHECK_EQ(st.flushes, 0);
+    CHECK_EQ(st.compaction_bytes, 0);
+    CHECK(st.ingest_bytes >= 3 * 39 * CB);
+    CHECK(st.ingest_bytes < 3 * 40 * CB * 105 / 100); /* written once, ~no overhead */
+    /* delete the middle one: its file goes at once, unread; the others stay */
+    store_stats before, after;
+    store_stats_get(e->s, &before);
+    CHECK_EQ(store_delete(e->s, S("bkt"), S("big1"), NULL), 0);
+    store_stats_get(e->s, &after);
+    CHECK_EQ(after.blob_files_dropped - before.blob_files_dropped, 1);
+    CHECK_EQ(after.chunks_read, before.chunks_read);
+    eng_table_stats_get(e->chunks, &st);
+    CHECK_EQ(st.sstables, 2);
+    CHECK_EQ(sst_files(e), 2);
+    CHECK_EQ(st.compaction_bytes, 0);
+    CHECK_EQ(check_range(e, &m[0], 0, m[0].size, 10), 41);
+    CHECK_EQ(check_range(e, &m[2], 0, m[2].size, 12), 41);
+    uint64_t got;
+    CHECK_EQ(read_err(e, &m[1], 0, m[1].size, &got), CF_ENOTFOUND);
+    /* restart: the files stay gone, every other object is intact */
+    env_close(e);
+    env_open(e, e->dir, 64 << 20);
+    CHECK_EQ(sst_files(e), 3); /* the two blobs', and the memtable flushed at close */
+    store_meta h;
+    CHECK_EQ(store_head(e->s, S("bkt"), S("big0"), &h), 0);
+    CHECK_EQ(check_range(e, &h, 0, h.size, 10), 41);
+    CHECK_EQ(store_head(e->s, S("bkt"), S("big1"), &h), CF_ENOTFOUND);
+    /* an overwrite drops the old blob's file too */
+    CHECK_EQ(put_obj(e, "bkt", "big2", 20 * CB, 20, NULL, NULL), 0);
+    CHECK_EQ(sst_files(e), 3); /* big2's old file went, its new one came */
+    env_free(e);
+}
+
+static void test_small_blobs_share_flushes_and_compaction_reclaims_them(void)
+{
+    env *e = env_new(1 << 20);
+    for (int i = 0; i < 200; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "s%03d", i);
+        CHECK_EQ(put_obj(e, "bkt", key, 10000 + (uint64_t)i, (uint32_t)i, NULL, NULL), 0);
+    }
+    CHECK_EQ(eng_table_flush(e->chunks), 0);
+    eng_table_stats st;
+    eng_table_stats_get(e->chunks, &st);
+    CHECK(st.sstables < 20); /* 200 small blobs share a few files, not one each */
+    for (int i = 0; i < 200; i += 2) {
+        char key[16];
+        snprintf(key, sizeof key, "s%03d", i);
+        CHECK_EQ(store_delete(e->s, S("bkt"), S(key), NULL), 0);
+    }
+    CHECK_EQ(eng_table_flush(e->chunks), 0);
+    CHECK_EQ(count_rows(e->chunks), 100);
+    for (int i = 1; i < 200; i += 2) {
+        char key[16];
+        snprintf(key, sizeof key, "s%03d", i);
+        store_meta h;
+        CHECK_EQ(store_head(e->s, S("bkt"), S(key), &h), 0);
+        CHECK_EQ(check_range(e, &h, 0, h.size, (uint32_t)i), 1);
+    }
+    env_free(e);
+}
+
+/* orphan -- a blob of n chunks written and made durable, but never committed to an object. */
+static void orphan(env *e, uint64_t n, uint8_t *id)
+{
+    store_writer *w = NULL;
+    CHECK_EQ(store_put_begin(e->s, S("bkt"), S("lost"), &w), 0);
+    static uint8_t buf[CB];
+    for (uint64_t i = 0; i < n; i++)
+        CHECK_EQ(store_put_write(w, buf, CB), 0);
+    CHECK_EQ(store_writer_stage_tail(w), 0); /* the ingest finished: files durable */
+    CHECK_EQ(eng_db_write(e->db, w->batch), 0);
+    memcpy(id, w->blob.id, 16);
+    store_writer_free(w); /* the "crash": no object row ever written */
+}
+
+static void test_sweep_drops_orphans_and_keeps_live_blobs(void)
+{
+    env *e = env_new(8 << 20);
+    store_meta live;
+    CHECK_EQ(put_obj(e, "bkt", "live", 10 * CB, 7, NULL, &live), 0);
+    uint8_t lost_big[16], lost_small[16];
+    orphan(e, 30, lost_big);
+    orphan(e, 1, lost_small);
+    uint8_t up[16];
+    store_meta um = {0};
+    CHECK_EQ(store_upload_create(e->s, S("bkt"), S("mp"), &um, up), 0);
+    store_writer *w;
+    CHECK_EQ(store_put_begin(e->s, S("bkt"), S("mp"), &w), 0);
+    static uint8_t buf[3 * CB];
+    CHECK_EQ(store_put_write(w, buf, sizeof buf), 0);
+    store_part p = {.number = 1, .size = sizeof buf};
+    CHECK_EQ(store_part_commit(w, up, &p), 0); /* a live upload's part: referenced */
+    CHECK_EQ(sst_files(e), 3);
+    env_close(e);
+    env_open(e, e->dir, 8 << 20);
+    uint64_t blobs = 0, layouts = 0;
+    CHECK_EQ(store_sweep(e->s, &blobs, &layouts), 0);
+    CHECK_EQ(blobs, 2);
+    CHECK_EQ(layouts, 0);
+    CHECK_EQ(chunk_get(e, lost_big, 0, 0), CF_ENOTFOUND);
+    CHECK_EQ(chunk_get(e, lost_big, 0, 5), CF_ENOTFOUND);
+    CHECK_EQ(chunk_get(e, lost_small, 0, 0), CF_ENOTFOUND);
+    CHECK_EQ(sst_files(e), 3); /* the orphan's own file went; the close's flush came */
+    CHECK_EQ(check_range(e, &live, 0, live.size, 7), 10);
+    CHECK_EQ(chunk_get(e, p.blob_id, 0, 2), 0);
+    /* a second sweep finds nothing */
+    CHECK_EQ(store_sweep(e->s, &blobs, &layouts), 0);
+    CHECK_EQ(blobs, 0);
+    env_free(e);
+}
+
+int main(void)
+{
+    static const test_case cases[] = {
+        TEST(test_large_blobs_own_files_and_delete_unlinks_them_whole),
+        TEST(test_small_blobs_share_flushes_and_compaction_reclaims_them),
+        TEST(test_sweep_drops_orphans_and_keeps_live_blobs),
+    };
+    return test_main(cases, TEST_COUNT(cases));
+}
