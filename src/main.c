@@ -420,7 +420,10 @@ static int serve(eng_db *db, const cli *c)
         snprintf(access, sizeof access, "%s", getenv("COFFER_ACCESS_KEY"));
     if (getenv("COFFER_SECRET_KEY"))
         snprintf(secret, sizeof secret, "%s", getenv("COFFER_SECRET_KEY"));
-    if (store_open(db, &st) != 0 || ensure_admin(st, access, secret) != 0 ||
+    /* COFFER_CHUNKS_STRATEGY=stcs makes a new data directory's chunks table
+     * size-tiered, for bench/oacs to compare with; the default is OACS */
+    if (store_open_with(db, getenv("COFFER_CHUNKS_STRATEGY"), &st) != 0 ||
+        ensure_admin(st, access, secret) != 0 ||
         store_sweep(st, NULL, NULL) != 0) {
         fprintf(stderr, "coffer: cannot open the store in %s\n", c->data);
         goto out;

@@ -45,6 +45,11 @@ void eng_db_opts_default(eng_db_opts *o, const char *dir)
     o->background = 1;
 }
 
+const char *eng_table_strategy(const eng_table *t)
+{
+    return t->strategy->ops->name;
+}
+
 int64_t eng_db_now(eng_db *db)
 {
     return eng_db_now_ts(db);

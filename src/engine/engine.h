@@ -76,6 +76,9 @@ void eng_db_close(eng_db *db);
  */
 int eng_table_open(eng_db *db, const char *name, const char *strategy, eng_table **out);
 
+/* eng_table_strategy -- the name of t's compaction strategy: "stcs", "oacs". */
+const char *eng_table_strategy(const eng_table *t);
+
 /* ---- writes ---- */
 
 typedef struct eng_cell {

@@ -139,6 +139,10 @@ void s3_handle(void *arg, http_exchange *ex)
     }
     if (s3_authenticate(&r) != 0)
         goto out;
+    if (slice_eq(s3_bucket(&r), slice_str("_coffer"))) { /* never a bucket: admin.c */
+        s3_h_admin(&r);
+        goto out;
+    }
     const s3_route *rt = route_find(&r);
     if (!rt) {
         s3_error(&r, S3_ERR_NOT_IMPLEMENTED, NULL);

@@ -227,6 +227,7 @@ void s3_h_complete_upload(s3_req *r);
 void s3_h_abort_upload(s3_req *r);
 void s3_h_list_parts(s3_req *r);
 void s3_h_list_uploads(s3_req *r);
+void s3_h_admin(s3_req *r);
 
 /* ---- multipart.c ---- */
 

@@ -93,7 +93,7 @@ static void dropper_flush(dropper *d)
     eng_batch_set_ts(d->b, ts); /* every file older than this is dead */
     if (!d->rc && eng_batch_count(d->b) > 0)
         d->rc = eng_db_write(d->s->db, d->b);
-    for (size_t i = 0; !d->rc && i < d->ids.len; i += STORE_BLOB_ID_BYTES) {
+    for (size_t i = 0; !d->rc && d->s->oacs && i < d->ids.len; i += STORE_BLOB_ID_BYTES) {
         uint64_t files = 0;
         d->rc = eng_table_drop_prefix(d->s->chunks, slice_make(d->ids.data + i, STORE_BLOB_ID_BYTES),
                                       ts, &files);

@@ -25,7 +25,8 @@
  *      write. Every later chunk is ingested (engine.h eng_ingest_*) into the
  *      blob's own SSTables, written once, and store_writer_stage_tail
  *      finishes the ingest (durable, visible) before the commit: the row is
- *      never durable without every chunk (OACS, engine/oacs.c).
+ *      never durable without every chunk (OACS, engine/oacs.c). A chunks
+ *      table of another strategy logs every chunk as the first one.
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
  */
@@ -142,9 +143,12 @@ static int stage_chunk(store_writer *w)
     if (!rc)
         rc = store_u64_key(&w->ck, in_part);
     cf_slice pk = slice_make(w->pk.data, w->pk.len), ck = slice_make(w->ck.data, w->ck.len);
+    bool logged = w->chunk_no == 0 || !s->oacs;
+    if (logged && w->chunk_no > 0)
+        eng_batch_clear(w->batch);
     if (!rc)
-        rc = w->chunk_no == 0 ? eng_batch_put(w->batch, s->chunks, pk, ck, &cell, 1)
-                              : ingest_chunk(w, pk, ck, &cell);
+        rc = logged ? eng_batch_put(w->batch, s->chunks, pk, ck, &cell, 1)
+                    : ingest_chunk(w, pk, ck, &cell);
     if (rc)
         return rc;
     atomic_fetch_add_explicit(&s->bytes_accepted, w->fill, memory_order_relaxed);
@@ -165,10 +169,10 @@ int store_put_write(store_writer *w, const void *p, size_t len)
     const uint8_t *src = p;
     while (len > 0) {
         if (w->fill == STORE_CHUNK_BYTES) { /* invariant (1): more follows, write it */
-            bool first = w->chunk_no == 0;
+            bool logged = w->chunk_no == 0 || !w->s->oacs;
             int rc = stage_chunk(w);
             eng_batch_set_wait(w->batch, false); /* invariant (1) */
-            if (!rc && first)
+            if (!rc && logged)
                 rc = eng_db_write(w->s->db, w->batch);
             if (rc) {
                 w->err = rc;
@@ -194,7 +198,7 @@ uint64_t store_put_size(const store_writer *w)
 int store_writer_stage_tail(store_writer *w)
 {
     if (w->chunk_no > 0)
-        eng_batch_clear(w->batch); /* the first chunk was written already */
+        eng_batch_clear(w->batch); /* the logged chunks were written already */
     eng_batch_set_wait(w->batch, true); /* this batch commits: it waits */
     if (!w->err && w->fill > 0)
         w->err = stage_chunk(w);

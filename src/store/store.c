@@ -8,6 +8,7 @@
  * (invariant (3) of store.h), the reader pins (blob.c) and idle writers.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/store_int.h"
 #include "util/hash.h"
@@ -16,6 +17,11 @@
 #define KEY_LOCK_SEED 0x6b65796c6f636b73ULL
 
 int store_open(eng_db *db, store **out)
+{
+    return store_open_with(db, NULL, out);
+}
+
+int store_open_with(eng_db *db, const char *chunks_strategy, store **out)
 {
     *out = NULL;
     store *s = calloc(1, sizeof *s);
@@ -30,7 +36,12 @@ int store_open(eng_db *db, store **out)
     if (!rc)
         rc = eng_table_open(db, STORE_T_BLOB_REFS, STORE_STRATEGY, &s->refs);
     if (!rc)
-        rc = eng_table_open(db, STORE_T_CHUNKS, STORE_CHUNKS_STRATEGY, &s->chunks);
+        rc = eng_table_open(db, STORE_T_CHUNKS,
+                            chunks_strategy ? chunks_strategy : STORE_CHUNKS_STRATEGY, &s->chunks);
+    /* ingest and whole-file drops only where the table is OACS (an old or
+     * comparison table keeps every chunk in the commitlog and memtable) */
+    if (!rc)
+        s->oacs = strcmp(eng_table_strategy(s->chunks), "oacs") == 0;
     if (!rc)
         rc = eng_table_open(db, STORE_T_UPLOADS, STORE_STRATEGY, &s->uploads);
     if (!rc)
@@ -114,6 +125,27 @@ void store_stats_get(store *s, store_stats *out)
     out->blobs_dropped = atomic_load_explicit(&s->blobs_dropped, memory_order_relaxed);
     out->blob_files_dropped = atomic_load_explicit(&s->blob_files_dropped, memory_order_relaxed);
     out->bytes_accepted = atomic_load_explicit(&s->bytes_accepted, memory_order_relaxed);
+}
+
+void store_disk_stats_get(store *s, store_disk_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    eng_table_stats_get(s->chunks, &out->chunks);
+    eng_table *meta[] = {s->buckets, s->users, s->objects, s->refs, s->uploads, s->parts, s->oparts};
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
+        eng_table_stats t;
+        eng_table_stats_get(meta[i], &t);
+        out->meta.sstables += t.sstables;
+        out->meta.sstable_bytes += t.sstable_bytes;
+        out->meta.memtable_bytes += t.memtable_bytes;
+        out->meta.user_bytes += t.user_bytes;
+        out->meta.flush_bytes += t.flush_bytes;
+        out->meta.compaction_bytes += t.compaction_bytes;
+        out->meta.ingest_bytes += t.ingest_bytes;
+        out->meta.flushes += t.flushes;
+        out->meta.compactions += t.compactions;
+    }
+    eng_db_stats_get(s->db, &out->db);
 }
 
 int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg)

@@ -384,4 +384,25 @@ typedef struct store_stats {
 
 void store_stats_get(store *s, store_stats *out);
 
+/*
+ * What the store's tables wrote to disk since open: the chunks table (blob
+ * bytes) apart from the metadata tables (summed), and the commitlog. The
+ * write amplification of blob data is (chunks.user_bytes, logged, +
+ * flush_bytes + compaction_bytes + ingest_bytes) / bytes_accepted.
+ */
+typedef struct store_disk_stats {
+    eng_table_stats chunks;
+    eng_table_stats meta;
+    eng_db_stats db;
+} store_disk_stats;
+
+void store_disk_stats_get(store *s, store_disk_stats *out);
+
+/*
+ * store_open_with -- store_open, creating the chunks table (if new) with
+ * strategy chunks_strategy (NULL: "oacs:16"; "stcs" for comparisons, which
+ * also writes every chunk through the commitlog, as before OACS).
+ */
+int store_open_with(eng_db *db, const char *chunks_strategy, store **out);
+
 #endif

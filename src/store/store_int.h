@@ -33,6 +33,7 @@ struct store {
     eng_db *db;
     eng_table *buckets, *users, *objects, *refs, *chunks;
     eng_table *uploads, *parts, *oparts; /* multipart: uploads, their parts, completed layouts */
+    bool oacs; /* the chunks table is OACS: large blobs ingested, dead blobs' files dropped */
     pthread_rwlock_t bucket_lock; /* see the lock order above */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
     store_pin_stripe pins[STORE_PIN_STRIPES];
