@@ -121,7 +121,7 @@ int store_sweep(store *s, uint64_t *blobs, uint64_t *layouts)
     if (!rc) /* after the layouts: a dropped layout may leave its part blobs unreferenced */
         rc = sweep_table(s, s->chunks, false, &nb);
     if (nb || nl)
-        log_info("store: start-up sweep dropped %llu orphan blob(s) and %llu orphan layout(s)",
+        log_warn("store: start-up sweep dropped %llu orphan blob(s) and %llu orphan layout(s)",
                  (unsigned long long)nb, (unsigned long long)nl);
     if (blobs)
         *blobs = nb;
