@@ -64,6 +64,7 @@ typedef struct eng_strategy_ops {
 
 struct eng_strategy {
     const eng_strategy_ops *ops;
+    size_t object_prefix; /* OACS: bytes of a partition key naming its object; 0 otherwise */
 };
 
 /*

@@ -180,7 +180,7 @@ static int table_new(eng_db *db, const eng_manifest_table *mt, eng_table **out)
         }
         clock_observe(db, eng_sst_get_stats(ssts[n])->max_ts);
     }
-    t->version = eng_version_new(ssts, n);
+    t->version = eng_version_new(ssts, n, t->strategy->object_prefix);
     if (!t->version) {
         rc = CF_ENOMEM;
         goto fail;
@@ -539,6 +539,7 @@ void eng_table_stats_get(eng_table *t, eng_table_stats *out)
     out->flush_bytes = atomic_load(&t->flush_bytes);
     out->compaction_bytes = atomic_load(&t->compaction_bytes);
     out->ingest_bytes = atomic_load(&t->ingest_bytes);
+    out->sst_consulted = atomic_load(&t->sst_consulted);
     out->flushes = atomic_load(&t->flushes);
     out->compactions = atomic_load(&t->compactions);
 }

@@ -46,11 +46,20 @@
 
 #define ENG_MAX_FROZEN 8
 
-/* A table's SSTable set at one moment, oldest generation first. */
+/*
+ * A table's SSTable set at one moment, oldest generation first. With an
+ * object prefix (OACS), the files whose keys all share one object's prefix
+ * are also listed by_object, sorted by smallest key, so a read of one
+ * partition finds that object's files by binary search and consults only
+ * them and the shared files (wide[]), never the other objects' files.
+ */
 typedef struct eng_version {
     atomic_int refs;
     size_t n;
     eng_sst **ssts; /* each holds a reference */
+    size_t prefix;  /* object prefix bytes, 0: no index */
+    eng_sst **by_object, **wide; /* views into ssts' references (not held twice) */
+    size_t n_by_object, n_wide;
 } eng_version;
 
 struct eng_table {
@@ -78,6 +87,7 @@ struct eng_table {
     atomic_uint_fast64_t flush_bytes;
     atomic_uint_fast64_t compaction_bytes;
     atomic_uint_fast64_t ingest_bytes;
+    atomic_uint_fast64_t sst_consulted;
     atomic_uint_fast64_t flushes;
     atomic_uint_fast64_t compactions;
 };
@@ -107,7 +117,7 @@ struct eng_db {
 };
 
 /* ---- versions (lsm.c) ---- */
-eng_version *eng_version_new(eng_sst *const *ssts, size_t n);
+eng_version *eng_version_new(eng_sst *const *ssts, size_t n, size_t prefix);
 void eng_version_ref(eng_version *v);
 void eng_version_unref(eng_version *v);
 

@@ -273,6 +273,7 @@ typedef struct eng_table_stats {
     uint64_t flush_bytes;      /* bytes written by flushes */
     uint64_t compaction_bytes; /* bytes written by compactions */
     uint64_t ingest_bytes;     /* bytes written by ingests (eng_ingest_*) */
+    uint64_t sst_consulted;    /* SSTables read iterators considered (key range, bloom filter) */
     uint64_t flushes;
     uint64_t compactions;
 } eng_table_stats;

@@ -25,21 +25,46 @@
 #define BG_RETRY_MS 1000
 #define BG_COMPACT_PERIOD_MS 1000
 
-eng_version *eng_version_new(eng_sst *const *ssts, size_t n)
+static int by_min_pk(const void *a, const void *b)
+{
+    const eng_sst *x = *(eng_sst *const *)a, *y = *(eng_sst *const *)b;
+    return slice_cmp(eng_sst_get_stats(x)->min_pk, eng_sst_get_stats(y)->min_pk);
+}
+
+/* one_object -- do all of the file's keys share the first prefix bytes? */
+static bool one_object(const eng_sst *s, size_t prefix)
+{
+    const eng_sst_stats *st = eng_sst_get_stats(s);
+    return st->min_pk.len >= prefix && st->max_pk.len >= prefix &&
+           memcmp(st->min_pk.ptr, st->max_pk.ptr, prefix) == 0;
+}
+
+eng_version *eng_version_new(eng_sst *const *ssts, size_t n, size_t prefix)
 {
     eng_version *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
     v->ssts = calloc(n ? n : 1, sizeof *v->ssts);
-    if (!v->ssts) {
+    v->by_object = calloc(n ? n : 1, sizeof *v->by_object);
+    v->wide = calloc(n ? n : 1, sizeof *v->wide);
+    if (!v->ssts || !v->by_object || !v->wide) {
+        free(v->ssts);
+        free(v->by_object);
+        free(v->wide);
         free(v);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
         eng_sst_ref(ssts[i]);
         v->ssts[i] = ssts[i];
+        if (prefix && one_object(ssts[i], prefix))
+            v->by_object[v->n_by_object++] = ssts[i];
+        else
+            v->wide[v->n_wide++] = ssts[i];
     }
+    qsort(v->by_object, v->n_by_object, sizeof *v->by_object, by_min_pk);
     v->n = n;
+    v->prefix = prefix;
     atomic_init(&v->refs, 1);
     return v;
 }
@@ -56,6 +81,8 @@ void eng_version_unref(eng_version *v)
     for (size_t i = 0; i < v->n; i++)
         eng_sst_unref(v->ssts[i]);
     free(v->ssts);
+    free(v->by_object);
+    free(v->wide);
     free(v);
 }
 
@@ -130,7 +157,7 @@ static int swap_version(eng_table *t, eng_sst *const *removed, size_t n_removed,
             list[n++] = cur->ssts[i];
     for (size_t i = 0; i < n_added; i++)
         list[n++] = added[i];
-    eng_version *v = eng_version_new(list, n);
+    eng_version *v = eng_version_new(list, n, t->strategy->object_prefix);
     free(list);
     if (!v)
         return CF_ENOMEM;
@@ -334,7 +361,7 @@ static int begin_compaction(eng_table *t, eng_compaction_pick *pick, eng_version
         if (!in_list(pick->inputs, pick->n_inputs, cur->ssts[i]) &&
             !in_list(pick->drops, pick->n_drops, cur->ssts[i]))
             cand[n++] = cur->ssts[i];
-    *others_v = eng_version_new(cand, n);
+    *others_v = eng_version_new(cand, n, 0);
     if (!*others_v) {
         rc = CF_ENOMEM;
         goto out;

@@ -103,6 +103,7 @@ int eng_oacs_new(size_t prefix, eng_strategy **out)
         return rc;
     }
     o->base.ops = &oacs_ops;
+    o->base.object_prefix = prefix;
     o->prefix = prefix;
     *out = &o->base;
     return 0;

@@ -103,6 +103,39 @@ static bool sst_wanted(eng_sst *s, const eng_query *q)
     return !past_end(q->pk_end, st->min_pk) && !before_start(q->pk_start, st->max_pk);
 }
 
+/*
+ * candidates -- the files a query may need: for one partition of an
+ * indexed version, that object's files (found by binary search over
+ * by_object) and the wide ones; otherwise all. Returns the count; out holds
+ * v->n slots.
+ */
+static size_t candidates(const eng_version *v, const eng_query *q, eng_sst **out)
+{
+    cf_slice pk = q->pk_start.key;
+    if (!v->prefix || !single_partition(q) || pk.len < v->prefix) {
+        memcpy(out, v->ssts, v->n * sizeof *out);
+        return v->n;
+    }
+    size_t lo = 0, hi = v->n_by_object; /* first file whose smallest key's prefix >= pk's */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        cf_slice m = eng_sst_get_stats(v->by_object[mid])->min_pk;
+        if (memcmp(m.ptr, pk.ptr, v->prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    for (; lo < v->n_by_object; lo++) {
+        cf_slice m = eng_sst_get_stats(v->by_object[lo])->min_pk;
+        if (memcmp(m.ptr, pk.ptr, v->prefix) != 0)
+            break;
+        out[n++] = v->by_object[lo];
+    }
+    memcpy(out + n, v->wide, v->n_wide * sizeof *out);
+    return n + v->n_wide;
+}
+
 /* open_sources -- one internal iterator per memtable and wanted SSTable, merged. */
 static int open_sources(eng_iter *it, eng_table *t)
 {
@@ -121,15 +154,18 @@ static int open_sources(eng_iter *it, eng_table *t)
     int rc = 0;
     size_t n = 0;
     eng_iiter **children = calloc(n_mts + v->n, sizeof *children);
-    if (!children)
+    eng_sst **cand = calloc(v->n + 1, sizeof *cand);
+    if (!children || !cand)
         rc = CF_ENOMEM;
+    size_t n_cand = rc ? 0 : candidates(v, &it->q, cand);
+    atomic_fetch_add(&t->sst_consulted, n_cand);
     for (size_t i = 0; rc == 0 && i < n_mts; i++)
         if (eng_memtable_count(mts[i]) > 0)
             rc = eng_memtable_iter_new(mts[i], &children[n++]);
-    for (size_t i = 0; rc == 0 && i < v->n; i++) {
-        if (!sst_wanted(v->ssts[i], &it->q))
+    for (size_t i = 0; rc == 0 && i < n_cand; i++) {
+        if (!sst_wanted(cand[i], &it->q))
             continue;
-        rc = eng_sst_iter_new(v->ssts[i], &children[n++]);
+        rc = eng_sst_iter_new(cand[i], &children[n++]);
         if (rc == 0 && it->q.by_ref_min_bytes) /* large values stay in the file */
             eng_sst_iter_lazy_values(children[n - 1], it->q.by_ref_min_bytes);
     }
@@ -140,6 +176,7 @@ static int open_sources(eng_iter *it, eng_table *t)
             eng_iiter_close(children[i]);
     }
     free(children);
+    free(cand);
     for (size_t i = 0; i < n_mts; i++)
         eng_memtable_unref(mts[i]);
     eng_version_unref(v);

@@ -152,12 +152,32 @@ static void test_sweep_drops_orphans_and_keeps_live_blobs(void)
     env_free(e);
 }
 
+/* A read of one blob opens its own file only, however many other blobs' files exist. */
+static void test_read_consults_only_the_blobs_own_files(void)
+{
+    env *e = env_new(64 << 20);
+    store_meta m[40];
+    for (int i = 0; i < 40; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "o%02d", i);
+        CHECK_EQ(put_obj(e, "bkt", key, 3 * CB, (uint32_t)i, NULL, &m[i]), 0);
+    }
+    CHECK_EQ(sst_files(e), 40);
+    eng_table_stats a, b;
+    eng_table_stats_get(e->chunks, &a);
+    CHECK_EQ(check_range(e, &m[17], CB, 2 * CB, 17), 2); /* chunks 1 and 2: in its file */
+    eng_table_stats_get(e->chunks, &b);
+    CHECK_EQ(b.sst_consulted - a.sst_consulted, 1);
+    env_free(e);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
         TEST(test_large_blobs_own_files_and_delete_unlinks_them_whole),
         TEST(test_small_blobs_share_flushes_and_compaction_reclaims_them),
         TEST(test_sweep_drops_orphans_and_keeps_live_blobs),
+        TEST(test_read_consults_only_the_blobs_own_files),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
