@@ -1,9 +1,9 @@
 """mp_bench.py -- what completing a multipart upload costs in coffer.
 
-Driven by bench/multipart/run.sh against a running coffer (COFFER_BENCH_URL,
-admin credentials in COFFER_BENCH_ACCESS / COFFER_BENCH_SECRET, data
-directory in COFFER_BENCH_DATA, started with COFFER_MIN_PART_SIZE=1 so tiny
-parts are legal). Prints a markdown section on stdout.
+Driven by bench/multipart/run.sh against a running coffer (COFFER_URL,
+admin credentials from bench/lib/coffer.sh, data directory in
+COFFER_BENCH_DATA, started with COFFER_MIN_PART_SIZE=1 so tiny parts are
+legal). Prints a markdown section on stdout.
 
 1. Completion time of N parts, N = 2, 100, 1000, 10000: the parts (16 bytes
    each) are uploaded first, untimed; the timed part is the one
@@ -18,8 +18,6 @@ parts are legal). Prints a markdown section on stdout.
    at 99.9 GiB checked byte-exact against the source, a partNumber GET, and
    the delete.
 """
-import hashlib
-import http.client
 import os
 import statistics
 import sys
@@ -28,14 +26,11 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
-URL = os.environ["COFFER_BENCH_URL"]
-ACCESS = os.environ["COFFER_BENCH_ACCESS"]
-SECRET = os.environ["COFFER_BENCH_SECRET"]
+from benchlib import ACCESS, SECRET, disk_bytes, send, signed
+
+URL = os.environ["COFFER_URL"]
 DATA = os.environ["COFFER_BENCH_DATA"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BIG_PARTS = int(os.environ.get("BENCH_BIG_PARTS", "1600"))
@@ -50,45 +45,22 @@ def client():
                                       max_pool_connections=32))
 
 
-def disk_bytes(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_blocks * 512
-            except FileNotFoundError:
-                pass
-    return total
-
-
 def signed_complete(bucket, key, upload_id, etags):
     """A signed CompleteMultipartUpload request, ready to send: (path, headers, body)."""
     body = "<CompleteMultipartUpload>" + "".join(
         "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, e)
         for i, e in enumerate(etags)) + "</CompleteMultipartUpload>"
-    body = body.encode()
-    url = "%s/%s/%s?uploadId=%s" % (URL, bucket, urllib.parse.quote(key), upload_id)
-    req = AWSRequest(method="POST", url=url, data=body,
-                     headers={"Content-Type": "application/xml",
-                              "x-amz-content-sha256": hashlib.sha256(body).hexdigest()})
-    SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
-    path = urllib.parse.urlsplit(url)
-    return path.path + "?" + path.query, dict(req.headers.items()), body
+    path = "/%s/%s?uploadId=%s" % (bucket, urllib.parse.quote(key), upload_id)
+    return signed(URL, "POST", path, body.encode(), {"Content-Type": "application/xml"})
 
 
 def timed_complete(bucket, key, upload_id, etags):
     path, headers, body = signed_complete(bucket, key, upload_id, etags)
-    u = urllib.parse.urlsplit(URL)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-    conn.connect()
     t0 = time.perf_counter()
-    conn.request("POST", path, body=body, headers=headers)
-    resp = conn.getresponse()
-    out = resp.read()
+    status, out = send(URL, "POST", path, headers, body)
     dt = time.perf_counter() - t0
-    conn.close()
-    if resp.status != 200 or b"<ETag>" not in out:
-        raise RuntimeError("complete failed: %d %s" % (resp.status, out[:300]))
+    if status != 200 or b"<ETag>" not in out:
+        raise RuntimeError("complete failed: %d %s" % (status, out[:300]))
     return dt
 
 

@@ -16,18 +16,11 @@ RESULTS=${RESULTS:-bench/RESULTS.md}
 bash scripts/deps.sh test >/dev/null
 make -j"$(nproc)" >/dev/null
 W=$(mktemp -d "$BENCH_DIR/coffer-mpbench-XXXXXX")
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$W"' EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export COFFER_BENCH_URL=http://127.0.0.1:$port COFFER_BENCH_DATA=$W/data
-export COFFER_BENCH_ACCESS=BENCHADMIN0000000001 COFFER_BENCH_SECRET=benchsecret0000000000000000000000000000
-COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$port COFFER_MIN_PART_SIZE=1 COFFER_LOG=warn \
-    COFFER_ACCESS_KEY=$COFFER_BENCH_ACCESS COFFER_SECRET_KEY=$COFFER_BENCH_SECRET \
-    build/release/coffer serve >"$W/coffer.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+. bench/lib/coffer.sh
+trap 'kill "$COFFER_PID" 2>/dev/null || true; wait "$COFFER_PID" 2>/dev/null || true; rm -rf "$W"' EXIT
+export COFFER_BENCH_DATA=$W/data
+coffer_start "$W/data" "$W/coffer.log" COFFER_MIN_PART_SIZE=1
+export COFFER_URL
 start=$SECONDS
 python3 bench/multipart/mp_bench.py >"$W/tables.md"
 secs=$((SECONDS - start))

@@ -6,8 +6,8 @@
  *                    to drop whole without reading them (OACS drops a dead
  *                    blob's files this way; STCS never does);
  *   split_before():  while writing a flush or a merge, whether to start a new
- *                    output file before the next entry (OACS splits at every
- *                    blob; STCS only at a size bound).
+ *                    output file before the next entry (STCS and OACS: never,
+ *                    the size bound alone splits).
  * Strategies are variants behind this small vtable (STYLE 4): stcs.c and
  * oacs.c.
  *

@@ -12,12 +12,13 @@
  *                   deleted object's files are unlinked whole
  *                   (eng_table_drop_prefix) once its partition tombstones
  *                   are durable.
- *   small objects   (and the first chunk of every object) pass through the
- *                   memtable; a flush packs them into files of at least
- *                   OACS_PACK_BYTES, splitting only between objects, so no
- *                   object straddles two files of a flush. Those files hold
- *                   many objects and are compacted size-tiered (stcs.c),
- *                   which reclaims deleted small objects.
+ *   small objects   (the first chunk of every object: one row each) pass
+ *                   through the memtable; a flush packs them into shared
+ *                   files, compacted size-tiered (stcs.c), which reclaims
+ *                   deleted ones. Outputs split only at the job's size bound,
+ *                   as in STCS: a split at a smaller size would give a merge
+ *                   of N small files N outputs of the same size again, which
+ *                   STCS would pick again, forever (bench/oacs found it).
  * Why small objects share files: one file per 4 KiB object would cost a
  * file, an index, a bloom filter and a mapping each (Linux allows 65,530
  * mappings per process by default), for a few KiB of data.
@@ -26,16 +27,15 @@
  *  (1) pick() never selects a file whose smallest and largest partition key
  *      share the object prefix and that holds no tombstone: an object's own
  *      files are never merged, so their bytes are never rewritten.
- *  (2) split_before() starts a new output only between two objects (or at
- *      the job's size bound, for an object larger than that bound).
+ *  (2) split_before() never splits: the job's size bound is the only
+ *      reason for a new output, so a merge's outputs are fewer and larger
+ *      than its inputs, and tiering converges.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/compaction.h"
 #include "util/err.h"
-
-#define OACS_PACK_BYTES (4ull << 20)
 
 typedef struct oacs {
     eng_strategy base;
@@ -70,9 +70,7 @@ static int oacs_pick(eng_strategy *s, eng_sst *const *ssts, size_t n, eng_compac
 static bool oacs_split_before(eng_strategy *s, const eng_entry *prev, const eng_entry *e,
                               uint64_t cur_bytes)
 {
-    oacs *o = (oacs *)s;
-    /* invariant (2) */
-    return prev && cur_bytes >= OACS_PACK_BYTES && !same_object(o, prev->key.pk, e->key.pk);
+    return false; /* invariant (2) */
 }
 
 static void oacs_free(eng_strategy *s)

@@ -15,7 +15,10 @@
  * Invariants:
  *  (1) "100 Continue" is written at most once, only from read_body, and
  *      never after respond(): a handler that rejects early does not invite
- *      the body;
+ *      the body; except that a request expecting it with an empty body
+ *      (Content-Length: 0) gets it just before its response (respond()),
+ *      which RFC 9110 allows and some clients need: botocore otherwise
+ *      misreads the next response on the connection (boto/botocore#3755);
  *  (2) the connection is kept only when the request body was read to its
  *      end, the response was complete (its Content-Length fully written, or
  *      its last chunk sent) and no read or write failed;
@@ -66,8 +69,10 @@ int http_exchange_begin(http_session *s, size_t head_len)
         ex->framing == HTTP_BODY_NONE || (ex->framing == HTTP_BODY_LENGTH && ex->body_left == 0);
     ex->is_head = slice_eq(s->req.method, slice_str("HEAD"));
     ex->keep_alive = wants_keep_alive(&s->req);
-    ex->expect_continue = s->req.minor_version == 1 && !ex->body_done &&
-                          eq_ci(http_header_find(&s->req, "expect"), "100-continue");
+    bool expects = s->req.minor_version == 1 &&
+                   eq_ci(http_header_find(&s->req, "expect"), "100-continue");
+    ex->expect_continue = expects && !ex->body_done;
+    ex->continue_empty = expects && ex->body_done && ex->framing == HTTP_BODY_LENGTH;
     return 0;
 }
 

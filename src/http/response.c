@@ -107,7 +107,8 @@ static int build_head(http_exchange *ex, int status, const http_header *headers,
     char line[64];
     buf_clear(b);
     snprintf(line, sizeof line, "HTTP/1.1 %d ", status);
-    int rc = put_str(b, line);
+    int rc = ex->continue_empty ? put_str(b, "HTTP/1.1 100 Continue\r\n\r\n") : 0; /* exchange.c (1) */
+    rc = rc ? rc : put_str(b, line);
     rc = rc ? rc : put_str(b, http_status_reason(status));
     rc = rc ? rc : buf_append(b, "\r\n", 2);
     for (size_t i = 0; i < n && !rc; i++) {

@@ -28,6 +28,7 @@ struct http_exchange {
     bool body_done;       /* every body byte was returned (or there is no body) */
     bool expect_continue; /* HTTP/1.1 "Expect: 100-continue" with a body to come */
     bool continue_sent;
+    bool continue_empty;  /* it expects 100-continue with an empty body: sent before the response */
     bool is_head;    /* method HEAD */
     bool keep_alive; /* the request allows another request on this connection */
     /* The response. */

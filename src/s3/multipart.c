@@ -42,6 +42,17 @@ int s3_upload_checksum(const store_meta *up, bool *full_object)
     return alg.ptr ? s3_ck_from_name(alg) : -1;
 }
 
+/* upload_doc_begin -- a response document naming the upload: <root><Bucket/><Key/><UploadId/>. */
+static void upload_doc_begin(s3_req *r, const char *root, const uint8_t *id)
+{
+    char hex[2 * STORE_UPLOAD_ID_BYTES + 1];
+    hex_encode(id, STORE_UPLOAD_ID_BYTES, hex);
+    s3_doc_begin(r, root);
+    s3_xml_elem(&r->xw, "Bucket", s3_bucket(r));
+    s3_xml_elem(&r->xw, "Key", s3_key(r));
+    s3_xml_elem_str(&r->xw, "UploadId", hex);
+}
+
 /* upload_of_request -- the upload ?uploadId names for this bucket/key, or answers NoSuchUpload. */
 static int upload_of_request(s3_req *r, uint8_t *id, store_meta *up)
 {
@@ -61,23 +72,9 @@ static int upload_of_request(s3_req *r, uint8_t *id, store_meta *up)
 /* POST /{bucket}/{key}?uploads -- CreateMultipartUpload */
 void s3_h_create_upload(s3_req *r)
 {
-    store_bucket b;
-    store_meta *m = calloc(1, sizeof *m);
-    if (!m) {
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    store_meta *m = s3_write_meta(r);
+    if (!m)
         return;
-    }
-    if (s3_bucket_access(r, &b))
-        goto out;
-    if (s3_key(r).len > STORE_MAX_KEY_BYTES) {
-        s3_error(r, S3_ERR_KEY_TOO_LONG, NULL);
-        goto out;
-    }
-    s3_err_code err = s3_meta_from_request(r, m);
-    if (err != S3_ERR_NONE) {
-        s3_error(r, err, NULL);
-        goto out;
-    }
     /* the checksum the object will carry: algorithm and type */
     cf_slice alg_h = s3_header(r, "x-amz-checksum-algorithm");
     cf_slice type_h = s3_header(r, "x-amz-checksum-type");
@@ -109,12 +106,7 @@ void s3_h_create_upload(s3_req *r)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
         goto out;
     }
-    char hex[2 * STORE_UPLOAD_ID_BYTES + 1];
-    hex_encode(id, sizeof id, hex);
-    s3_doc_begin(r, "InitiateMultipartUploadResult");
-    s3_xml_elem(&r->xw, "Bucket", s3_bucket(r));
-    s3_xml_elem(&r->xw, "Key", s3_key(r));
-    s3_xml_elem_str(&r->xw, "UploadId", hex);
+    upload_doc_begin(r, "InitiateMultipartUploadResult", id);
     s3_xml_close(&r->xw);
     http_header h[2];
     size_t nh = 0;
@@ -417,12 +409,7 @@ void s3_h_list_parts(s3_req *r)
     marker = marker > STORE_MAX_PARTS ? STORE_MAX_PARTS : marker;
     bool full;
     parts_ctx c = {r, s3_upload_checksum(up, &full), (uint32_t)marker};
-    char hex[2 * STORE_UPLOAD_ID_BYTES + 1];
-    hex_encode(id, sizeof id, hex);
-    s3_doc_begin(r, "ListPartsResult");
-    s3_xml_elem(&r->xw, "Bucket", s3_bucket(r));
-    s3_xml_elem(&r->xw, "Key", s3_key(r));
-    s3_xml_elem_str(&r->xw, "UploadId", hex);
+    upload_doc_begin(r, "ListPartsResult", id);
     s3_xml_elem_u64(&r->xw, "PartNumberMarker", marker);
     /* parts go to a second buffer so the page's facts can precede them */
     cf_buf head = r->out;

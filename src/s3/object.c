@@ -36,19 +36,10 @@ void s3_h_put_object(s3_req *r)
         s3_h_copy_object(r);
         return;
     }
-    store_bucket b;
     store_writer *w = NULL;
-    store_meta *m = calloc(1, sizeof *m);
-    if (!m) {
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    store_meta *m = s3_write_meta(r);
+    if (!m)
         return;
-    }
-    if (s3_bucket_access(r, &b))
-        goto out;
-    if (s3_key(r).len > STORE_MAX_KEY_BYTES) {
-        s3_error(r, S3_ERR_KEY_TOO_LONG, NULL);
-        goto out;
-    }
     http_framing_kind kind;
     uint64_t length;
     if (http_body_framing(r->hr, &kind, &length) != 0 || kind == HTTP_BODY_NONE) {
@@ -56,9 +47,7 @@ void s3_h_put_object(s3_req *r)
         goto out;
     }
     s3_put_check chk;
-    s3_err_code err = s3_meta_from_request(r, m);
-    if (err == S3_ERR_NONE)
-        err = s3_find_check(r, &chk);
+    s3_err_code err = s3_find_check(r, &chk);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);
         goto out;

@@ -147,3 +147,24 @@ void s3_write_cond_error(s3_req *r, int rc, const store_cond *cond, s3_err_code 
 {
     s3_error_from(r, rc, rc == CF_ENOTFOUND && cond->if_match ? S3_ERR_NO_SUCH_KEY : notfound);
 }
+
+store_meta *s3_write_meta(s3_req *r)
+{
+    store_bucket b;
+    store_meta *m = calloc(1, sizeof *m);
+    s3_err_code err = m ? S3_ERR_NONE : S3_ERR_INTERNAL_ERROR;
+    if (err == S3_ERR_NONE && s3_bucket_access(r, &b)) {
+        free(m);
+        return NULL; /* answered */
+    }
+    if (err == S3_ERR_NONE && s3_key(r).len > STORE_MAX_KEY_BYTES)
+        err = S3_ERR_KEY_TOO_LONG;
+    if (err == S3_ERR_NONE)
+        err = s3_meta_from_request(r, m);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        free(m);
+        return NULL;
+    }
+    return m;
+}

@@ -162,6 +162,14 @@ s3_err_code s3_receive(s3_req *r, store_writer *w, const s3_put_check *chk, int 
 /* s3_verify_digest -- does base64 value b64 decode to exactly digest[0..n)? */
 bool s3_verify_digest(cf_slice b64, const uint8_t *digest, size_t n);
 
+/*
+ * s3_write_meta -- the first steps of a write to this request's key: the
+ * bucket is the user's, the key is not too long, and the new object's meta
+ * (content type, kept headers) from the request, malloc'd. NULL if the
+ * request was answered with an error.
+ */
+store_meta *s3_write_meta(s3_req *r);
+
 /* s3_write_cond -- If-None-Match (only "*") and If-Match of a write into *cond (if_match
  * points into the caller's buffer). Answers NotImplemented and returns -1 for other values. */
 int s3_write_cond(s3_req *r, store_cond *cond, char *if_match, size_t cap);

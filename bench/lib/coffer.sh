@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# bench/lib/coffer.sh -- sourced by the benches: coffer_start DATA_DIR LOG
+# [VAR=VALUE...] starts build/release/coffer on a free loopback port with the
+# bench's admin credentials (COFFER_BENCH_ACCESS / _SECRET, exported here),
+# waits until it accepts connections, and sets COFFER_PID and COFFER_URL.
+export COFFER_BENCH_ACCESS=BENCHADMIN0000000001 COFFER_BENCH_SECRET=benchsecret0000000000000000000000000000
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+coffer_start() {
+    local data=$1 log=$2 port
+    shift 2
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    env COFFER_DATA="$data" COFFER_ADDR=127.0.0.1:$port COFFER_LOG=warn \
+        COFFER_ACCESS_KEY=$COFFER_BENCH_ACCESS COFFER_SECRET_KEY=$COFFER_BENCH_SECRET "$@" \
+        build/release/coffer serve >"$log" 2>&1 &
+    COFFER_PID=$!
+    COFFER_URL=http://127.0.0.1:$port
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "coffer did not start (log: $log)" >&2
+    return 1
+}
