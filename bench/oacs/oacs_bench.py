@@ -15,37 +15,20 @@ size on disk against the live bytes, a read of every live object, and last
 the deletion of every object with the chunks table's size right after and
 5 s later.
 """
-import hashlib
-import http.client
 import json
 import os
 import random
 import sys
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
-ACCESS = os.environ["COFFER_BENCH_ACCESS"]
-SECRET = os.environ["COFFER_BENCH_SECRET"]
+from benchlib import ACCESS, SECRET, disk_bytes, send, signed
+
 GIB = float(os.environ.get("BENCH_GIB", "20"))
 SIZES = [(4 << 10, 40), (64 << 10, 20), (1 << 20, 15), (16 << 20, 15), (64 << 20, 7), (256 << 20, 3)]
-
-
-def disk_bytes(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_blocks * 512
-            except FileNotFoundError:
-                pass
-    return total
 
 
 def proc_written(pid):
@@ -57,18 +40,11 @@ def proc_written(pid):
 
 
 def coffer_stats(url):
-    req = AWSRequest(method="GET", url=url + "/_coffer/stats",
-                     headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
-    SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
-    u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port)
-    conn.request("GET", "/_coffer/stats", headers=dict(req.headers.items()))
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    if resp.status != 200:
-        raise RuntimeError("stats: %d %s" % (resp.status, body[:200]))
-    return json.loads(body)
+    path, headers, body = signed(url, "GET", "/_coffer/stats")
+    status, out = send(url, "GET", path, headers, body)
+    if status != 200:
+        raise RuntimeError("stats: %d %s" % (status, out[:200]))
+    return json.loads(out)
 
 
 def main():

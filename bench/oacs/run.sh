@@ -17,28 +17,20 @@ RESULTS=${RESULTS:-bench/RESULTS.md}
 bash scripts/deps.sh test >/dev/null
 make -j"$(nproc)" >/dev/null
 W=$(mktemp -d "$BENCH_DIR/coffer-oacsbench-XXXXXX")
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"' EXIT
-export COFFER_BENCH_ACCESS=BENCHADMIN0000000001 COFFER_BENCH_SECRET=benchsecret0000000000000000000000000000
+. bench/lib/coffer.sh
+COFFER_PID=
+trap '[ -n "$COFFER_PID" ] && kill "$COFFER_PID" 2>/dev/null; rm -rf "$W"' EXIT
 start=$SECONDS
 for strategy in stcs oacs; do
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    data=$W/$strategy
     chunks=oacs:16
     [ "$strategy" = stcs ] && chunks=stcs
-    env COFFER_DATA="$data" COFFER_ADDR=127.0.0.1:$port COFFER_LOG=warn \
-        COFFER_ACCESS_KEY=$COFFER_BENCH_ACCESS COFFER_SECRET_KEY=$COFFER_BENCH_SECRET \
-        COFFER_CHUNKS_STRATEGY=$chunks build/release/coffer serve >"$W/$strategy.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.1
-    done
-    python3 bench/oacs/oacs_bench.py "$strategy" "http://127.0.0.1:$port" "$data" "$pid" >>"$W/results.jsonl"
-    kill "$pid"
-    wait "$pid" || true
-    pid=
-    rm -rf "$data"
+    coffer_start "$W/$strategy" "$W/$strategy.log" COFFER_CHUNKS_STRATEGY=$chunks
+    python3 bench/oacs/oacs_bench.py "$strategy" "$COFFER_URL" "$W/$strategy" "$COFFER_PID" \
+        >>"$W/results.jsonl"
+    kill "$COFFER_PID"
+    wait "$COFFER_PID" || true
+    COFFER_PID=
+    rm -rf "${W:?}/$strategy"
 done
 secs=$((SECONDS - start))
 python3 - "$W/results.jsonl" "$secs" "$BENCH_DIR" >"$W/section.md" <<'PY'

@@ -16,17 +16,17 @@
  *   FAILED accepts only commit (which fails with w->err) and abort.
  *
  * Invariants:
- *  (1) the first chunk goes through the commitlog: written as its own
- *      batch when the first byte after it arrives, without waiting for its
- *      fdatasync (eng_batch_set_wait) — the sync that acknowledges the
- *      batch committing the object row (objects.c) covers it — or, if it is
- *      the only chunk, staged by store_writer_stage_tail into that
- *      committing batch, which is atomic: an object of one chunk costs one
- *      write. Every later chunk is ingested (engine.h eng_ingest_*) into the
- *      blob's own SSTables, written once, and store_writer_stage_tail
- *      finishes the ingest (durable, visible) before the commit: the row is
- *      never durable without every chunk (OACS, engine/oacs.c). A chunks
- *      table of another strategy logs every chunk as the first one.
+ *  (1) a blob of one chunk has its chunk staged by store_writer_stage_tail
+ *      into the batch that commits the object row (objects.c), which is
+ *      atomic: such an object costs one write. A blob of more chunks has
+ *      every chunk ingested (engine.h eng_ingest_*) into SSTables of its
+ *      own, written once, and store_writer_stage_tail finishes the ingest
+ *      (durable, visible) before the commit: the row is never durable
+ *      without every chunk (OACS, engine/oacs.c). A chunks table of another
+ *      strategy logs every chunk instead: each full chunk is written as its
+ *      own batch when the first byte after it arrives, without waiting for
+ *      its fdatasync (eng_batch_set_wait) — the sync that acknowledges the
+ *      committing batch covers it — and the last rides in that batch.
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
  */
@@ -125,26 +125,24 @@ int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
 }
 
 /*
- * stage_chunk -- puts the buffered chunk where invariant (1) says: the first
- * in w->batch (emptied first), a later one in the ingest. The chunk then
- * counts as written (chunk_no moves on), so that an abort after a failed
- * write drops its partition too.
+ * stage_chunk -- puts the buffered chunk where invariant (1) says: in
+ * w->batch (emptied first) if it is logged, else in the ingest. last: no
+ * byte follows it. The chunk then counts as written (chunk_no moves on), so
+ * that an abort after a failed write drops its partition too.
  */
-static int stage_chunk(store_writer *w)
+static int stage_chunk(store_writer *w, bool last)
 {
     store *s = w->s;
     uint64_t part = w->chunk_no / w->blob.partition_chunks;
     uint64_t in_part = w->chunk_no % w->blob.partition_chunks;
     put_u32(w->chunk, crc32c(w->chunk + STORE_CRC_BYTES, w->fill));
     eng_cell cell = {slice_str(STORE_C_DATA), slice_make(w->chunk, STORE_CRC_BYTES + w->fill)};
-    if (w->chunk_no == 0)
-        eng_batch_clear(w->batch);
     int rc = store_chunk_pk(&w->pk, w->blob.id, part);
     if (!rc)
         rc = store_u64_key(&w->ck, in_part);
     cf_slice pk = slice_make(w->pk.data, w->pk.len), ck = slice_make(w->ck.data, w->ck.len);
-    bool logged = w->chunk_no == 0 || !s->oacs;
-    if (logged && w->chunk_no > 0)
+    bool logged = !s->oacs || (w->chunk_no == 0 && last);
+    if (logged)
         eng_batch_clear(w->batch);
     if (!rc)
         rc = logged ? eng_batch_put(w->batch, s->chunks, pk, ck, &cell, 1)
@@ -169,10 +167,9 @@ int store_put_write(store_writer *w, const void *p, size_t len)
     const uint8_t *src = p;
     while (len > 0) {
         if (w->fill == STORE_CHUNK_BYTES) { /* invariant (1): more follows, write it */
-            bool logged = w->chunk_no == 0 || !w->s->oacs;
-            int rc = stage_chunk(w);
+            int rc = stage_chunk(w, false);
             eng_batch_set_wait(w->batch, false); /* invariant (1) */
-            if (!rc && logged)
+            if (!rc && !w->s->oacs)
                 rc = eng_db_write(w->s->db, w->batch);
             if (rc) {
                 w->err = rc;
@@ -197,11 +194,10 @@ uint64_t store_put_size(const store_writer *w)
 
 int store_writer_stage_tail(store_writer *w)
 {
-    if (w->chunk_no > 0)
-        eng_batch_clear(w->batch); /* the logged chunks were written already */
+    eng_batch_clear(w->batch); /* the logged chunks were written already */
     eng_batch_set_wait(w->batch, true); /* this batch commits: it waits */
     if (!w->err && w->fill > 0)
-        w->err = stage_chunk(w);
+        w->err = stage_chunk(w, true);
     if (!w->err && w->ing) { /* invariant (1): the ingested chunks, durable and visible */
         w->err = eng_ingest_finish(w->ing);
         w->ing = NULL;
