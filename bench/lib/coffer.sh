@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# bench/lib/coffer.sh -- sourced by the benches: coffer_start DATA_DIR LOG
-# [VAR=VALUE...] starts build/release/coffer on a free loopback port with the
-# bench's admin credentials (COFFER_BENCH_ACCESS / _SECRET, exported here),
-# waits until it accepts connections, and sets COFFER_PID and COFFER_URL.
+# bench/lib/coffer.sh -- sourced by the benches (from the repository root):
+#   bench_setup NAME  installs the dependencies, builds, and makes the work
+#                     directory W=$BENCH_DIR/coffer-NAME-XXXXXX (BENCH_DIR:
+#                     /tmp; RESULTS: bench/RESULTS.md unless set)
+#   coffer_start DATA_DIR LOG [VAR=VALUE...]  starts build/release/coffer on a
+#                     free loopback port with the bench's admin credentials
+#                     (COFFER_BENCH_ACCESS / _SECRET, exported here), waits
+#                     until it accepts connections, sets COFFER_PID, COFFER_URL.
 export COFFER_BENCH_ACCESS=BENCHADMIN0000000001 COFFER_BENCH_SECRET=benchsecret0000000000000000000000000000
 export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+bench_setup() {
+    BENCH_DIR=${BENCH_DIR:-/tmp}
+    RESULTS=${RESULTS:-bench/RESULTS.md}
+    bash scripts/deps.sh test >/dev/null
+    make -j"$(nproc)" >/dev/null
+    W=$(mktemp -d "$BENCH_DIR/coffer-$1-XXXXXX")
+}
 
 coffer_start() {
     local data=$1 log=$2 port

@@ -11,12 +11,8 @@
 #   RESULTS=/dev/null bench/multipart/run.sh  # print only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BENCH_DIR=${BENCH_DIR:-/tmp}
-RESULTS=${RESULTS:-bench/RESULTS.md}
-bash scripts/deps.sh test >/dev/null
-make -j"$(nproc)" >/dev/null
-W=$(mktemp -d "$BENCH_DIR/coffer-mpbench-XXXXXX")
 . bench/lib/coffer.sh
+bench_setup mpbench
 trap 'kill "$COFFER_PID" 2>/dev/null || true; wait "$COFFER_PID" 2>/dev/null || true; rm -rf "$W"' EXIT
 export COFFER_BENCH_DATA=$W/data
 coffer_start "$W/data" "$W/coffer.log" COFFER_MIN_PART_SIZE=1

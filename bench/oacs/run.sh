@@ -12,12 +12,8 @@
 #   RESULTS=/dev/null bench/oacs/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BENCH_DIR=${BENCH_DIR:-/tmp}
-RESULTS=${RESULTS:-bench/RESULTS.md}
-bash scripts/deps.sh test >/dev/null
-make -j"$(nproc)" >/dev/null
-W=$(mktemp -d "$BENCH_DIR/coffer-oacsbench-XXXXXX")
 . bench/lib/coffer.sh
+bench_setup oacsbench
 COFFER_PID=
 trap '[ -n "$COFFER_PID" ] && kill "$COFFER_PID" 2>/dev/null; rm -rf "$W"' EXIT
 start=$SECONDS

@@ -95,13 +95,14 @@ class S3Assertions:
         return cm.exception
 
 
-def run_module(name, server):
-    """Runs the module's tests against the started server; prints the RESULT line."""
+def run_module(name, server=None):
+    """Runs the module's tests (against server(), stopped at the end, if given); prints the RESULT line."""
     try:
         suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     finally:
-        server().stop()
+        if server:
+            server().stop()
     failed = len(result.failures) + len(result.errors)
     print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
     return 1 if failed else 0

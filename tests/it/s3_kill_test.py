@@ -26,7 +26,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from botocore.exceptions import ClientError  # noqa: E402
 from server import CofferServer  # noqa: E402
-from s3_helpers import make_client  # noqa: E402
+from s3_helpers import make_client, run_module  # noqa: E402
 
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "6"))
 SEED = int(os.environ.get("CRASH_SEED", "1"))
@@ -140,13 +140,5 @@ class KillTest(unittest.TestCase):
               % (ROUNDS, ops, checked, verified, SEED))
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(__name__))

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import CofferServer  # noqa: E402
-from s3_helpers import S3Assertions, data, make_client, signed_request  # noqa: E402
+from s3_helpers import S3Assertions, data, make_client, run_module, signed_request  # noqa: E402
 
 import json  # noqa: E402
 
@@ -136,13 +136,5 @@ class OacsTest(unittest.TestCase, S3Assertions):
         self.assertIn("chunks", st)
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(__name__))
