@@ -63,6 +63,14 @@ class CofferServer:
                 time.sleep(0.05)
         raise RuntimeError("coffer did not start")
 
+    def sanitizer_check(self):
+        """Raises if the server's log holds an ASan/LSan/UBSan report (COFFER_BIN=build/asan/coffer)."""
+        with open(os.path.join(self.data, "server.log"), "rb") as f:
+            log = f.read().decode(errors="replace")
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if mark in log:
+                raise RuntimeError("sanitizer report in %s/server.log: %s" % (self.data, mark))
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -73,9 +81,11 @@ class CofferServer:
                 self.proc.wait()
         if self.log:
             self.log.close()
+            self.sanitizer_check()
         return self.proc.returncode if self.proc else None
 
     def kill(self):
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+        self.sanitizer_check()
