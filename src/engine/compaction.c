@@ -194,7 +194,7 @@ static int step(job_run *r, const eng_entry *e)
 {
     r->res.entries_in++;
     const eng_shadow *sh = &r->shadow;
-    if (!sh->have_pk || !slice_eq(e->key.pk, slice_make(sh->pk.data, sh->pk.len)))
+    if (!sh->have_pk || !slice_eq(e->key.pk, buf_slice(&sh->pk)))
         r->others_known = false;
     bool shadowed;
     int rc = eng_shadow_feed(&r->shadow, e, &shadowed);

@@ -90,8 +90,8 @@ int eng_ingest_put(eng_ingest *in, cf_slice pk, cf_slice ck, const eng_cell *cel
     eng_db *db = in->t->db;
     int rc = 0;
     if (in->has_last) { /* invariant (2) */
-        int c = slice_cmp(pk, slice_make(in->last_pk.data, in->last_pk.len));
-        if (c < 0 || (c == 0 && slice_cmp(ck, slice_make(in->last_ck.data, in->last_ck.len)) <= 0))
+        int c = slice_cmp(pk, buf_slice(&in->last_pk));
+        if (c < 0 || (c == 0 && slice_cmp(ck, buf_slice(&in->last_ck)) <= 0))
             rc = CF_EINVAL;
     }
     if (!rc && in->w && eng_sst_writer_bytes(in->w) >= db->opts.max_sstable_bytes)

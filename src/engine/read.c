@@ -246,7 +246,7 @@ static int gather(eng_iter *it, bool *live)
     if (buf_append(&it->pk, e->key.pk.ptr, e->key.pk.len) ||
         buf_append(&it->ck, e->key.ck.ptr, e->key.ck.len))
         return CF_ENOMEM;
-    cf_slice pk = slice_make(it->pk.data, it->pk.len), ck = slice_make(it->ck.data, it->ck.len);
+    cf_slice pk = buf_slice(&it->pk), ck = buf_slice(&it->ck);
     while (rc == 0 && eng_iiter_valid(it->merged)) {
         e = eng_iiter_entry(it->merged);
         if (e->key.sec != ENG_SEC_ROW || !slice_eq(e->key.pk, pk) || !slice_eq(e->key.ck, ck))
@@ -359,12 +359,12 @@ int eng_iter_status(const eng_iter *it)
 
 cf_slice eng_iter_pk(const eng_iter *it)
 {
-    return slice_make(it->pk.data, it->pk.len);
+    return buf_slice(&it->pk);
 }
 
 cf_slice eng_iter_ck(const eng_iter *it)
 {
-    return slice_make(it->ck.data, it->ck.len);
+    return buf_slice(&it->ck);
 }
 
 size_t eng_iter_cell_count(const eng_iter *it)

@@ -43,11 +43,6 @@ void eng_shadow_free(eng_shadow *s)
     eng_shadow_init(s);
 }
 
-static cf_slice buf_slice(const cf_buf *b)
-{
-    return slice_make(b->data, b->len);
-}
-
 static cf_slice range_start(const eng_shadow *s, const eng_shadow_range *r)
 {
     return slice_make(s->bytes.data + r->off, r->len);

@@ -60,7 +60,7 @@ int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src)
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
         return -1;
     }
-    cf_slice sbn = slice_make(sbucket->data, sbucket->len), skn = slice_make(skey->data, skey->len);
+    cf_slice sbn = buf_slice(sbucket), skn = buf_slice(skey);
     int rc = store_bucket_get(r->ctx->st, sbn, &sb);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
@@ -100,7 +100,7 @@ void s3_h_copy_object(s3_req *r)
         goto done;
     if (s3_copy_source(r, &sbucket, &skey, src) != 0)
         goto done;
-    cf_slice sbn = slice_make(sbucket.data, sbucket.len), skn = slice_make(skey.data, skey.len);
+    cf_slice sbn = buf_slice(&sbucket), skn = buf_slice(&skey);
     cf_slice md = s3_header(r, "x-amz-metadata-directive");
     cf_slice td = s3_header(r, "x-amz-tagging-directive");
     bool replace = md.ptr && is_directive(md, "REPLACE");

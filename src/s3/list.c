@@ -37,7 +37,7 @@ static void put_key_elem(list_ctx *c, const char *name, cf_slice key)
     }
     cf_buf enc = {0};
     http_pct_encode(&enc, key, true);
-    s3_xml_elem(&c->r->xw, name, slice_make(enc.data, enc.len));
+    s3_xml_elem(&c->r->xw, name, buf_slice(&enc));
     buf_free(&enc);
 }
 
@@ -221,7 +221,7 @@ static void list(s3_req *r, enum list_kind kind)
         return;
     }
     s3_xml_elem_str(&r->xw, "IsTruncated", truncated ? "true" : "false");
-    cf_slice nx = slice_make(next.data, next.len);
+    cf_slice nx = buf_slice(&next);
     if (kind == LIST_V2)
         s3_xml_elem_u64(&r->xw, "KeyCount", c.count);
     if (truncated && kind == LIST_V1 && delim.ptr)

@@ -311,8 +311,8 @@ void s3_h_upload_part_copy(s3_req *r)
     int rc;
     if (!s3_header(r, "x-amz-copy-source-range").ptr && share_digest(src, alg, &p))
         rc = store_part_share(r->ctx->st, s3_bucket(r), s3_key(r), id,
-                              slice_make(sbucket.data, sbucket.len),
-                              slice_make(skey.data, skey.len), &p);
+                              buf_slice(&sbucket),
+                              buf_slice(&skey), &p);
     else
         rc = copy_bytes(r, src, off, len, alg, id, &p);
     if (rc == CF_EINVAL) /* the source changed under the share: copy its bytes instead */

@@ -131,7 +131,7 @@ void s3_error(s3_req *r, s3_err_code code, const char *msg)
     /* a request whose body was not read cannot be followed on this connection */
     http_exchange_close_after(r->ex);
     respond(r, s3_err_status(code), NULL, 0, "application/xml",
-            slice_make(r->out.data, r->out.len));
+            buf_slice(&r->out));
 }
 
 void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
@@ -150,7 +150,7 @@ void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
 
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra)
 {
-    respond(r, status, extra, n_extra, "application/xml", slice_make(r->out.data, r->out.len));
+    respond(r, status, extra, n_extra, "application/xml", buf_slice(&r->out));
 }
 
 void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_extra)

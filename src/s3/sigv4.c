@@ -374,7 +374,7 @@ static int authenticate(const http_request *req, const s3_sigv4_config *cfg, int
         rc = S3_AUTH_INTERNAL;
         goto out;
     }
-    s3_sigv4_hmac(key, slice_make(scratch->sts.data, scratch->sts.len), sig);
+    s3_sigv4_hmac(key, buf_slice(&scratch->sts), sig);
     if (CRYPTO_memcmp(sig, a->signature, 32) != 0) {
         rc = S3_AUTH_BAD_SIGNATURE;
         goto out;

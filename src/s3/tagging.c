@@ -58,8 +58,8 @@ void s3_h_get_tagging(s3_req *r)
         else
             buf_clear(&value);
         s3_xml_open(&r->xw, "Tag");
-        s3_xml_elem(&r->xw, "Key", slice_make(name.data, name.len));
-        s3_xml_elem(&r->xw, "Value", slice_make(value.data, value.len));
+        s3_xml_elem(&r->xw, "Key", buf_slice(&name));
+        s3_xml_elem(&r->xw, "Value", buf_slice(&value));
         s3_xml_close(&r->xw);
     }
     s3_xml_close(&r->xw);
@@ -100,7 +100,7 @@ void s3_h_put_tagging(s3_req *r)
         buf_append(&q, "=", 1);
         http_pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].value), false);
     }
-    int rc = set_tags(r, m, slice_make(q.data, q.len));
+    int rc = set_tags(r, m, buf_slice(&q));
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto out;

@@ -121,7 +121,7 @@ static void dropper_chunks(dropper *d, const store_blob *b)
         d->rc = store_chunk_pk(&d->pk, b->id, p);
         if (!d->rc)
             d->rc = eng_batch_delete_partition(d->b, d->s->chunks,
-                                               slice_make(d->pk.data, d->pk.len));
+                                               buf_slice(&d->pk));
     }
     if (!d->rc && parts > 0)
         d->rc = buf_append(&d->ids, b->id, STORE_BLOB_ID_BYTES);
@@ -158,7 +158,7 @@ static int drop_layout(store *s, dropper *d, const store_blob *b)
             dropper_room(d);
             rc = eng_batch_delete_row(d->b, s->refs,
                                       slice_make(p.blob_id, STORE_BLOB_ID_BYTES),
-                                      slice_make(ref.data, ref.len));
+                                      buf_slice(&ref));
         }
         if (!rc)
             rc = eng_iter_next(it);

@@ -104,10 +104,10 @@ static int open_partition(store_reader *r)
     if (rc)
         return rc;
     eng_query q = {0};
-    q.pk_start = (eng_bound){slice_make(r->pk.data, r->pk.len), ENG_BOUND_INCL};
+    q.pk_start = (eng_bound){buf_slice(&r->pk), ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
-    q.ck_start = (eng_bound){slice_make(r->lo.data, r->lo.len), ENG_BOUND_INCL};
-    q.ck_end = (eng_bound){slice_make(r->hi.data, r->hi.len), ENG_BOUND_INCL};
+    q.ck_start = (eng_bound){buf_slice(&r->lo), ENG_BOUND_INCL};
+    q.ck_end = (eng_bound){buf_slice(&r->hi), ENG_BOUND_INCL};
     q.by_ref_min_bytes = BY_REF_MIN_BYTES;
     return eng_iter_new(r->s->chunks, &q, &r->it);
 }

@@ -140,7 +140,7 @@ static int stage_chunk(store_writer *w, bool last)
     int rc = store_chunk_pk(&w->pk, w->blob.id, part);
     if (!rc)
         rc = store_u64_key(&w->ck, in_part);
-    cf_slice pk = slice_make(w->pk.data, w->pk.len), ck = slice_make(w->ck.data, w->ck.len);
+    cf_slice pk = buf_slice(&w->pk), ck = buf_slice(&w->ck);
     bool logged = !s->oacs || (w->chunk_no == 0 && last);
     if (logged)
         eng_batch_clear(w->batch);

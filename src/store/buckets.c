@@ -169,17 +169,17 @@ int store_bucket_delete(store *s, cf_slice name)
     if (!rc)
         rc = store_objects_pk(&opk, name);
     if (!rc)
-        rc = objects_empty(s, slice_make(opk.data, opk.len), &empty);
+        rc = objects_empty(s, buf_slice(&opk), &empty);
     if (!rc && !empty)
         rc = CF_ENOTEMPTY;
     if (!rc) /* uploads in progress go with the bucket (S3 does the same) */
-        rc = store_uploads_abort_bucket(s, slice_make(opk.data, opk.len));
+        rc = store_uploads_abort_bucket(s, buf_slice(&opk));
     if (!rc)
         rc = eng_batch_new(&b);
     if (!rc)
         rc = eng_batch_delete_row(b, s->buckets, name, no_ck());
     if (!rc) /* invariant (2) */
-        rc = eng_batch_delete_partition(b, s->objects, slice_make(opk.data, opk.len));
+        rc = eng_batch_delete_partition(b, s->objects, buf_slice(&opk));
     if (!rc)
         rc = eng_db_write(s->db, b);
     pthread_rwlock_unlock(&s->bucket_lock);

@@ -25,11 +25,6 @@
 
 #include "store/store_int.h"
 
-static cf_slice sl(const cf_buf *b)
-{
-    return slice_make(b->data, b->len);
-}
-
 /* Scratch of one completion. */
 typedef struct comp {
     eng_batch *b;
@@ -95,8 +90,8 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
         if (!rc)
             rc = store_part_encode(&c->val, &p);
         if (!rc) {
-            eng_cell cell = {slice_str(STORE_C_PART), sl(&c->val)};
-            rc = eng_batch_put(c->b, s->oparts, slice_make(id, STORE_UPLOAD_ID_BYTES), sl(&c->ck),
+            eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&c->val)};
+            rc = eng_batch_put(c->b, s->oparts, slice_make(id, STORE_UPLOAD_ID_BYTES), buf_slice(&c->ck),
                                &cell, 1);
         }
     }
@@ -107,7 +102,7 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
 /* completed_already -- a retried completion: the object at key is this upload's. */
 static bool completed_already(store *s, comp *c, cf_slice key, const uint8_t *id, store_meta *out)
 {
-    return store_object_read(s, sl(&c->opk), key, out) == 0 && out->parts > 0 &&
+    return store_object_read(s, buf_slice(&c->opk), key, out) == 0 && out->parts > 0 &&
            memcmp(out->blob_id, id, STORE_UPLOAD_ID_BYTES) == 0;
 }
 
@@ -136,7 +131,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
     locked = true;
     rc = store_bucket_check(s, bucket);
     if (!rc)
-        rc = store_upload_read(s, sl(&c.opk), key, upload_id, &upload, &uploads_of_key);
+        rc = store_upload_read(s, buf_slice(&c.opk), key, upload_id, &upload, &uploads_of_key);
     if (rc == CF_ENOTFOUND && completed_already(s, &c, key, upload_id, out)) {
         rc = 0;
         goto out;
@@ -146,7 +141,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         rc = add_layout(s, &c, upload_id, req, &upload, out);
     }
     if (!rc) {
-        rc = store_object_read(s, sl(&c.opk), key, &old);
+        rc = store_object_read(s, buf_slice(&c.opk), key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
@@ -163,13 +158,13 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
     if (!rc)
         rc = store_upload_parts_unref(s, c.b, upload_id, req->numbers, req->n, &unused, &n_unused);
     if (!rc)
-        rc = store_upload_remove(s, c.b, sl(&c.opk), key, upload_id, uploads_of_key);
+        rc = store_upload_remove(s, c.b, buf_slice(&c.opk), key, upload_id, uploads_of_key);
     if (!rc)
         rc = store_meta_encode(&c.val, out);
     if (!rc)
         rc = store_ref_ck(&c.ref, bucket, key);
     if (!rc) /* invariant (1): writes the whole batch */
-        rc = store_object_switch(s, c.b, sl(&c.opk), key, sl(&c.ref), sl(&c.val), out,
+        rc = store_object_switch(s, c.b, buf_slice(&c.opk), key, buf_slice(&c.ref), buf_slice(&c.val), out,
                                  found ? &old : NULL);
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);

@@ -23,7 +23,7 @@ int store_layout_seek(store *s, const uint8_t *id, uint64_t end, uint32_t number
         eng_query q = {0};
         q.pk_start = (eng_bound){slice_make(id, STORE_BLOB_ID_BYTES), ENG_BOUND_INCL};
         q.pk_end = q.pk_start;
-        q.ck_start = (eng_bound){slice_make(ck.data, ck.len), ENG_BOUND_INCL};
+        q.ck_start = (eng_bound){buf_slice(&ck), ENG_BOUND_INCL};
         rc = eng_iter_new(s->oparts, &q, out);
     }
     buf_free(&ck);

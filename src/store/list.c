@@ -43,11 +43,6 @@ static bool has_prefix(cf_slice k, cf_slice p)
     return k.len >= p.len && (p.len == 0 || memcmp(k.ptr, p.ptr, p.len) == 0);
 }
 
-static cf_slice sl(const cf_buf *b)
-{
-    return slice_make(b->data, b->len);
-}
-
 /* The state of one listing. */
 typedef struct lister {
     store *s;
@@ -72,11 +67,11 @@ static int seek(lister *l)
     eng_iter_close(l->it);
     l->it = NULL;
     eng_query q = {0};
-    q.pk_start = (eng_bound){sl(&l->opk), ENG_BOUND_INCL};
+    q.pk_start = (eng_bound){buf_slice(&l->opk), ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
-    q.ck_start = (eng_bound){sl(&l->from), l->from_kind};
+    q.ck_start = (eng_bound){buf_slice(&l->from), l->from_kind};
     if (l->has_to)
-        q.ck_end = (eng_bound){sl(&l->to), ENG_BOUND_EXCL};
+        q.ck_end = (eng_bound){buf_slice(&l->to), ENG_BOUND_EXCL};
     atomic_fetch_add_explicit(&l->s->list_seeks, 1, memory_order_relaxed);
     return eng_iter_new(l->t, &q, &l->it);
 }
@@ -94,7 +89,7 @@ static int next(lister *l)
 static int skip_prefix(lister *l, bool *done)
 {
     *done = false;
-    cf_slice cp = sl(&l->cp);
+    cf_slice cp = buf_slice(&l->cp);
     for (uint32_t i = 0; i < STORE_LIST_STEPS_BEFORE_SEEK; i++) {
         int rc = next(l);
         if (rc || !eng_iter_valid(l->it))
@@ -189,12 +184,12 @@ static int step(lister *l, bool *truncated, cf_buf *last, bool *done)
     int rc = buf_append(&l->cp, k.ptr, (size_t)(d - k.ptr) + req->delimiter.len);
     if (rc)
         return rc;
-    if (slice_cmp(sl(&l->cp), req->start_after) > 0) { /* invariant (2) */
+    if (slice_cmp(buf_slice(&l->cp), req->start_after) > 0) { /* invariant (2) */
         if (l->emitted == req->max_keys) {
             *truncated = *done = true;
             return 0;
         }
-        rc = l->cb->prefix(l->cb->arg, sl(&l->cp));
+        rc = l->cb->prefix(l->cb->arg, buf_slice(&l->cp));
         if (!rc) {
             buf_clear(last);
             rc = buf_append(last, l->cp.data, l->cp.len);

@@ -45,11 +45,6 @@ static void op_free(op *o)
     buf_free(&o->val);
 }
 
-static cf_slice sl(const cf_buf *b)
-{
-    return slice_make(b->data, b->len);
-}
-
 int64_t store_now_us(void)
 {
     struct timespec ts;
@@ -162,7 +157,7 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     locked = true;
     rc = store_bucket_check(s, bucket);
     if (!rc) {
-        rc = store_object_read(s, sl(&w->pk), key, &old);
+        rc = store_object_read(s, buf_slice(&w->pk), key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
@@ -171,7 +166,7 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     /* written under the locks, waited for outside them (as store_part_commit) */
     eng_batch_set_wait(w->batch, false);
     if (!rc)
-        rc = store_object_switch(s, w->batch, sl(&w->pk), key, sl(&w->ck), sl(&w->val), meta,
+        rc = store_object_switch(s, w->batch, buf_slice(&w->pk), key, buf_slice(&w->ck), buf_slice(&w->val), meta,
                                  found ? &old : NULL);
     if (rc)
         goto fail;
@@ -199,7 +194,7 @@ int store_head(store *s, cf_slice bucket, cf_slice key, store_meta *out)
 {
     cf_buf opk = {0};
     int rc = store_objects_pk(&opk, bucket);
-    rc = rc ? rc : store_object_read(s, sl(&opk), key, out);
+    rc = rc ? rc : store_object_read(s, buf_slice(&opk), key, out);
     buf_free(&opk);
     if (rc)
         memset(out, 0, sizeof *out);
@@ -226,17 +221,17 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (2) */
-    rc = store_object_read(s, sl(&o.pk), key, &cur);
+    rc = store_object_read(s, buf_slice(&o.pk), key, &cur);
     found = rc == 0;
     if (rc == CF_ENOTFOUND)
         rc = cond && cond->if_match ? CF_ENOTFOUND : 0;
     if (found && cond && cond->if_match && !etag_matches(cond->if_match, cur.etag))
         rc = CF_ECONFLICT;
     if (found && !rc) {
-        rc = eng_batch_delete_row(o.b, s->objects, sl(&o.pk), key);
+        rc = eng_batch_delete_row(o.b, s->objects, buf_slice(&o.pk), key);
         if (!rc)
             rc = eng_batch_delete_row(o.b, s->refs, slice_make(cur.blob_id, STORE_BLOB_ID_BYTES),
-                                      sl(&o.ref));
+                                      buf_slice(&o.ref));
         if (!rc)
             rc = eng_db_write(s->db, o.b);
     }
@@ -271,7 +266,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     if (!rc)
         rc = store_objects_pk(&o.pk, src_bucket);
     if (!rc)
-        rc = store_object_read(s, sl(&o.pk), src_key, &src);
+        rc = store_object_read(s, buf_slice(&o.pk), src_key, &src);
     if (!rc) {
         nm = meta ? *meta : src;
         memcpy(nm.blob_id, src.blob_id, STORE_BLOB_ID_BYTES);
@@ -283,7 +278,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
         rc = store_objects_pk(&o.pk, dst_bucket);
     }
     if (!rc) {
-        rc = store_object_read(s, sl(&o.pk), dst_key, &old);
+        rc = store_object_read(s, buf_slice(&o.pk), dst_key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
@@ -292,7 +287,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     if (!rc)
         rc = store_ref_ck(&o.ref, dst_bucket, dst_key);
     if (!rc)
-        rc = store_object_switch(s, o.b, sl(&o.pk), dst_key, sl(&o.ref), sl(&o.val), &nm,
+        rc = store_object_switch(s, o.b, buf_slice(&o.pk), dst_key, buf_slice(&o.ref), buf_slice(&o.val), &nm,
                           found ? &old : NULL);
     store_key_unlock2(s, ss, ds);
     pthread_rwlock_unlock(&s->bucket_lock);
@@ -321,14 +316,14 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (2) */
-    rc = store_object_read(s, sl(&o.pk), key, &cur);
+    rc = store_object_read(s, buf_slice(&o.pk), key, &cur);
     if (!rc) {
         memcpy(cur.headers, headers, n + 1);
         rc = store_meta_encode(&o.val, &cur);
     }
     if (!rc) {
-        eng_cell cell = {slice_str(STORE_C_META), sl(&o.val)};
-        rc = eng_batch_put(o.b, s->objects, sl(&o.pk), key, &cell, 1);
+        eng_cell cell = {slice_str(STORE_C_META), buf_slice(&o.val)};
+        rc = eng_batch_put(o.b, s->objects, buf_slice(&o.pk), key, &cell, 1);
     }
     if (!rc)
         rc = eng_db_write(s->db, o.b);

@@ -61,7 +61,7 @@ static int blob_extent(store *s, const uint8_t *id, store_blob *b)
     while (!rc && found) {
         rc = store_chunk_pk(&from, id, part);
         if (!rc)
-            rc = first_at(s->chunks, slice_make(from.data, from.len), &pk, &found);
+            rc = first_at(s->chunks, buf_slice(&from), &pk, &found);
         found = found && pk.len == STORE_BLOB_ID_BYTES + 8 &&
                 memcmp(pk.data, id, STORE_BLOB_ID_BYTES) == 0;
         if (!rc && found) {

@@ -49,11 +49,6 @@ static void up_free(up_op *o)
     buf_free(&o->val);
 }
 
-static cf_slice sl(const cf_buf *b)
-{
-    return slice_make(b->data, b->len);
-}
-
 static cf_slice id_slice(const uint8_t *id)
 {
     return slice_make(id, STORE_UPLOAD_ID_BYTES);
@@ -105,11 +100,11 @@ int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, 
         rc = store_meta_encode(&o.val, m);
     if (rc)
         goto out;
-    eng_cell cell = {id_slice(upload_id), sl(&o.val)};
+    eng_cell cell = {id_slice(upload_id), buf_slice(&o.val)};
     pthread_rwlock_rdlock(&s->bucket_lock); /* a bucket delete cannot pass in between */
     rc = store_bucket_check(s, bucket);
     if (!rc)
-        rc = eng_batch_put(o.b, s->uploads, sl(&o.opk), key, &cell, 1);
+        rc = eng_batch_put(o.b, s->uploads, buf_slice(&o.opk), key, &cell, 1);
     if (!rc)
         rc = eng_db_write(s->db, o.b);
     pthread_rwlock_unlock(&s->bucket_lock);
@@ -124,7 +119,7 @@ int store_upload_get(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
     cf_buf opk = {0};
     int rc = store_objects_pk(&opk, bucket);
     if (!rc)
-        rc = store_upload_read(s, sl(&opk), key, upload_id, out, NULL);
+        rc = store_upload_read(s, buf_slice(&opk), key, upload_id, out, NULL);
     buf_free(&opk);
     if (rc)
         memset(out, 0, sizeof *out);
@@ -138,7 +133,7 @@ static int part_read(store *s, up_op *o, const uint8_t *id, uint32_t number, sto
     eng_cell_view v;
     int rc = store_u64_key(&o->ck, number);
     if (!rc)
-        rc = eng_get(s->parts, id_slice(id), sl(&o->ck), &it);
+        rc = eng_get(s->parts, id_slice(id), buf_slice(&o->ck), &it);
     if (!rc)
         rc = eng_iter_find(it, slice_str(STORE_C_PART), &v) == 0 ? store_part_decode(v.value, p)
                                                                  : CF_ECORRUPT;
@@ -158,7 +153,7 @@ static int install_part(store *s, up_op *o, eng_batch *b, cf_slice key, const ui
     store_meta up;
     *had_old = false;
     p->mtime_us = store_now_us();
-    int rc = store_upload_read(s, sl(&o->opk), key, id, &up, NULL);
+    int rc = store_upload_read(s, buf_slice(&o->opk), key, id, &up, NULL);
     if (!rc) {
         rc = part_read(s, o, id, p->number, old);
         *had_old = rc == 0;
@@ -172,12 +167,12 @@ static int install_part(store *s, up_op *o, eng_batch *b, cf_slice key, const ui
         rc = store_part_ref_ck(&o->ref, id, p->number);
     if (rc)
         return rc;
-    eng_cell cell = {slice_str(STORE_C_PART), sl(&o->val)};
-    rc = eng_batch_put(b, s->parts, id_slice(id), sl(&o->ck), &cell, 1);
+    eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&o->val)};
+    rc = eng_batch_put(b, s->parts, id_slice(id), buf_slice(&o->ck), &cell, 1);
     if (!rc)
-        rc = eng_batch_put(b, s->refs, id_slice(p->blob_id), sl(&o->ref), NULL, 0);
+        rc = eng_batch_put(b, s->refs, id_slice(p->blob_id), buf_slice(&o->ref), NULL, 0);
     if (!rc && *had_old && memcmp(old->blob_id, p->blob_id, STORE_BLOB_ID_BYTES) != 0)
-        rc = eng_batch_delete_row(b, s->refs, id_slice(old->blob_id), sl(&o->ref));
+        rc = eng_batch_delete_row(b, s->refs, id_slice(old->blob_id), buf_slice(&o->ref));
     return rc ? rc : eng_db_write(s->db, b);
 }
 
@@ -256,7 +251,7 @@ int store_part_share(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
     store_key_lock2(s, ss, ds);
     rc = store_objects_pk(&o.opk, src_bucket);
     if (!rc)
-        rc = store_object_read(s, sl(&o.opk), src_key, &src);
+        rc = store_object_read(s, buf_slice(&o.opk), src_key, &src);
     if (!rc && (src.parts != 0 || src.size != p->size))
         rc = CF_EINVAL;
     if (!rc) {
@@ -290,7 +285,7 @@ int store_parts_list(store *s, const uint8_t *upload_id, uint32_t after, uint32_
         eng_query q = {0};
         q.pk_start = (eng_bound){id_slice(upload_id), ENG_BOUND_INCL};
         q.pk_end = q.pk_start;
-        q.ck_start = (eng_bound){sl(&from), ENG_BOUND_INCL};
+        q.ck_start = (eng_bound){buf_slice(&from), ENG_BOUND_INCL};
         rc = eng_iter_new(s->parts, &q, &it);
     }
     for (uint32_t n = 0; !rc && eng_iter_valid(it); n++) {
@@ -344,7 +339,7 @@ int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const ui
             store_blob_of_part(&p, &(*blobs)[(*n_blobs)++]);
             rc = store_part_ref_ck(&ref, id, p.number);
             if (!rc)
-                rc = eng_batch_delete_row(b, s->refs, id_slice(p.blob_id), sl(&ref));
+                rc = eng_batch_delete_row(b, s->refs, id_slice(p.blob_id), buf_slice(&ref));
         }
         if (!rc)
             rc = eng_iter_next(it);
@@ -374,11 +369,11 @@ int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *u
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (1) */
-    rc = store_upload_read(s, sl(&o.opk), key, upload_id, &up, &uploads_of_key);
+    rc = store_upload_read(s, buf_slice(&o.opk), key, upload_id, &up, &uploads_of_key);
     if (!rc)
         rc = store_upload_parts_unref(s, o.b, upload_id, NULL, 0, &blobs, &n_blobs);
     if (!rc)
-        rc = store_upload_remove(s, o.b, sl(&o.opk), key, upload_id, uploads_of_key);
+        rc = store_upload_remove(s, o.b, buf_slice(&o.opk), key, upload_id, uploads_of_key);
     if (!rc)
         rc = eng_db_write(s->db, o.b);
     store_key_unlock(s, stripe);
@@ -445,7 +440,7 @@ static int abort_where(store *s, cf_slice opk, int64_t before_us, uint64_t *abor
         rc = rc == 1 ? 0 : rc;
         for (size_t i = 0; !rc && i < e->n; i++) {
             expired *x = &e->found[i];
-            rc = store_upload_abort(s, sl(&x->bucket), sl(&x->key), x->id);
+            rc = store_upload_abort(s, buf_slice(&x->bucket), buf_slice(&x->key), x->id);
             if (rc == CF_ENOTFOUND) /* completed or aborted meanwhile */
                 rc = 0;
             else if (!rc)

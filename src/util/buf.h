@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/slice.h"
+
 typedef struct cf_buf {
     uint8_t *data;
     size_t len; /* bytes in use */
@@ -33,6 +35,12 @@ int buf_append_u64(cf_buf *b, uint64_t v);
 static inline void buf_clear(cf_buf *b)
 {
     b->len = 0;
+}
+
+/* buf_slice -- a view of b's bytes, valid until b changes. */
+static inline cf_slice buf_slice(const cf_buf *b)
+{
+    return slice_make(b->data, b->len);
 }
 
 /* buf_free -- releases the memory; b is left empty and reusable. */

@@ -107,7 +107,7 @@ static void test_bloom_no_false_negatives_10k_keys(void)
         CHECK_EQ(eng_bloom_build(&b, h, 10000, bits[j]), 0);
         size_t missed = 0;
         for (size_t i = 0; i < 10000; i++)
-            missed += !eng_bloom_may_contain(slice_make(b.data, b.len), h[i]);
+            missed += !eng_bloom_may_contain(buf_slice(&b), h[i]);
         CHECK_EQ(missed, 0);
         buf_free(&b);
     }
@@ -122,7 +122,7 @@ static void test_bloom_false_positive_rate_under_2pct_at_10_bits(void)
     CHECK_EQ(eng_bloom_build(&b, h, 10000, 10), 0);
     size_t fp = 0;
     for (size_t i = 0; i < 10000; i++)
-        fp += eng_bloom_may_contain(slice_make(b.data, b.len), key_hash("absent-", i));
+        fp += eng_bloom_may_contain(buf_slice(&b), key_hash("absent-", i));
     CHECK(fp < 200);
     CHECK(fp > 0); /* ~0.8% expected: zero would mean the probe is not testing anything */
     buf_free(&b);

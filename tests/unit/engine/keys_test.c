@@ -43,10 +43,10 @@ static void test_composite_key_memcmp_matches_tuple_order(void)
         eng_key_put_bytes(&eb, slice_make(b, blen));
         eng_key_put_u64(&eb, bn);
         int want = sign(tuple_cmp(a, alen, an, b, blen, bn));
-        int got = sign(slice_cmp(slice_make(ea.data, ea.len), slice_make(eb.data, eb.len)));
+        int got = sign(slice_cmp(buf_slice(&ea), buf_slice(&eb)));
         if (!CHECK_EQ(got, want))
             break;
-        cf_slice p = slice_make(ea.data, ea.len);
+        cf_slice p = buf_slice(&ea);
         uint64_t n;
         CHECK_EQ(eng_key_get_bytes(&p, &dec), 0);
         CHECK_EQ(eng_key_get_u64(&p, &n), 0);

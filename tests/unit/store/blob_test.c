@@ -151,10 +151,10 @@ static void put_chunk_row(env *e, const uint8_t *id, uint64_t chunk, uint32_t cr
     store_u64_key(&ck, chunk);
     buf_append_u32(&val, crc);
     buf_append(&val, data, len);
-    eng_cell c = {S(STORE_C_DATA), slice_make(val.data, val.len)};
+    eng_cell c = {S(STORE_C_DATA), buf_slice(&val)};
     eng_batch *b;
     eng_batch_new(&b);
-    CHECK_EQ(eng_batch_put(b, e->chunks, slice_make(pk.data, pk.len), slice_make(ck.data, ck.len),
+    CHECK_EQ(eng_batch_put(b, e->chunks, buf_slice(&pk), buf_slice(&ck),
                            &c, 1),
              0);
     CHECK_EQ(eng_db_write(e->db, b), 0);
@@ -191,7 +191,7 @@ static void test_corrupt_missing_or_short_chunk_is_ecorrupt(void)
     store_u64_key(&ck, 1);
     eng_batch *b;
     eng_batch_new(&b);
-    eng_batch_delete_row(b, e->chunks, slice_make(pk.data, pk.len), slice_make(ck.data, ck.len));
+    eng_batch_delete_row(b, e->chunks, buf_slice(&pk), buf_slice(&ck));
     CHECK_EQ(eng_db_write(e->db, b), 0);
     eng_batch_free(b);
     buf_free(&pk);

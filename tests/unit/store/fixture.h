@@ -176,7 +176,7 @@ static inline int chunk_get(env *e, const uint8_t *id, uint64_t part, uint64_t c
     store_chunk_pk(&pk, id, part);
     store_u64_key(&ck, chunk);
     eng_iter *it = NULL;
-    int rc = eng_get(e->chunks, slice_make(pk.data, pk.len), slice_make(ck.data, ck.len), &it);
+    int rc = eng_get(e->chunks, buf_slice(&pk), buf_slice(&ck), &it);
     eng_iter_close(it);
     buf_free(&pk);
     buf_free(&ck);

@@ -282,7 +282,7 @@ static void test_paging_with_next_neither_repeats_nor_loses(void)
         while (truncated && pages++ <= 400) {
             buf_clear(&after);
             buf_append(&after, next.data, next.len);
-            req.start_after = slice_make(after.data, after.len);
+            req.start_after = buf_slice(&after);
             page.n = 0;
             store_list_cb cb = {.arg = &page, .object = got_object, .prefix = got_prefix};
             if (!CHECK_EQ(store_list(e.s, S("bkt"), &req, &cb, &truncated, &next), 0))
@@ -377,12 +377,12 @@ static void bulk_rows(env *e, const char *fmt, int a_count, int b_count)
     m.chunk_bytes = STORE_CHUNK_BYTES;
     m.partition_chunks = STORE_PARTITION_BYTES / STORE_CHUNK_BYTES;
     CHECK_EQ(store_meta_encode(&val, &m), 0);
-    eng_cell c = {S(STORE_C_META), slice_make(val.data, val.len)};
+    eng_cell c = {S(STORE_C_META), buf_slice(&val)};
     char k[64];
     for (int i = 0; i < a_count; i++) {
         for (int j = 0; j < b_count; j++) {
             int n = snprintf(k, sizeof k, fmt, i, j);
-            CHECK_EQ(eng_batch_put(b, e->objects, slice_make(pk.data, pk.len),
+            CHECK_EQ(eng_batch_put(b, e->objects, buf_slice(&pk),
                                    slice_make(k, (size_t)n), &c, 1),
                      0);
             if (eng_batch_count(b) >= 2000) {

@@ -303,7 +303,7 @@ static void test_list_uploads_pages_by_upload(void)
     bool trunc = true, have_id = false;
     int pages = 0;
     while (trunc && pages < 10) {
-        q.start_after = slice_make(after.data, after.len);
+        q.start_after = buf_slice(&after);
         CHECK_EQ(store_list_uploads(e->s, S("bkt"), &q, have_id ? after_id : NULL, &cb, &trunc,
                                     &next, next_id),
                  0);
