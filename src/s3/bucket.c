@@ -46,10 +46,7 @@ static int list_one_bucket(void *arg, const store_bucket *b)
 void s3_h_list_buckets(s3_req *r)
 {
     s3_doc_begin(r, "ListAllMyBucketsResult");
-    s3_xml_open(&r->xw, "Owner");
-    s3_xml_elem_str(&r->xw, "ID", r->access_key);
-    s3_xml_elem_str(&r->xw, "DisplayName", r->access_key);
-    s3_xml_close(&r->xw);
+    s3_doc_user(r, "Owner", r->access_key);
     s3_xml_open(&r->xw, "Buckets");
     list_buckets_arg a = {r};
     int rc = store_bucket_list(r->ctx->st, list_one_bucket, &a);
@@ -153,10 +150,7 @@ void s3_h_bucket_versioning(s3_req *r)
 static void acl_body(s3_req *r, const char *owner)
 {
     s3_doc_begin(r, "AccessControlPolicy");
-    s3_xml_open(&r->xw, "Owner");
-    s3_xml_elem_str(&r->xw, "ID", owner);
-    s3_xml_elem_str(&r->xw, "DisplayName", owner);
-    s3_xml_close(&r->xw);
+    s3_doc_user(r, "Owner", owner);
     s3_xml_open(&r->xw, "AccessControlList");
     s3_xml_open(&r->xw, "Grant");
     /* the grantee carries xsi attributes the writer has no call for; owner ids are

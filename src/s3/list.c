@@ -58,10 +58,7 @@ static int on_object(void *arg, cf_slice key, const store_meta *m)
     s3_xml_elem_str(&r->xw, "ETag", etag);
     s3_xml_elem_u64(&r->xw, "Size", m->size);
     if (c->owner) {
-        s3_xml_open(&r->xw, "Owner");
-        s3_xml_elem_str(&r->xw, "ID", c->owner_id);
-        s3_xml_elem_str(&r->xw, "DisplayName", c->owner_id);
-        s3_xml_close(&r->xw);
+        s3_doc_user(r, "Owner", c->owner_id);
     }
     s3_xml_elem_str(&r->xw, "StorageClass", "STANDARD");
     s3_xml_close(&r->xw);
@@ -79,12 +76,8 @@ static int on_upload(void *arg, cf_slice key, const uint8_t *id, const store_met
     s3_xml_open(x, "Upload");
     put_key_elem(c, "Key", key);
     s3_xml_elem_str(x, "UploadId", hex);
-    for (int i = 0; i < 2; i++) {
-        s3_xml_open(x, i ? "Owner" : "Initiator");
-        s3_xml_elem_str(x, "ID", c->owner_id);
-        s3_xml_elem_str(x, "DisplayName", c->owner_id);
-        s3_xml_close(x);
-    }
+    s3_doc_user(c->r, "Initiator", c->owner_id);
+    s3_doc_user(c->r, "Owner", c->owner_id);
     s3_xml_elem_str(x, "StorageClass", "STANDARD");
     s3_xml_elem_str(x, "Initiated", when);
     bool full;

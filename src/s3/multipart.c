@@ -120,8 +120,7 @@ out:
     free(m);
 }
 
-/* part_number -- ?partNumber as 1..10000, or answers InvalidArgument. */
-static int part_number(s3_req *r, uint32_t *out)
+int s3_part_number(s3_req *r, uint32_t *out)
 {
     uint64_t n = 0;
     cf_slice v = s3_param_get(r, "partNumber");
@@ -163,7 +162,7 @@ void s3_h_upload_part(s3_req *r)
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         return;
     }
-    if (part_number(r, &number) || upload_of_request(r, id, up))
+    if (s3_part_number(r, &number) || upload_of_request(r, id, up))
         goto out;
     http_framing_kind kind;
     uint64_t length;
@@ -295,7 +294,7 @@ void s3_h_upload_part_copy(s3_req *r)
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         goto out;
     }
-    if (part_number(r, &number) || upload_of_request(r, id, up) ||
+    if (s3_part_number(r, &number) || upload_of_request(r, id, up) ||
         s3_copy_source(r, &sbucket, &skey, src))
         goto out;
     uint64_t off, len;
@@ -427,14 +426,8 @@ void s3_h_list_parts(s3_req *r)
     s3_xml_elem_u64(&r->xw, "NextPartNumberMarker", c.last);
     s3_xml_elem_u64(&r->xw, "MaxParts", max);
     s3_xml_elem_str(&r->xw, "IsTruncated", truncated ? "true" : "false");
-    s3_xml_open(&r->xw, "Initiator");
-    s3_xml_elem_str(&r->xw, "ID", r->access_key);
-    s3_xml_elem_str(&r->xw, "DisplayName", r->access_key);
-    s3_xml_close(&r->xw);
-    s3_xml_open(&r->xw, "Owner");
-    s3_xml_elem_str(&r->xw, "ID", r->access_key);
-    s3_xml_elem_str(&r->xw, "DisplayName", r->access_key);
-    s3_xml_close(&r->xw);
+    s3_doc_user(r, "Initiator", r->access_key);
+    s3_doc_user(r, "Owner", r->access_key);
     s3_xml_elem_str(&r->xw, "StorageClass", "STANDARD");
     if (c.alg >= 0) {
         s3_xml_elem_str(&r->xw, "ChecksumAlgorithm", s3_ck_name((s3_ck_alg)c.alg));

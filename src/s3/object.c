@@ -205,19 +205,16 @@ void s3_h_get_object(s3_req *r)
     char parts_count[16];
     cf_slice part = s3_param_get(r, "partNumber");
     if (part.ptr) {
-        uint64_t pn = 0;
+        uint32_t pn = 0;
         store_part pt;
         if (s3_header(r, "range").ptr) {
             s3_error(r, S3_ERR_INVALID_REQUEST,
                      "Cannot specify both Range header and partNumber query parameter");
             goto out;
         }
-        if (part.len > 5 || !slice_to_u64(part, &pn) || pn < 1 || pn > STORE_MAX_PARTS) {
-            s3_error(r, S3_ERR_INVALID_ARGUMENT,
-                     "Part number must be an integer between 1 and 10000, inclusive");
+        if (s3_part_number(r, &pn))
             goto out;
-        }
-        rc = store_part_find(r->ctx->st, m, (uint32_t)pn, &pt);
+        rc = store_part_find(r->ctx->st, m, pn, &pt);
         if (rc) {
             s3_error_from(r, rc, S3_ERR_INVALID_PART_NUMBER);
             goto out;

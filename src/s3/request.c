@@ -166,6 +166,14 @@ void s3_doc_begin(s3_req *r, const char *root)
     s3_xml_open_ns(&r->xw, root, S3_XML_NS);
 }
 
+void s3_doc_user(s3_req *r, const char *element, const char *id)
+{
+    s3_xml_open(&r->xw, element);
+    s3_xml_elem_str(&r->xw, "ID", id);
+    s3_xml_elem_str(&r->xw, "DisplayName", id);
+    s3_xml_close(&r->xw);
+}
+
 void s3_iso8601(int64_t us, char *out)
 {
     time_t t = (time_t)(us / 1000000);

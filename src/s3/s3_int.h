@@ -91,6 +91,9 @@ void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_
  */
 void s3_doc_begin(s3_req *r, const char *root);
 
+/* s3_doc_user -- <element><ID>id</ID><DisplayName>id</DisplayName></element> (Owner, Initiator). */
+void s3_doc_user(s3_req *r, const char *element, const char *id);
+
 /* s3_iso8601 -- "2024-01-02T03:04:05.000Z" for microseconds since the epoch (out[32]). */
 void s3_iso8601(int64_t us, char *out);
 
@@ -241,6 +244,8 @@ void s3_h_admin(s3_req *r);
 
 /* s3_upload_id_parse -- an upload id from its 32 hex digits; false if v is not one. */
 bool s3_upload_id_parse(cf_slice v, uint8_t *id);
+/* s3_part_number -- ?partNumber as 1..10000; otherwise answers InvalidArgument, returns -1. */
+int s3_part_number(s3_req *r, uint32_t *out);
 /* s3_upload_checksum -- the checksum algorithm an upload's (or a completed object's)
  * headers name, or -1; *full_object: its type is FULL_OBJECT. */
 int s3_upload_checksum(const store_meta *up, bool *full_object);
