@@ -47,10 +47,7 @@ static int next_part(comp *c, uint32_t want, store_part *p, bool *found)
 {
     *found = false;
     while (eng_iter_valid(c->it)) {
-        eng_cell_view v;
-        int rc = eng_iter_find(c->it, slice_str(STORE_C_PART), &v) == 0
-                     ? store_part_decode(v.value, p)
-                     : CF_ECORRUPT;
+        int rc = store_part_row(c->it, p);
         if (rc || p->number > want)
             return rc;
         if (p->number == want) {

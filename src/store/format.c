@@ -136,6 +136,26 @@ int store_meta_decode(cf_slice v, store_meta *out)
     return 0;
 }
 
+int store_meta_row(const eng_iter *it, store_meta *out)
+{
+    eng_cell_view v;
+    if (eng_iter_find(it, slice_str(STORE_C_META), &v) != 0) {
+        memset(out, 0, sizeof *out);
+        return CF_ECORRUPT;
+    }
+    return store_meta_decode(v.value, out);
+}
+
+int store_part_row(const eng_iter *it, store_part *out)
+{
+    eng_cell_view v;
+    if (eng_iter_find(it, slice_str(STORE_C_PART), &v) != 0) {
+        memset(out, 0, sizeof *out);
+        return CF_ECORRUPT;
+    }
+    return store_part_decode(v.value, out);
+}
+
 int store_part_encode(cf_buf *out, const store_part *p)
 {
     buf_clear(out);

@@ -32,11 +32,9 @@ int store_layout_seek(store *s, const uint8_t *id, uint64_t end, uint32_t number
 
 int store_layout_part(eng_iter *it, store_part *out)
 {
-    eng_cell_view v;
     uint64_t end = 0, number = 0;
     cf_slice ck = eng_iter_ck(it);
-    int rc = eng_iter_find(it, slice_str(STORE_C_PART), &v) == 0 ? store_part_decode(v.value, out)
-                                                                  : CF_ECORRUPT;
+    int rc = store_part_row(it, out);
     if (!rc && (eng_key_get_u64(&ck, &end) != 0 || eng_key_get_u64(&ck, &number) != 0 ||
                 ck.len != 0 || number != out->number || out->size > end))
         rc = CF_ECORRUPT;

@@ -166,11 +166,8 @@ static int step(lister *l, bool *truncated, cf_buf *last, bool *done)
             *truncated = *done = true;
             return 0;
         }
-        eng_cell_view v;
         store_meta m;
-        int rc = eng_iter_find(l->it, slice_str(STORE_C_META), &v) == 0
-                     ? store_meta_decode(v.value, &m)
-                     : CF_ECORRUPT;
+        int rc = store_meta_row(l->it, &m);
         if (!rc)
             rc = l->cb->object(l->cb->arg, k, &m);
         if (!rc) {

@@ -63,11 +63,9 @@ int store_key_check(cf_slice key)
 int store_object_read(store *s, cf_slice opk, cf_slice key, store_meta *m)
 {
     eng_iter *it = NULL;
-    eng_cell_view v;
     int rc = eng_get(s->objects, opk, key, &it);
     if (!rc)
-        rc = eng_iter_find(it, slice_str(STORE_C_META), &v) == 0 ? store_meta_decode(v.value, m)
-                                                                 : CF_ECORRUPT;
+        rc = store_meta_row(it, m);
     eng_iter_close(it);
     if (rc)
         memset(m, 0, sizeof *m);

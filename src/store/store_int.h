@@ -242,6 +242,10 @@ int store_layout_ck(cf_buf *out, uint64_t end, uint32_t number);
 int store_meta_encode(cf_buf *out, const store_meta *m);
 /* store_meta_decode -- parses cell "m" into *out (zeroed first). CF_ECORRUPT if malformed. */
 int store_meta_decode(cf_slice v, store_meta *out);
+/* store_meta_row / store_part_row -- the object meta (cell "m") or the part
+ * (cell "p") of the row at it (valid), decoded; CF_ECORRUPT if absent or malformed. */
+int store_meta_row(const eng_iter *it, store_meta *out);
+int store_part_row(const eng_iter *it, store_part *out);
 /* store_part_encode -- out = cell "p" of p. CF_EINVAL if the etag is unterminated. */
 int store_part_encode(cf_buf *out, const store_part *p);
 /* store_part_decode -- parses cell "p" into *out (zeroed first; offset stays 0). CF_ECORRUPT. */

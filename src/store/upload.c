@@ -130,13 +130,11 @@ int store_upload_get(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
 static int part_read(store *s, up_op *o, const uint8_t *id, uint32_t number, store_part *p)
 {
     eng_iter *it = NULL;
-    eng_cell_view v;
     int rc = store_u64_key(&o->ck, number);
     if (!rc)
         rc = eng_get(s->parts, id_slice(id), buf_slice(&o->ck), &it);
     if (!rc)
-        rc = eng_iter_find(it, slice_str(STORE_C_PART), &v) == 0 ? store_part_decode(v.value, p)
-                                                                 : CF_ECORRUPT;
+        rc = store_part_row(it, p);
     eng_iter_close(it);
     return rc;
 }
@@ -293,10 +291,8 @@ int store_parts_list(store *s, const uint8_t *upload_id, uint32_t after, uint32_
             *truncated = true;
             break;
         }
-        eng_cell_view v;
         store_part p;
-        rc = eng_iter_find(it, slice_str(STORE_C_PART), &v) == 0 ? store_part_decode(v.value, &p)
-                                                                 : CF_ECORRUPT;
+        rc = store_part_row(it, &p);
         if (!rc)
             rc = fn(arg, &p);
         if (!rc)
@@ -322,10 +318,8 @@ int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const ui
     size_t cap = 0, k = 0;
     int rc = eng_iter_new(s->parts, &q, &it);
     while (!rc && eng_iter_valid(it)) {
-        eng_cell_view v;
         store_part p;
-        rc = eng_iter_find(it, slice_str(STORE_C_PART), &v) == 0 ? store_part_decode(v.value, &p)
-                                                                 : CF_ECORRUPT;
+        rc = store_part_row(it, &p);
         while (!rc && k < n_keep && keep[k] < p.number)
             k++;
         bool kept = !rc && k < n_keep && keep[k] == p.number;
