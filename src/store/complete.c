@@ -27,20 +27,9 @@
 
 /* Scratch of one completion. */
 typedef struct comp {
-    eng_batch *b;
-    cf_buf opk, ck, val, ref;
+    store_op o;   /* o.pk: the bucket's objects partition */
     eng_iter *it; /* the upload's parts, in number order */
 } comp;
-
-static void comp_free(comp *c)
-{
-    eng_batch_free(c->b);
-    eng_iter_close(c->it);
-    buf_free(&c->opk);
-    buf_free(&c->ck);
-    buf_free(&c->val);
-    buf_free(&c->ref);
-}
 
 /* next_part -- the stored part number `want`, or *found false (the iterator stops past it). */
 static int next_part(comp *c, uint32_t want, store_part *p, bool *found)
@@ -61,7 +50,7 @@ static int next_part(comp *c, uint32_t want, store_part *p, bool *found)
     return eng_iter_status(c->it);
 }
 
-/* add_layout -- judges the named parts and adds their layout rows to c->b; m->size is the sum. */
+/* add_layout -- judges the named parts and adds their layout rows to c->o.b; m->size is the sum. */
 static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete *req,
                       const store_meta *upload, store_meta *m)
 {
@@ -83,12 +72,12 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
         if (rc)
             break;
         off += p.size;
-        rc = store_layout_ck(&c->ck, off, p.number);
+        rc = store_layout_ck(&c->o.ck, off, p.number);
         if (!rc)
-            rc = store_part_encode(&c->val, &p);
+            rc = store_part_encode(&c->o.val, &p);
         if (!rc) {
-            eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&c->val)};
-            rc = eng_batch_put(c->b, s->oparts, slice_make(id, STORE_UPLOAD_ID_BYTES), buf_slice(&c->ck),
+            eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&c->o.val)};
+            rc = eng_batch_put(c->o.b, s->oparts, slice_make(id, STORE_UPLOAD_ID_BYTES), buf_slice(&c->o.ck),
                                &cell, 1);
         }
     }
@@ -99,7 +88,7 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
 /* completed_already -- a retried completion: the object at key is this upload's. */
 static bool completed_already(store *s, comp *c, cf_slice key, const uint8_t *id, store_meta *out)
 {
-    return store_object_read(s, buf_slice(&c->opk), key, out) == 0 && out->parts > 0 &&
+    return store_object_read(s, buf_slice(&c->o.pk), key, out) == 0 && out->parts > 0 &&
            memcmp(out->blob_id, id, STORE_UPLOAD_ID_BYTES) == 0;
 }
 
@@ -118,9 +107,9 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         if (req->numbers[i] <= req->numbers[i - 1])
             rc = CF_EINVAL;
     if (!rc)
-        rc = eng_batch_new(&c.b);
+        rc = store_op_init(&c.o);
     if (!rc)
-        rc = store_objects_pk(&c.opk, bucket);
+        rc = store_objects_pk(&c.o.pk, bucket);
     if (rc)
         goto out;
     pthread_rwlock_rdlock(&s->bucket_lock); /* objects.c (4) */
@@ -128,7 +117,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
     locked = true;
     rc = store_bucket_check(s, bucket);
     if (!rc)
-        rc = store_upload_read(s, buf_slice(&c.opk), key, upload_id, &upload, &uploads_of_key);
+        rc = store_upload_read(s, buf_slice(&c.o.pk), key, upload_id, &upload, &uploads_of_key);
     if (rc == CF_ENOTFOUND && completed_already(s, &c, key, upload_id, out)) {
         rc = 0;
         goto out;
@@ -138,7 +127,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         rc = add_layout(s, &c, upload_id, req, &upload, out);
     }
     if (!rc) {
-        rc = store_object_read(s, buf_slice(&c.opk), key, &old);
+        rc = store_object_read(s, buf_slice(&c.o.pk), key, &old);
         found = rc == 0;
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
@@ -153,15 +142,15 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         rc = req->finish(req->arg, out);
     }
     if (!rc)
-        rc = store_upload_parts_unref(s, c.b, upload_id, req->numbers, req->n, &unused, &n_unused);
+        rc = store_upload_parts_unref(s, c.o.b, upload_id, req->numbers, req->n, &unused, &n_unused);
     if (!rc)
-        rc = store_upload_remove(s, c.b, buf_slice(&c.opk), key, upload_id, uploads_of_key);
+        rc = store_upload_remove(s, c.o.b, buf_slice(&c.o.pk), key, upload_id, uploads_of_key);
     if (!rc)
-        rc = store_meta_encode(&c.val, out);
+        rc = store_meta_encode(&c.o.val, out);
     if (!rc)
-        rc = store_ref_ck(&c.ref, bucket, key);
+        rc = store_ref_ck(&c.o.ref, bucket, key);
     if (!rc) /* invariant (1): writes the whole batch */
-        rc = store_object_switch(s, c.b, buf_slice(&c.opk), key, buf_slice(&c.ref), buf_slice(&c.val), out,
+        rc = store_object_switch(s, c.o.b, buf_slice(&c.o.pk), key, buf_slice(&c.o.ref), buf_slice(&c.o.val), out,
                                  found ? &old : NULL);
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);
@@ -182,6 +171,7 @@ out:
     if (rc)
         memset(out, 0, sizeof *out);
     free(unused);
-    comp_free(&c);
+    eng_iter_close(c.it);
+    store_op_free(&c.o);
     return rc;
 }

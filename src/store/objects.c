@@ -25,26 +25,6 @@
 
 #include "store/store_int.h"
 
-/* Scratch of one operation: a batch and its key and value buffers. */
-typedef struct op {
-    eng_batch *b;
-    cf_buf pk, ref, val;
-} op;
-
-static int op_init(op *o)
-{
-    memset(o, 0, sizeof *o);
-    return eng_batch_new(&o->b);
-}
-
-static void op_free(op *o)
-{
-    eng_batch_free(o->b);
-    buf_free(&o->pk);
-    buf_free(&o->ref);
-    buf_free(&o->val);
-}
-
 int64_t store_now_us(void)
 {
     struct timespec ts;
@@ -208,8 +188,8 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
     size_t stripe = store_key_stripe(bucket, key);
     store_meta cur;
     bool found = false;
-    op o;
-    int rc = op_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc)
         rc = store_bucket_check(s, bucket);
     if (!rc)
@@ -237,7 +217,7 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
     if (found && !rc)
         release(s, &cur);
 out:
-    op_free(&o);
+    store_op_free(&o);
     return rc;
 }
 
@@ -252,8 +232,8 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
     size_t ss = store_key_stripe(src_bucket, src_key), ds = store_key_stripe(dst_bucket, dst_key);
     store_meta src, old, nm;
     bool found = false;
-    op o;
-    int rc = op_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc)
         rc = store_key_check(dst_key);
     if (rc)
@@ -296,7 +276,7 @@ out:
         memset(out, 0, sizeof *out);
     else
         *out = nm;
-    op_free(&o);
+    store_op_free(&o);
     return rc;
 }
 
@@ -307,8 +287,8 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
     size_t n = strlen(headers);
     if (n >= sizeof cur.headers)
         return CF_ELIMIT;
-    op o;
-    int rc = op_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc)
         rc = store_objects_pk(&o.pk, bucket);
     if (rc)
@@ -327,6 +307,6 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
         rc = eng_db_write(s->db, o.b);
     store_key_unlock(s, stripe);
 out:
-    op_free(&o);
+    store_op_free(&o);
     return rc;
 }

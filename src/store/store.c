@@ -116,6 +116,21 @@ void store_key_unlock2(store *s, size_t a, size_t b)
         pthread_mutex_unlock(&s->key_locks[b]);
 }
 
+int store_op_init(store_op *o)
+{
+    memset(o, 0, sizeof *o);
+    return eng_batch_new(&o->b);
+}
+
+void store_op_free(store_op *o)
+{
+    eng_batch_free(o->b);
+    buf_free(&o->pk);
+    buf_free(&o->ck);
+    buf_free(&o->ref);
+    buf_free(&o->val);
+}
+
 void store_stats_get(store *s, store_stats *out)
 {
     out->list_rows = atomic_load_explicit(&s->list_rows, memory_order_relaxed);

@@ -63,6 +63,18 @@ void store_key_unlock2(store *s, size_t a, size_t b);
  */
 int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg);
 
+/* ---- store.c: the scratch of one write ---- */
+
+/* A batch and the key and value buffers a write fills before writing it. */
+typedef struct store_op {
+    eng_batch *b;
+    cf_buf pk, ck, ref, val;
+} store_op;
+
+/* store_op_init -- zeroes o and makes its batch; store_op_free frees both (after a failed init too). */
+int store_op_init(store_op *o);
+void store_op_free(store_op *o);
+
 /* ---- objects.c: object rows (shared with complete.c) ---- */
 
 int64_t store_now_us(void);

@@ -28,38 +28,17 @@
 #include "util/coding.h"
 #include "util/log.h"
 
-/* Scratch of one upload operation. */
-typedef struct up_op {
-    eng_batch *b;
-    cf_buf opk, ck, ref, val;
-} up_op;
-
-static int up_init(up_op *o)
-{
-    memset(o, 0, sizeof *o);
-    return eng_batch_new(&o->b);
-}
-
-static void up_free(up_op *o)
-{
-    eng_batch_free(o->b);
-    buf_free(&o->opk);
-    buf_free(&o->ck);
-    buf_free(&o->ref);
-    buf_free(&o->val);
-}
-
 static cf_slice id_slice(const uint8_t *id)
 {
     return slice_make(id, STORE_UPLOAD_ID_BYTES);
 }
 
-int store_upload_read(store *s, cf_slice opk, cf_slice key, const uint8_t *id, store_meta *m,
+int store_upload_read(store *s, cf_slice pk, cf_slice key, const uint8_t *id, store_meta *m,
                       size_t *uploads_of_key)
 {
     eng_iter *it = NULL;
     eng_cell_view v;
-    int rc = eng_get(s->uploads, opk, key, &it);
+    int rc = eng_get(s->uploads, pk, key, &it);
     if (!rc)
         rc = eng_iter_find(it, id_slice(id), &v) == 0 ? store_meta_decode(v.value, m)
                                                       : CF_ENOTFOUND;
@@ -69,11 +48,11 @@ int store_upload_read(store *s, cf_slice opk, cf_slice key, const uint8_t *id, s
     return rc;
 }
 
-int store_upload_remove(store *s, eng_batch *b, cf_slice opk, cf_slice key, const uint8_t *id,
+int store_upload_remove(store *s, eng_batch *b, cf_slice pk, cf_slice key, const uint8_t *id,
                         size_t uploads_of_key)
 {
-    int rc = uploads_of_key > 1 ? eng_batch_delete_cell(b, s->uploads, opk, key, id_slice(id))
-                                : eng_batch_delete_row(b, s->uploads, opk, key); /* (3) */
+    int rc = uploads_of_key > 1 ? eng_batch_delete_cell(b, s->uploads, pk, key, id_slice(id))
+                                : eng_batch_delete_row(b, s->uploads, pk, key); /* (3) */
     return rc ? rc : eng_batch_delete_partition(b, s->parts, id_slice(id));
 }
 
@@ -90,12 +69,12 @@ int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, 
     m->chunk_bytes = STORE_CHUNK_BYTES;
     m->partition_chunks = STORE_PARTITION_BYTES / STORE_CHUNK_BYTES;
     memcpy(m->blob_id, upload_id, STORE_UPLOAD_ID_BYTES);
-    up_op o;
-    int rc = up_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc)
         rc = store_key_check(key);
     if (!rc)
-        rc = store_objects_pk(&o.opk, bucket);
+        rc = store_objects_pk(&o.pk, bucket);
     if (!rc)
         rc = store_meta_encode(&o.val, m);
     if (rc)
@@ -104,30 +83,30 @@ int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, 
     pthread_rwlock_rdlock(&s->bucket_lock); /* a bucket delete cannot pass in between */
     rc = store_bucket_check(s, bucket);
     if (!rc)
-        rc = eng_batch_put(o.b, s->uploads, buf_slice(&o.opk), key, &cell, 1);
+        rc = eng_batch_put(o.b, s->uploads, buf_slice(&o.pk), key, &cell, 1);
     if (!rc)
         rc = eng_db_write(s->db, o.b);
     pthread_rwlock_unlock(&s->bucket_lock);
 out:
-    up_free(&o);
+    store_op_free(&o);
     return rc;
 }
 
 int store_upload_get(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id,
                      store_meta *out)
 {
-    cf_buf opk = {0};
-    int rc = store_objects_pk(&opk, bucket);
+    cf_buf pk = {0};
+    int rc = store_objects_pk(&pk, bucket);
     if (!rc)
-        rc = store_upload_read(s, buf_slice(&opk), key, upload_id, out, NULL);
-    buf_free(&opk);
+        rc = store_upload_read(s, buf_slice(&pk), key, upload_id, out, NULL);
+    buf_free(&pk);
     if (rc)
         memset(out, 0, sizeof *out);
     return rc;
 }
 
 /* part_read -- part number of upload id into *p: 0, CF_ENOTFOUND or CF_ECORRUPT. */
-static int part_read(store *s, up_op *o, const uint8_t *id, uint32_t number, store_part *p)
+static int part_read(store *s, store_op *o, const uint8_t *id, uint32_t number, store_part *p)
 {
     eng_iter *it = NULL;
     int rc = store_u64_key(&o->ck, number);
@@ -143,15 +122,15 @@ static int part_read(store *s, up_op *o, const uint8_t *id, uint32_t number, sto
  * install_part -- adds to b and writes it: part p of upload id (p's blob
  * fields set), the reference of p's blob, and the removal of the reference
  * of the part it replaces (*old, *had_old). REQUIRES: the key stripe held,
- * o->opk set (invariant (1)).
+ * o->pk set (invariant (1)).
  */
-static int install_part(store *s, up_op *o, eng_batch *b, cf_slice key, const uint8_t *id,
+static int install_part(store *s, store_op *o, eng_batch *b, cf_slice key, const uint8_t *id,
                         store_part *p, store_part *old, bool *had_old)
 {
     store_meta up;
     *had_old = false;
     p->mtime_us = store_now_us();
-    int rc = store_upload_read(s, buf_slice(&o->opk), key, id, &up, NULL);
+    int rc = store_upload_read(s, buf_slice(&o->pk), key, id, &up, NULL);
     if (!rc) {
         rc = part_read(s, o, id, p->number, old);
         *had_old = rc == 0;
@@ -192,14 +171,14 @@ int store_part_commit(store_writer *w, const uint8_t *upload_id, store_part *p)
     size_t stripe = store_key_stripe(bucket, key);
     store_part old;
     bool had_old = false;
-    up_op o;
-    int rc = up_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc && (p->size != w->blob.size || p->number == 0 || p->number > STORE_MAX_PARTS))
         rc = CF_EINVAL;
     if (!rc)
         rc = w->err;
     if (!rc)
-        rc = store_objects_pk(&o.opk, bucket);
+        rc = store_objects_pk(&o.pk, bucket);
     if (!rc)
         rc = store_writer_stage_tail(w); /* the last chunk rides in the part's batch */
     if (rc)
@@ -218,16 +197,16 @@ int store_part_commit(store_writer *w, const uint8_t *upload_id, store_part *p)
     rc = eng_db_wait(s->db, w->batch);
     if (rc) { /* logged and applied, not known durable: the log is failed; drop nothing */
         store_writer_release(w);
-        up_free(&o);
+        store_op_free(&o);
         return rc;
     }
     if (had_old)
         release_replaced(s, &old, p);
     store_writer_release(w);
-    up_free(&o);
+    store_op_free(&o);
     return 0;
 fail:
-    up_free(&o);
+    store_op_free(&o);
     store_put_abort(w); /* nothing references the new blob: drop it */
     return rc;
 }
@@ -239,17 +218,17 @@ int store_part_share(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
     store_meta src;
     store_part old;
     bool had_old = false;
-    up_op o;
-    int rc = up_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc && (p->number == 0 || p->number > STORE_MAX_PARTS))
         rc = CF_EINVAL;
     if (rc)
         goto out;
     /* the source's stripe keeps its blob referenced until ours is added (blob.c (1)) */
     store_key_lock2(s, ss, ds);
-    rc = store_objects_pk(&o.opk, src_bucket);
+    rc = store_objects_pk(&o.pk, src_bucket);
     if (!rc)
-        rc = store_object_read(s, buf_slice(&o.opk), src_key, &src);
+        rc = store_object_read(s, buf_slice(&o.pk), src_key, &src);
     if (!rc && (src.parts != 0 || src.size != p->size))
         rc = CF_EINVAL;
     if (!rc) {
@@ -258,7 +237,7 @@ int store_part_share(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
         memcpy(p->blob_id, b.id, STORE_BLOB_ID_BYTES);
         p->chunk_bytes = b.chunk_bytes;
         p->partition_chunks = b.partition_chunks;
-        rc = store_objects_pk(&o.opk, bucket);
+        rc = store_objects_pk(&o.pk, bucket);
     }
     if (!rc)
         rc = install_part(s, &o, o.b, key, upload_id, p, &old, &had_old);
@@ -266,7 +245,7 @@ int store_part_share(store *s, cf_slice bucket, cf_slice key, const uint8_t *upl
     if (!rc && had_old)
         release_replaced(s, &old, p);
 out:
-    up_free(&o);
+    store_op_free(&o);
     return rc;
 }
 
@@ -356,18 +335,18 @@ int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *u
     store_blob *blobs = NULL;
     size_t n_blobs = 0, uploads_of_key = 0;
     store_meta up;
-    up_op o;
-    int rc = up_init(&o);
+    store_op o;
+    int rc = store_op_init(&o);
     if (!rc)
-        rc = store_objects_pk(&o.opk, bucket);
+        rc = store_objects_pk(&o.pk, bucket);
     if (rc)
         goto out;
     store_key_lock(s, stripe); /* invariant (1) */
-    rc = store_upload_read(s, buf_slice(&o.opk), key, upload_id, &up, &uploads_of_key);
+    rc = store_upload_read(s, buf_slice(&o.pk), key, upload_id, &up, &uploads_of_key);
     if (!rc)
         rc = store_upload_parts_unref(s, o.b, upload_id, NULL, 0, &blobs, &n_blobs);
     if (!rc)
-        rc = store_upload_remove(s, o.b, buf_slice(&o.opk), key, upload_id, uploads_of_key);
+        rc = store_upload_remove(s, o.b, buf_slice(&o.pk), key, upload_id, uploads_of_key);
     if (!rc)
         rc = eng_db_write(s->db, o.b);
     store_key_unlock(s, stripe);
@@ -375,7 +354,7 @@ int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *u
         store_blobs_release(s, blobs, n_blobs);
 out:
     free(blobs);
-    up_free(&o);
+    store_op_free(&o);
     return rc;
 }
 
@@ -389,7 +368,7 @@ typedef struct expired {
 
 typedef struct expire_scan {
     int64_t before_us;
-    cf_slice opk; /* only this bucket's uploads; len 0: every bucket's */
+    cf_slice pk; /* only this bucket's uploads; len 0: every bucket's */
     expired found[EXPIRE_PASS];
     size_t n;
 } expire_scan;
@@ -402,7 +381,7 @@ static int expire_row(void *arg, eng_iter *it)
         store_meta m;
         cf_slice pk = eng_iter_pk(it), ck = eng_iter_ck(it);
         if (v.col.len != STORE_UPLOAD_ID_BYTES || store_meta_decode(v.value, &m) != 0 ||
-            m.mtime_us >= e->before_us || (e->opk.len > 0 && !slice_eq(pk, e->opk)))
+            m.mtime_us >= e->before_us || (e->pk.len > 0 && !slice_eq(pk, e->pk)))
             continue;
         expired *x = &e->found[e->n];
         buf_clear(&x->bucket);
@@ -418,14 +397,14 @@ static int expire_row(void *arg, eng_iter *it)
     return e->n == EXPIRE_PASS ? 1 : 0; /* 1: stop, the pass is full */
 }
 
-/* abort_where -- aborts the uploads begun before before_us (of bucket partition opk, if not empty). */
-static int abort_where(store *s, cf_slice opk, int64_t before_us, uint64_t *aborted)
+/* abort_where -- aborts the uploads begun before before_us (of bucket partition pk, if not empty). */
+static int abort_where(store *s, cf_slice pk, int64_t before_us, uint64_t *aborted)
 {
     expire_scan *e = calloc(1, sizeof *e);
     if (!e)
         return CF_ENOMEM;
     e->before_us = before_us;
-    e->opk = opk;
+    e->pk = pk;
     uint64_t count = 0;
     int rc = 0;
     for (;;) {
@@ -464,8 +443,8 @@ int store_uploads_expire(store *s, int64_t before_us, uint64_t *aborted)
     return rc;
 }
 
-int store_uploads_abort_bucket(store *s, cf_slice opk)
+int store_uploads_abort_bucket(store *s, cf_slice pk)
 {
     uint64_t n;
-    return abort_where(s, opk, INT64_MAX, &n);
+    return abort_where(s, pk, INT64_MAX, &n);
 }
