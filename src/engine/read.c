@@ -104,17 +104,19 @@ static bool sst_wanted(eng_sst *s, const eng_query *q)
 }
 
 /*
- * candidates -- the files a query may need: for one partition of an
- * indexed version, that object's files (found by binary search over
- * by_object) and the wide ones; otherwise all. Returns the count; out holds
- * v->n slots.
+ * candidates -- the files a query may need, as two runs of v's arrays: for
+ * one partition of an indexed version, that object's files (found by binary
+ * search over by_object) and the wide ones; otherwise all of them (and an
+ * empty second run). No copy: the runs point into v.
  */
-static size_t candidates(const eng_version *v, const eng_query *q, eng_sst **out)
+static void candidates(const eng_version *v, const eng_query *q, eng_sst *const *run[2],
+                       size_t n[2])
 {
     cf_slice pk = q->pk_start.key;
     if (!v->prefix || !single_partition(q) || pk.len < v->prefix) {
-        memcpy(out, v->ssts, v->n * sizeof *out);
-        return v->n;
+        run[0] = v->ssts, n[0] = v->n;
+        run[1] = NULL, n[1] = 0;
+        return;
     }
     size_t lo = 0, hi = v->n_by_object; /* first file whose smallest key's prefix >= pk's */
     while (lo < hi) {
@@ -125,15 +127,12 @@ static size_t candidates(const eng_version *v, const eng_query *q, eng_sst **out
         else
             hi = mid;
     }
-    size_t n = 0;
-    for (; lo < v->n_by_object; lo++) {
-        cf_slice m = eng_sst_get_stats(v->by_object[lo])->min_pk;
-        if (memcmp(m.ptr, pk.ptr, v->prefix) != 0)
-            break;
-        out[n++] = v->by_object[lo];
-    }
-    memcpy(out + n, v->wide, v->n_wide * sizeof *out);
-    return n + v->n_wide;
+    size_t end = lo;
+    while (end < v->n_by_object &&
+           memcmp(eng_sst_get_stats(v->by_object[end])->min_pk.ptr, pk.ptr, v->prefix) == 0)
+        end++;
+    run[0] = v->by_object + lo, n[0] = end - lo;
+    run[1] = v->wide, n[1] = v->n_wide;
 }
 
 /* open_sources -- one internal iterator per memtable and wanted SSTable, merged. */
@@ -154,20 +153,23 @@ static int open_sources(eng_iter *it, eng_table *t)
     int rc = 0;
     size_t n = 0;
     eng_iiter **children = calloc(n_mts + v->n, sizeof *children);
-    eng_sst **cand = calloc(v->n + 1, sizeof *cand);
-    if (!children || !cand)
+    if (!children)
         rc = CF_ENOMEM;
-    size_t n_cand = rc ? 0 : candidates(v, &it->q, cand);
-    atomic_fetch_add(&t->sst_consulted, n_cand);
+    eng_sst *const *run[2];
+    size_t n_run[2];
+    candidates(v, &it->q, run, n_run);
+    atomic_fetch_add(&t->sst_consulted, n_run[0] + n_run[1]);
     for (size_t i = 0; rc == 0 && i < n_mts; i++)
         if (eng_memtable_count(mts[i]) > 0)
             rc = eng_memtable_iter_new(mts[i], &children[n++]);
-    for (size_t i = 0; rc == 0 && i < n_cand; i++) {
-        if (!sst_wanted(cand[i], &it->q))
-            continue;
-        rc = eng_sst_iter_new(cand[i], &children[n++]);
-        if (rc == 0 && it->q.by_ref_min_bytes) /* large values stay in the file */
-            eng_sst_iter_lazy_values(children[n - 1], it->q.by_ref_min_bytes);
+    for (size_t r = 0; r < 2; r++) {
+        for (size_t i = 0; rc == 0 && i < n_run[r]; i++) {
+            if (!sst_wanted(run[r][i], &it->q))
+                continue;
+            rc = eng_sst_iter_new(run[r][i], &children[n++]);
+            if (rc == 0 && it->q.by_ref_min_bytes) /* large values stay in the file */
+                eng_sst_iter_lazy_values(children[n - 1], it->q.by_ref_min_bytes);
+        }
     }
     if (rc == 0) {
         rc = eng_merge_iter_new(children, n, &it->merged);
@@ -176,7 +178,6 @@ static int open_sources(eng_iter *it, eng_table *t)
             eng_iiter_close(children[i]);
     }
     free(children);
-    free(cand);
     for (size_t i = 0; i < n_mts; i++)
         eng_memtable_unref(mts[i]);
     eng_version_unref(v);
