@@ -40,6 +40,7 @@
 #include "s3/s3.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define SHELL_MAX_ARGS 64
 
@@ -319,15 +320,13 @@ static void *sweep_main(void *arg)
     every = every < 1 ? 1 : every > 3600 ? 3600 : every;
     pthread_mutex_lock(&sw->mu);
     while (!sw->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        int64_t now_us = clock_now_us();
         pthread_mutex_unlock(&sw->mu);
         int rc = store_uploads_expire(sw->st, now_us - sw->expiry_s * 1000000, NULL);
         if (rc)
             log_warn("coffer: expiring uploads failed: %s", cf_err_str(rc));
         pthread_mutex_lock(&sw->mu);
-        ts.tv_sec += every;
+        struct timespec ts = {(time_t)(now_us / 1000000 + every), (long)(now_us % 1000000 * 1000)};
         while (!sw->stop && pthread_cond_timedwait(&sw->cv, &sw->mu, &ts) == 0)
             ;
     }

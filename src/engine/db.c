@@ -29,6 +29,7 @@
 #include "engine/log_format.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 void eng_db_opts_default(eng_db_opts *o, const char *dir)
 {
@@ -57,9 +58,7 @@ int64_t eng_db_now(eng_db *db)
 
 int64_t eng_db_now_ts(eng_db *db)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t now = clock_now_us();
     int_fast64_t last = atomic_load(&db->clock);
     int64_t next;
     do {

@@ -13,6 +13,7 @@
 
 #include "s3/range.h"
 #include "s3/s3_int.h"
+#include "util/clock.h"
 
 /* parse_source -- "/bucket/key" or "bucket/key" (percent-encoded, maybe ?versionId=). */
 static int parse_source(cf_slice v, cf_buf *bucket, cf_buf *key)
@@ -139,9 +140,7 @@ void s3_h_copy_object(s3_req *r)
     }
     snprintf(m->etag, sizeof m->etag, "%s", src->etag);
     m->size = src->size;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    m->mtime_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    m->mtime_us = clock_now_us();
     int rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, out);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);

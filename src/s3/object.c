@@ -19,15 +19,9 @@
 #include "s3/range.h"
 #include "s3/s3_int.h"
 #include "util/hex.h"
+#include "util/clock.h"
 
 #define MAX_SINGLE_PUT_BYTES (5ull << 30)
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* PUT /{bucket}/{key} -- PutObject (CopyObject when x-amz-copy-source is present) */
 void s3_h_put_object(s3_req *r)
@@ -89,7 +83,7 @@ void s3_h_put_object(s3_req *r)
         }
     }
     m->size = got.size;
-    m->mtime_us = now_us();
+    m->mtime_us = clock_now_us();
     rc = store_put_commit(w, m, &cond);
     w = NULL;
     if (rc) {

@@ -18,6 +18,7 @@
 
 #include "store/store_int.h"
 #include "util/coding.h"
+#include "util/clock.h"
 
 bool store_bucket_name_valid(cf_slice n)
 {
@@ -116,9 +117,7 @@ int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *o
     }
     if (rc != CF_ENOTFOUND)
         goto out;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t now = clock_now_us();
     uint8_t created[8], shards[4];
     put_u64(created, (uint64_t)now);
     put_u32(shards, STORE_SHARDS);

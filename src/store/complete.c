@@ -138,7 +138,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         memcpy(out->blob_id, upload_id, STORE_UPLOAD_ID_BYTES);
         out->chunk_bytes = STORE_CHUNK_BYTES;
         out->partition_chunks = STORE_PARTITION_BYTES / STORE_CHUNK_BYTES;
-        out->mtime_us = store_now_us();
+        out->mtime_us = clock_now_us();
         rc = req->finish(req->arg, out);
     }
     if (!rc)

@@ -24,13 +24,7 @@
 #include <time.h>
 
 #include "store/store_int.h"
-
-int64_t store_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "util/clock.h"
 
 int store_key_check(cf_slice key)
 {
@@ -122,7 +116,7 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     meta->chunk_bytes = w->blob.chunk_bytes;
     meta->partition_chunks = w->blob.partition_chunks;
     meta->parts = 0;
-    meta->mtime_us = meta->mtime_us ? meta->mtime_us : store_now_us();
+    meta->mtime_us = meta->mtime_us ? meta->mtime_us : clock_now_us();
     rc = store_meta_encode(&w->val, meta);
     if (!rc)
         rc = store_objects_pk(&w->pk, bucket);
@@ -252,7 +246,7 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
         nm.chunk_bytes = src.chunk_bytes;
         nm.partition_chunks = src.partition_chunks;
         nm.parts = src.parts;
-        nm.mtime_us = meta && meta->mtime_us ? meta->mtime_us : store_now_us();
+        nm.mtime_us = meta && meta->mtime_us ? meta->mtime_us : clock_now_us();
         rc = store_objects_pk(&o.pk, dst_bucket);
     }
     if (!rc) {

@@ -20,6 +20,7 @@
 #include "store/config.h"
 #include "store/store.h"
 #include "store/store_format.h"
+#include "util/clock.h"
 
 typedef struct store_pin store_pin;
 
@@ -76,8 +77,6 @@ int store_op_init(store_op *o);
 void store_op_free(store_op *o);
 
 /* ---- objects.c: object rows (shared with complete.c) ---- */
-
-int64_t store_now_us(void);
 
 /* store_key_check -- CF_EINVAL for an empty key, CF_ELIMIT over STORE_MAX_KEY_BYTES. */
 int store_key_check(cf_slice key);

@@ -59,7 +59,7 @@ int store_upload_remove(store *s, eng_batch *b, cf_slice pk, cf_slice key, const
 int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, uint8_t *upload_id)
 {
     /* Time first (big-endian, so ids sort by initiation), then randomness. */
-    m->mtime_us = m->mtime_us ? m->mtime_us : store_now_us();
+    m->mtime_us = m->mtime_us ? m->mtime_us : clock_now_us();
     for (int i = 0; i < 8; i++)
         upload_id[i] = (uint8_t)((uint64_t)m->mtime_us >> (56 - 8 * i));
     if (getrandom(upload_id + 8, STORE_UPLOAD_ID_BYTES - 8, 0) != STORE_UPLOAD_ID_BYTES - 8)
@@ -129,7 +129,7 @@ static int install_part(store *s, store_op *o, eng_batch *b, cf_slice key, const
 {
     store_meta up;
     *had_old = false;
-    p->mtime_us = store_now_us();
+    p->mtime_us = clock_now_us();
     int rc = store_upload_read(s, buf_slice(&o->pk), key, id, &up, NULL);
     if (!rc) {
         rc = part_read(s, o, id, p->number, old);
