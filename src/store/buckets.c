@@ -14,7 +14,6 @@
  *      created again under the same name starts with nothing of the old one,
  *      not even row tombstones to skip when listing.
  */
-#include <time.h>
 
 #include "store/store_int.h"
 #include "util/coding.h"

@@ -21,7 +21,6 @@
  *  (4) writers of a possibly new object row (commit, copy) hold bucket_lock
  *      shared and find the bucket under it (buckets.c (1)).
  */
-#include <time.h>
 
 #include "store/store_int.h"
 #include "util/clock.h"
