@@ -50,6 +50,26 @@ void store_blob_of_part(const store_part *p, store_blob *out)
     out->parts = 0;
 }
 
+int store_part_unref(store *s, eng_batch *b, const uint8_t *id, const store_part *p, cf_buf *ref,
+                     store_blob_list *l)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        store_blob *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return CF_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    int rc = store_part_ref_ck(ref, id, p->number);
+    if (!rc)
+        rc = eng_batch_delete_row(b, s->refs, slice_make(p->blob_id, STORE_BLOB_ID_BYTES),
+                                  buf_slice(ref));
+    if (!rc)
+        store_blob_of_part(p, &l->v[l->n++]);
+    return rc;
+}
+
 uint64_t store_blob_partitions(const store_blob *b)
 {
     uint64_t part_bytes = (uint64_t)b->chunk_bytes * b->partition_chunks;
@@ -137,28 +157,16 @@ static void dropper_chunks(dropper *d, const store_blob *b)
 static int drop_layout(store *s, dropper *d, const store_blob *b)
 {
     cf_slice pk = slice_make(b->id, STORE_BLOB_ID_BYTES);
-    store_blob *blobs = NULL;
-    size_t n = 0, cap = 0;
+    store_blob_list parts = {0};
     eng_iter *it = NULL;
     cf_buf ref = {0};
     int rc = store_layout_seek(s, b->id, 0, 0, &it);
     while (!rc && eng_iter_valid(it)) {
         store_part p;
         rc = store_layout_part(it, &p);
-        if (!rc && n == cap) {
-            cap = cap ? 2 * cap : 64;
-            store_blob *nb = realloc(blobs, cap * sizeof *blobs);
-            rc = nb ? 0 : CF_ENOMEM;
-            blobs = nb ? nb : blobs;
-        }
-        if (!rc)
-            rc = store_part_ref_ck(&ref, b->id, p.number);
         if (!rc) {
-            store_blob_of_part(&p, &blobs[n++]);
             dropper_room(d);
-            rc = eng_batch_delete_row(d->b, s->refs,
-                                      slice_make(p.blob_id, STORE_BLOB_ID_BYTES),
-                                      buf_slice(&ref));
+            rc = store_part_unref(s, d->b, b->id, &p, &ref, &parts);
         }
         if (!rc)
             rc = eng_iter_next(it);
@@ -171,14 +179,14 @@ static int drop_layout(store *s, dropper *d, const store_blob *b)
         rc = d->rc;
     }
     if (!rc)
-        store_blobs_release(s, blobs, n);
+        store_blobs_release(s, parts.v, parts.n);
     if (!rc) {
         rc = eng_batch_delete_partition(d->b, s->oparts, pk);
         d->blobs++;
         dropper_flush(d);
         rc = d->rc;
     }
-    free(blobs);
+    free(parts.v);
     buf_free(&ref);
     return rc;
 }

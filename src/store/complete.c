@@ -97,8 +97,8 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
 {
     size_t stripe = store_key_stripe(bucket, key);
     store_meta upload, old;
-    store_blob *unused = NULL;
-    size_t n_unused = 0, uploads_of_key = 0;
+    store_blob_list unused = {0};
+    size_t uploads_of_key = 0;
     bool found = false, locked = false;
     comp c = {0};
     memset(out, 0, sizeof *out);
@@ -142,7 +142,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         rc = req->finish(req->arg, out);
     }
     if (!rc)
-        rc = store_upload_parts_unref(s, c.o.b, upload_id, req->numbers, req->n, &unused, &n_unused);
+        rc = store_upload_parts_unref(s, c.o.b, upload_id, req->numbers, req->n, &unused);
     if (!rc)
         rc = store_upload_remove(s, c.o.b, buf_slice(&c.o.pk), key, upload_id, uploads_of_key);
     if (!rc)
@@ -161,7 +161,7 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
             store_blob_of(&old, &ob);
             store_blob_release(s, &ob);
         }
-        store_blobs_release(s, unused, n_unused);
+        store_blobs_release(s, unused.v, unused.n);
     }
 out:
     if (locked) {
@@ -170,7 +170,7 @@ out:
     }
     if (rc)
         memset(out, 0, sizeof *out);
-    free(unused);
+    free(unused.v);
     eng_iter_close(c.it);
     store_op_free(&c.o);
     return rc;

@@ -148,6 +148,20 @@ static inline void store_blob_release(store *s, const store_blob *b)
 /* store_blob_of_part -- the blob of part p. */
 void store_blob_of_part(const store_part *p, store_blob *out);
 
+/* A growing list of blobs to release once a batch is written. */
+typedef struct store_blob_list {
+    store_blob *v;
+    size_t n, cap;
+} store_blob_list;
+
+/*
+ * store_part_unref -- adds to b the removal of the reference that upload
+ * (or layout) id holds on part p's blob, and appends that blob to l (to be
+ * released after b is written). ref is scratch.
+ */
+int store_part_unref(store *s, eng_batch *b, const uint8_t *id, const store_part *p, cf_buf *ref,
+                     store_blob_list *l);
+
 /* ---- layout.c: the parts of a completed multipart object ---- */
 
 /*
@@ -225,13 +239,12 @@ int store_upload_remove(store *s, eng_batch *b, cf_slice opk, cf_slice key, cons
 int store_uploads_abort_bucket(store *s, cf_slice opk);
 
 /*
- * store_upload_parts_unref -- adds to b the removal of the reference of
- * every part of upload id whose number is not in keep[0..n_keep)
- * (ascending), and returns their blobs (*blobs, malloc'd, to release after
- * b is written). REQUIRES: the key stripe held.
+ * store_upload_parts_unref -- store_part_unref for every part of upload id
+ * whose number is not in keep[0..n_keep) (ascending); out collects their
+ * blobs (the caller frees out->v). REQUIRES: the key stripe held.
  */
 int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const uint32_t *keep,
-                             size_t n_keep, store_blob **blobs, size_t *n_blobs);
+                             size_t n_keep, store_blob_list *out);
 
 /* ---- format.c: keys and values (store_format.h, doc/formats.md "Store rows") ---- */
 

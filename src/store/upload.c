@@ -285,16 +285,14 @@ int store_parts_list(store *s, const uint8_t *upload_id, uint32_t after, uint32_
 }
 
 int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const uint32_t *keep,
-                             size_t n_keep, store_blob **blobs, size_t *n_blobs)
+                             size_t n_keep, store_blob_list *out)
 {
-    *blobs = NULL;
-    *n_blobs = 0;
     eng_query q = {0};
     q.pk_start = (eng_bound){id_slice(id), ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
     eng_iter *it = NULL;
     cf_buf ref = {0};
-    size_t cap = 0, k = 0;
+    size_t k = 0;
     int rc = eng_iter_new(s->parts, &q, &it);
     while (!rc && eng_iter_valid(it)) {
         store_part p;
@@ -302,18 +300,8 @@ int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const ui
         while (!rc && k < n_keep && keep[k] < p.number)
             k++;
         bool kept = !rc && k < n_keep && keep[k] == p.number;
-        if (!rc && !kept && *n_blobs == cap) {
-            cap = cap ? 2 * cap : 16;
-            store_blob *nb = realloc(*blobs, cap * sizeof **blobs);
-            rc = nb ? 0 : CF_ENOMEM;
-            *blobs = nb ? nb : *blobs;
-        }
-        if (!rc && !kept) {
-            store_blob_of_part(&p, &(*blobs)[(*n_blobs)++]);
-            rc = store_part_ref_ck(&ref, id, p.number);
-            if (!rc)
-                rc = eng_batch_delete_row(b, s->refs, id_slice(p.blob_id), buf_slice(&ref));
-        }
+        if (!rc && !kept)
+            rc = store_part_unref(s, b, id, &p, &ref, out);
         if (!rc)
             rc = eng_iter_next(it);
     }
@@ -321,19 +309,14 @@ int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const ui
         rc = eng_iter_status(it);
     eng_iter_close(it);
     buf_free(&ref);
-    if (rc) {
-        free(*blobs);
-        *blobs = NULL;
-        *n_blobs = 0;
-    }
     return rc;
 }
 
 int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *upload_id)
 {
     size_t stripe = store_key_stripe(bucket, key);
-    store_blob *blobs = NULL;
-    size_t n_blobs = 0, uploads_of_key = 0;
+    store_blob_list blobs = {0};
+    size_t uploads_of_key = 0;
     store_meta up;
     store_op o;
     int rc = store_op_init(&o);
@@ -344,16 +327,16 @@ int store_upload_abort(store *s, cf_slice bucket, cf_slice key, const uint8_t *u
     store_key_lock(s, stripe); /* invariant (1) */
     rc = store_upload_read(s, buf_slice(&o.pk), key, upload_id, &up, &uploads_of_key);
     if (!rc)
-        rc = store_upload_parts_unref(s, o.b, upload_id, NULL, 0, &blobs, &n_blobs);
+        rc = store_upload_parts_unref(s, o.b, upload_id, NULL, 0, &blobs);
     if (!rc)
         rc = store_upload_remove(s, o.b, buf_slice(&o.pk), key, upload_id, uploads_of_key);
     if (!rc)
         rc = eng_db_write(s->db, o.b);
     store_key_unlock(s, stripe);
     if (!rc)
-        store_blobs_release(s, blobs, n_blobs);
+        store_blobs_release(s, blobs.v, blobs.n);
 out:
-    free(blobs);
+    free(blobs.v);
     store_op_free(&o);
     return rc;
 }
