@@ -63,7 +63,7 @@ int store_part_unref(store *s, eng_batch *b, const uint8_t *id, const store_part
     }
     int rc = store_part_ref_ck(ref, id, p->number);
     if (!rc)
-        rc = eng_batch_delete_row(b, s->refs, slice_make(p->blob_id, STORE_BLOB_ID_BYTES),
+        rc = eng_batch_delete_row(b, s->refs, store_id(p->blob_id),
                                   buf_slice(ref));
     if (!rc)
         store_blob_of_part(p, &l->v[l->n++]);
@@ -79,7 +79,7 @@ uint64_t store_blob_partitions(const store_blob *b)
 int store_blob_has_refs(store *s, const uint8_t *id, bool *out)
 {
     *out = false;
-    cf_slice pk = slice_make(id, STORE_BLOB_ID_BYTES);
+    cf_slice pk = store_id(id);
     eng_query q = {0};
     q.pk_start = (eng_bound){pk, ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
@@ -156,7 +156,7 @@ static void dropper_chunks(dropper *d, const store_blob *b)
  */
 static int drop_layout(store *s, dropper *d, const store_blob *b)
 {
-    cf_slice pk = slice_make(b->id, STORE_BLOB_ID_BYTES);
+    cf_slice pk = store_id(b->id);
     store_blob_list parts = {0};
     eng_iter *it = NULL;
     cf_buf ref = {0};

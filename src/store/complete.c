@@ -55,7 +55,7 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
                       const store_meta *upload, store_meta *m)
 {
     eng_query q = {0};
-    q.pk_start = (eng_bound){slice_make(id, STORE_UPLOAD_ID_BYTES), ENG_BOUND_INCL};
+    q.pk_start = (eng_bound){store_id(id), ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
     int rc = eng_iter_new(s->parts, &q, &c->it);
     uint64_t off = 0;
@@ -77,7 +77,7 @@ static int add_layout(store *s, comp *c, const uint8_t *id, const store_complete
             rc = store_part_encode(&c->o.val, &p);
         if (!rc) {
             eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&c->o.val)};
-            rc = eng_batch_put(c->o.b, s->oparts, slice_make(id, STORE_UPLOAD_ID_BYTES), buf_slice(&c->o.ck),
+            rc = eng_batch_put(c->o.b, s->oparts, store_id(id), buf_slice(&c->o.ck),
                                &cell, 1);
         }
     }

@@ -21,7 +21,7 @@ int store_layout_seek(store *s, const uint8_t *id, uint64_t end, uint32_t number
     int rc = store_layout_ck(&ck, end, number);
     if (!rc) {
         eng_query q = {0};
-        q.pk_start = (eng_bound){slice_make(id, STORE_BLOB_ID_BYTES), ENG_BOUND_INCL};
+        q.pk_start = (eng_bound){store_id(id), ENG_BOUND_INCL};
         q.pk_end = q.pk_start;
         q.ck_start = (eng_bound){buf_slice(&ck), ENG_BOUND_INCL};
         rc = eng_iter_new(s->oparts, &q, out);

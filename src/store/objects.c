@@ -84,9 +84,9 @@ int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_s
     bool moved = !old || !same_blob(old, nm);
     int rc = eng_batch_put(b, s->objects, opk, key, &cell, 1);
     if (!rc && moved)
-        rc = eng_batch_put(b, s->refs, slice_make(nm->blob_id, STORE_BLOB_ID_BYTES), ref, NULL, 0);
+        rc = eng_batch_put(b, s->refs, store_id(nm->blob_id), ref, NULL, 0);
     if (!rc && moved && old)
-        rc = eng_batch_delete_row(b, s->refs, slice_make(old->blob_id, STORE_BLOB_ID_BYTES), ref);
+        rc = eng_batch_delete_row(b, s->refs, store_id(old->blob_id), ref);
     return rc ? rc : eng_db_write(s->db, b);
 }
 
@@ -201,7 +201,7 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
     if (found && !rc) {
         rc = eng_batch_delete_row(o.b, s->objects, buf_slice(&o.pk), key);
         if (!rc)
-            rc = eng_batch_delete_row(o.b, s->refs, slice_make(cur.blob_id, STORE_BLOB_ID_BYTES),
+            rc = eng_batch_delete_row(o.b, s->refs, store_id(cur.blob_id),
                                       buf_slice(&o.ref));
         if (!rc)
             rc = eng_db_write(s->db, o.b);

@@ -64,6 +64,15 @@ void store_key_unlock2(store *s, size_t a, size_t b);
  */
 int store_scan(eng_table *t, int (*row)(void *arg, eng_iter *it), void *arg);
 
+/* An upload id becomes its object's layout id, a blob id (blob.c). */
+_Static_assert(STORE_UPLOAD_ID_BYTES == STORE_BLOB_ID_BYTES, "upload ids are blob ids");
+
+/* store_id -- a 16-byte blob or upload id as a key slice. */
+static inline cf_slice store_id(const uint8_t *id)
+{
+    return slice_make(id, STORE_BLOB_ID_BYTES);
+}
+
 /* ---- store.c: the scratch of one write ---- */
 
 /* A batch and the key and value buffers a write fills before writing it. */

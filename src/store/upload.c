@@ -28,11 +28,6 @@
 #include "util/coding.h"
 #include "util/log.h"
 
-static cf_slice id_slice(const uint8_t *id)
-{
-    return slice_make(id, STORE_UPLOAD_ID_BYTES);
-}
-
 int store_upload_read(store *s, cf_slice pk, cf_slice key, const uint8_t *id, store_meta *m,
                       size_t *uploads_of_key)
 {
@@ -40,7 +35,7 @@ int store_upload_read(store *s, cf_slice pk, cf_slice key, const uint8_t *id, st
     eng_cell_view v;
     int rc = eng_get(s->uploads, pk, key, &it);
     if (!rc)
-        rc = eng_iter_find(it, id_slice(id), &v) == 0 ? store_meta_decode(v.value, m)
+        rc = eng_iter_find(it, store_id(id), &v) == 0 ? store_meta_decode(v.value, m)
                                                       : CF_ENOTFOUND;
     if (!rc && uploads_of_key)
         *uploads_of_key = eng_iter_cell_count(it);
@@ -51,9 +46,9 @@ int store_upload_read(store *s, cf_slice pk, cf_slice key, const uint8_t *id, st
 int store_upload_remove(store *s, eng_batch *b, cf_slice pk, cf_slice key, const uint8_t *id,
                         size_t uploads_of_key)
 {
-    int rc = uploads_of_key > 1 ? eng_batch_delete_cell(b, s->uploads, pk, key, id_slice(id))
+    int rc = uploads_of_key > 1 ? eng_batch_delete_cell(b, s->uploads, pk, key, store_id(id))
                                 : eng_batch_delete_row(b, s->uploads, pk, key); /* (3) */
-    return rc ? rc : eng_batch_delete_partition(b, s->parts, id_slice(id));
+    return rc ? rc : eng_batch_delete_partition(b, s->parts, store_id(id));
 }
 
 int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, uint8_t *upload_id)
@@ -79,7 +74,7 @@ int store_upload_create(store *s, cf_slice bucket, cf_slice key, store_meta *m, 
         rc = store_meta_encode(&o.val, m);
     if (rc)
         goto out;
-    eng_cell cell = {id_slice(upload_id), buf_slice(&o.val)};
+    eng_cell cell = {store_id(upload_id), buf_slice(&o.val)};
     pthread_rwlock_rdlock(&s->bucket_lock); /* a bucket delete cannot pass in between */
     rc = store_bucket_check(s, bucket);
     if (!rc)
@@ -111,7 +106,7 @@ static int part_read(store *s, store_op *o, const uint8_t *id, uint32_t number, 
     eng_iter *it = NULL;
     int rc = store_u64_key(&o->ck, number);
     if (!rc)
-        rc = eng_get(s->parts, id_slice(id), buf_slice(&o->ck), &it);
+        rc = eng_get(s->parts, store_id(id), buf_slice(&o->ck), &it);
     if (!rc)
         rc = store_part_row(it, p);
     eng_iter_close(it);
@@ -145,11 +140,11 @@ static int install_part(store *s, store_op *o, eng_batch *b, cf_slice key, const
     if (rc)
         return rc;
     eng_cell cell = {slice_str(STORE_C_PART), buf_slice(&o->val)};
-    rc = eng_batch_put(b, s->parts, id_slice(id), buf_slice(&o->ck), &cell, 1);
+    rc = eng_batch_put(b, s->parts, store_id(id), buf_slice(&o->ck), &cell, 1);
     if (!rc)
-        rc = eng_batch_put(b, s->refs, id_slice(p->blob_id), buf_slice(&o->ref), NULL, 0);
+        rc = eng_batch_put(b, s->refs, store_id(p->blob_id), buf_slice(&o->ref), NULL, 0);
     if (!rc && *had_old && memcmp(old->blob_id, p->blob_id, STORE_BLOB_ID_BYTES) != 0)
-        rc = eng_batch_delete_row(b, s->refs, id_slice(old->blob_id), buf_slice(&o->ref));
+        rc = eng_batch_delete_row(b, s->refs, store_id(old->blob_id), buf_slice(&o->ref));
     return rc ? rc : eng_db_write(s->db, b);
 }
 
@@ -260,7 +255,7 @@ int store_parts_list(store *s, const uint8_t *upload_id, uint32_t after, uint32_
     int rc = store_u64_key(&from, (uint64_t)after + 1);
     if (!rc) {
         eng_query q = {0};
-        q.pk_start = (eng_bound){id_slice(upload_id), ENG_BOUND_INCL};
+        q.pk_start = (eng_bound){store_id(upload_id), ENG_BOUND_INCL};
         q.pk_end = q.pk_start;
         q.ck_start = (eng_bound){buf_slice(&from), ENG_BOUND_INCL};
         rc = eng_iter_new(s->parts, &q, &it);
@@ -288,7 +283,7 @@ int store_upload_parts_unref(store *s, eng_batch *b, const uint8_t *id, const ui
                              size_t n_keep, store_blob_list *out)
 {
     eng_query q = {0};
-    q.pk_start = (eng_bound){id_slice(id), ENG_BOUND_INCL};
+    q.pk_start = (eng_bound){store_id(id), ENG_BOUND_INCL};
     q.pk_end = q.pk_start;
     eng_iter *it = NULL;
     cf_buf ref = {0};
