@@ -101,20 +101,6 @@ static int on_prefix(void *arg, cf_slice prefix)
     return 0;
 }
 
-/* parse_max_keys -- max-keys (or max-uploads): default 1000, capped at 1000; false if not a number. */
-static bool parse_max_keys(s3_req *r, const char *name, uint32_t *out)
-{
-    cf_slice v = s3_param_get(r, name);
-    *out = 1000;
-    if (!v.ptr)
-        return true;
-    uint64_t n;
-    if (v.len > 10 || !slice_to_u64(v, &n))
-        return false;
-    *out = n < 1000 ? (uint32_t)n : 1000;
-    return true;
-}
-
 static void list(s3_req *r, enum list_kind kind)
 {
     store_bucket b;
@@ -128,7 +114,7 @@ static void list(s3_req *r, enum list_kind kind)
     }
     c.url = enc.ptr != NULL;
     store_list_req q = {0};
-    if (!parse_max_keys(r, kind == LIST_UPLOADS ? "max-uploads" : "max-keys", &q.max_keys)) {
+    if (!s3_param_max(r, kind == LIST_UPLOADS ? "max-uploads" : "max-keys", &q.max_keys)) {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Provided max-keys not an integer or within integer range");
         return;
     }

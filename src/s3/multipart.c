@@ -397,14 +397,14 @@ void s3_h_list_parts(s3_req *r)
     }
     if (upload_of_request(r, id, up))
         goto out;
-    uint64_t max = 1000, marker = 0;
-    cf_slice mv = s3_param_get(r, "max-parts"), pv = s3_param_get(r, "part-number-marker");
-    if ((mv.ptr && (mv.len > 10 || !slice_to_u64(mv, &max))) ||
+    uint32_t max;
+    uint64_t marker = 0;
+    cf_slice pv = s3_param_get(r, "part-number-marker");
+    if (!s3_param_max(r, "max-parts", &max) ||
         (pv.ptr && pv.len > 0 && (pv.len > 10 || !slice_to_u64(pv, &marker)))) {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "max-parts and part-number-marker must be integers");
         goto out;
     }
-    max = max > 1000 ? 1000 : max;
     marker = marker > STORE_MAX_PARTS ? STORE_MAX_PARTS : marker;
     bool full;
     parts_ctx c = {r, s3_upload_checksum(up, &full), (uint32_t)marker};

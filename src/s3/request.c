@@ -27,6 +27,19 @@ cf_slice s3_param_get(const s3_req *r, const char *name)
     return slice_make(NULL, 0);
 }
 
+bool s3_param_max(const s3_req *r, const char *name, uint32_t *out)
+{
+    cf_slice v = s3_param_get(r, name);
+    *out = 1000;
+    if (!v.ptr)
+        return true;
+    uint64_t n;
+    if (v.len > 10 || !slice_to_u64(v, &n))
+        return false;
+    *out = n < 1000 ? (uint32_t)n : 1000;
+    return true;
+}
+
 cf_slice s3_header(const s3_req *r, const char *name)
 {
     return http_header_find(r->hr, name);

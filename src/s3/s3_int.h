@@ -64,6 +64,9 @@ typedef struct s3_req {
 
 /* s3_param_get -- the decoded value of query parameter name; ptr NULL if absent. */
 cf_slice s3_param_get(const s3_req *r, const char *name);
+/* s3_param_max -- a page size parameter (max-keys, max-uploads, max-parts): default
+ * 1000, capped at 1000; false if it is not a number. */
+bool s3_param_max(const s3_req *r, const char *name, uint32_t *out);
 /* s3_header -- request header (case-insensitive); ptr NULL if absent. */
 cf_slice s3_header(const s3_req *r, const char *name);
 static inline cf_slice s3_bucket(const s3_req *r)
