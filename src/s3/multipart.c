@@ -414,7 +414,7 @@ void s3_h_list_parts(s3_req *r)
     cf_buf head = r->out;
     r->out = (cf_buf){0};
     bool truncated = false;
-    int rc = store_parts_list(r->ctx->st, id, (uint32_t)marker, (uint32_t)max, on_part, &c,
+    int rc = store_parts_list(r->ctx->st, id, (uint32_t)marker, max, on_part, &c,
                               &truncated);
     cf_buf parts = r->out;
     r->out = head;
