@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,21 +240,59 @@ typedef struct cli {
     const char *domain;
     const char *mode;
     uint64_t min_part_bytes;
-    int64_t upload_expiry_s;
+    uint64_t upload_expiry_s;
+    net_opts net; /* the numeric limits below; 0 keeps the net layer's default */
     char *args[4];
     int n_args;
 } cli;
 
-/* num_opt -- a non-negative decimal option value; false if v is not one. */
-static bool num_opt(const char *v, uint64_t *out)
+/* The numeric options: each is --NAME VALUE or the environment variable
+ * ENV, a non-negative decimal up to max, stored as a uint64_t or an int. */
+typedef struct num_opt {
+    const char *name;
+    const char *env;
+    uint64_t max;
+    size_t off;  /* offset of the field in cli */
+    bool is_int; /* the field is an int, else a uint64_t */
+} num_opt;
+
+#define U64_OPT(n, e, max, f) {n, e, max, offsetof(cli, f), false}
+#define INT_OPT(n, e, max, f) {n, e, max, offsetof(cli, f), true}
+static const num_opt num_opts[] = {
+    U64_OPT("--min-part-size", "COFFER_MIN_PART_SIZE", UINT64_MAX, min_part_bytes),
+    U64_OPT("--upload-expiry", "COFFER_UPLOAD_EXPIRY", INT64_MAX / 1000000, upload_expiry_s),
+    INT_OPT("--workers", "COFFER_WORKERS", 1024, net.workers),
+    INT_OPT("--max-workers", "COFFER_MAX_WORKERS", 1024, net.max_workers),
+    INT_OPT("--max-conns", "COFFER_MAX_CONNS", 1 << 20, net.max_conns),
+    INT_OPT("--idle-timeout-ms", "COFFER_IDLE_TIMEOUT_MS", INT32_MAX, net.limits.idle_timeout_ms),
+    INT_OPT("--io-timeout-ms", "COFFER_IO_TIMEOUT_MS", INT32_MAX, net.limits.io_timeout_ms),
+    INT_OPT("--min-rate", "COFFER_MIN_RATE", INT32_MAX, net.min_rate),
+};
+
+/* set_num -- parses v as o's value into c; false if v is not one. */
+static bool set_num(cli *c, const num_opt *o, const char *v)
 {
     char *end;
     errno = 0;
     unsigned long long n = v ? strtoull(v, &end, 10) : 0;
-    if (!v || !*v || *end || errno || v[0] == '-')
+    if (!v || !*v || *end || errno || v[0] == '-' || n > o->max)
         return false;
-    *out = n;
+    char *field = (char *)c + o->off;
+    if (o->is_int)
+        *(int *)field = (int)n;
+    else
+        *(uint64_t *)field = n;
     return true;
+}
+
+/* find_num -- the numeric option named a, or NULL. */
+static const num_opt *find_num(const char *a)
+{
+    for (size_t i = 0; i < sizeof num_opts / sizeof num_opts[0]; i++) {
+        if (strcmp(a, num_opts[i].name) == 0)
+            return &num_opts[i];
+    }
+    return NULL;
 }
 
 static int parse_cli(int argc, char **argv, cli *c)
@@ -263,13 +302,20 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->region = getenv("COFFER_REGION") ? getenv("COFFER_REGION") : "us-east-1";
     c->domain = getenv("COFFER_DOMAIN");
     c->mode = "serve";
-    uint64_t min_part = 5ull << 20, expiry = 7 * 24 * 3600;
-    if ((getenv("COFFER_MIN_PART_SIZE") && !num_opt(getenv("COFFER_MIN_PART_SIZE"), &min_part)) ||
-        (getenv("COFFER_UPLOAD_EXPIRY") && !num_opt(getenv("COFFER_UPLOAD_EXPIRY"), &expiry)))
-        return -1;
+    c->min_part_bytes = 5ull << 20;
+    c->upload_expiry_s = 7 * 24 * 3600;
+    for (size_t i = 0; i < sizeof num_opts / sizeof num_opts[0]; i++) {
+        const char *v = getenv(num_opts[i].env);
+        if (v && !set_num(c, &num_opts[i], v))
+            return -1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (i + 1 < argc && strcmp(a, "--data") == 0)
+        const num_opt *o = find_num(a);
+        if (o && i + 1 < argc) {
+            if (!set_num(c, o, argv[++i]))
+                return -1;
+        } else if (i + 1 < argc && strcmp(a, "--data") == 0)
             c->data = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--addr") == 0)
             c->addr = argv[++i];
@@ -277,13 +323,6 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->region = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--domain") == 0)
             c->domain = argv[++i];
-        else if (i + 1 < argc && strcmp(a, "--min-part-size") == 0) {
-            if (!num_opt(argv[++i], &min_part))
-                return -1;
-        } else if (i + 1 < argc && strcmp(a, "--upload-expiry") == 0) {
-            if (!num_opt(argv[++i], &expiry))
-                return -1;
-        }
         else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user")))
             c->mode = a;
         else if (a[0] != '-' && c->n_args < 4)
@@ -291,11 +330,7 @@ static int parse_cli(int argc, char **argv, cli *c)
         else
             return -1;
     }
-    if (min_part == 0 || expiry > INT64_MAX / 1000000)
-        return -1;
-    c->min_part_bytes = min_part;
-    c->upload_expiry_s = (int64_t)expiry;
-    return 0;
+    return c->min_part_bytes == 0 ? -1 : 0;
 }
 
 /*
@@ -431,8 +466,12 @@ static int serve(eng_db *db, const cli *c)
     if (s3_new(st, &sc, &s3) != 0)
         goto out;
     sweeper_stop(&sw);
-    sweeper_start(&sw, st, c->upload_expiry_s);
-    net_opts no = {.host = host, .port = port, .handler = s3_handle, .handler_arg = s3};
+    sweeper_start(&sw, st, (int64_t)c->upload_expiry_s);
+    net_opts no = c->net;
+    no.host = host;
+    no.port = port;
+    no.handler = s3_handle;
+    no.handler_arg = s3;
     int nrc = net_server_start(&no, &srv);
     if (nrc) {
         fprintf(stderr, "coffer: cannot listen on %s: %s\n", c->addr, cf_err_str(nrc));
@@ -507,7 +546,10 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     if (parse_cli(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: coffer [serve|shell|user ...] [--data DIR] [--addr HOST:PORT] "
-                        "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n");
+                        "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n"
+                        "       [--workers N] [--max-workers N] [--max-conns N] [--idle-timeout-ms MS]\n"
+                        "       [--io-timeout-ms MS] [--min-rate BYTES_PER_S]\n"
+                        "numeric options may also be set as COFFER_MIN_PART_SIZE, COFFER_WORKERS, ...\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -7,20 +7,27 @@
 /* Workers: a handler runs on its worker until its request is answered, and
  * blocks on the disk (group-commit fsync) and on slow clients (a body at
  * network speed, a full socket buffer), so a worker is one request in
- * flight. bench/s3 showed 16 parallel 1 GiB uploads on 4 workers queueing
- * connections behind running uploads until the idle timeout reset them;
- * 8 per core with a floor of 16 serves that many uploads at once. More
- * threads cost ~8 MiB of reserved (not touched) stack each and some context
- * switches; an event-driven handler path is the way past this. */
-#define NET_WORKERS_PER_CORE 8
-#define NET_MIN_WORKERS 16
-/* An upper bound on o->workers: a typo must not start a million threads. */
+ * flight. The pool starts at 2 per core (at least 4) and grows by one
+ * whenever a worker takes an event while no other is free (loop.c), up to
+ * NET_DEFAULT_MAX_WORKERS: that many requests can be inside handlers at once
+ * before a ready connection waits. Each worker costs ~8 MiB of reserved
+ * (not touched) stack and, inside a handler, the handler's buffers (~2 MiB
+ * for a PUT streaming into the engine, measured as RSS in bench/s3): 128 of
+ * them bound that to ~256 MiB. */
+#define NET_WORKERS_PER_CORE 2
+#define NET_MIN_WORKERS 4
+#define NET_DEFAULT_MAX_WORKERS 128
+/* An upper bound on o->workers and o->max_workers: a typo must not start a
+ * million threads. */
 #define NET_MAX_WORKERS 1024
 
 /* 1024 connections: each holds an http_session with an ~80 KiB input
  * buffer (80 MiB in all) and one fd; 1024 is also the usual soft
  * RLIMIT_NOFILE, beyond which accept fails with EMFILE anyway. */
 #define NET_DEFAULT_MAX_CONNS 1024
+/* An upper bound on o->max_conns: the slot table is allocated up front
+ * (~100 bytes a slot) and a slot number must fit the epoll tag (loop.c). */
+#define NET_MAX_CONNS (1 << 20)
 
 /* 75 s keep-alive, nginx's default: longer than the 60 s idle limit of the
  * AWS SDKs' connection pools, so the client, not the server, normally closes
@@ -30,6 +37,14 @@
 /* 20 s without progress on a body read or response write: what Amazon S3
  * allows before its RequestTimeout error. */
 #define NET_DEFAULT_IO_TIMEOUT_MS 20000
+
+/* The rate floor (conn.c invariant 2): inside a handler, a request may take
+ * io_timeout plus one second per NET_DEFAULT_MIN_RATE bytes it moved. 1 KiB/s
+ * is far below any real client (a 1 GiB upload at 1 MB/s earns a million
+ * seconds) but makes a worker cost an attacker a steady 1 KiB/s per
+ * connection instead of a byte every 19 s. Apache's mod_reqtimeout uses
+ * the same rule with 500 bytes/s. */
+#define NET_DEFAULT_MIN_RATE 1024
 
 /* A connection closed by the server after a response (Connection: close, an
  * error answered before its body was read) keeps reading and dropping the
@@ -43,19 +58,10 @@
  * the kernel caps it at net.core.somaxconn. */
 #define NET_LISTEN_BACKLOG 1024
 
-/* Connections a worker accepts per wake-up: one, so a burst spreads over the
- * idle workers (EPOLLEXCLUSIVE wakes another for the next) instead of
- * queueing on one worker behind its first request; the cost is an
- * epoll_wait per accept. */
-#define NET_ACCEPT_BATCH 1
-
 /* After EMFILE/ENFILE/ENOBUFS a worker stops polling the listener this long:
  * the pending connection keeps the listener readable, so polling it would
  * spin until an fd is freed. */
 #define NET_ACCEPT_PAUSE_MS 100
-
-/* Events per epoll_wait: one batch of ready connections. */
-#define NET_MAX_EVENTS 64
 
 /* iovec entries passed to one sendmsg(): bounds the stack copy the write
  * path needs to advance over a partial write. */

@@ -1,9 +1,10 @@
 /*
  * conn.c -- one connection: its http_session, the http_io callbacks over the
- * non-blocking socket, the handler wrapper, and the lingering close.
+ * non-blocking socket, the handler wrapper with the transfer-rate floor, and
+ * the lingering close.
  *
- * Called by loop.c on the owning worker's thread (invariant (1) of
- * internal.h); the session calls back into io_read / io_writev /
+ * Called by loop.c on the worker that holds the connection busy (invariant
+ * (1) of internal.h); the session calls back into io_read / io_writev /
  * io_sendfile and, once per request, conn_serve(), all on that same thread.
  * The state machine is drawn in internal.h.
  *
@@ -15,10 +16,16 @@
  *      at most timeout_ms in all; writev and sendfile restart their
  *      limits.io_timeout_ms clock at every byte written, so a slow but
  *      moving reader is served and a stalled one gets CF_EAGAIN.
- *  (2) once the server aborts (stop's drain time is over) every callback
+ *  (2) rate floor: inside a handler no wait goes past the request's start +
+ *      io_timeout_ms + (bytes moved so far) / min_rate seconds (the rule of
+ *      Apache's mod_reqtimeout). A client that keeps a worker by trickling a
+ *      byte now and then, never idle long enough for (1), gets CF_EAGAIN
+ *      once its average falls below min_rate bytes/s; a client that moved
+ *      data at any sane speed has earned a long allowance.
+ *  (3) once the server aborts (stop's drain time is over) every callback
  *      returns CF_EIO without blocking, so a handler waiting on a client
  *      comes back promptly.
- *  (3) no write raises SIGPIPE: sendmsg carries MSG_NOSIGNAL, and sendfile,
+ *  (4) no write raises SIGPIPE: sendmsg carries MSG_NOSIGNAL, and sendfile,
  *      which cannot, runs on a worker thread with SIGPIPE blocked (server.c).
  */
 #include <errno.h>
@@ -36,27 +43,41 @@
 
 static bool aborted(const net_conn *c)
 {
-    return atomic_load_explicit(&c->w->srv->aborting, memory_order_relaxed);
+    return atomic_load_explicit(&c->srv->aborting, memory_order_relaxed);
+}
+
+/* rate_deadline -- when the request falls below the rate floor (invariant 2). */
+static int64_t rate_deadline(const net_conn *c)
+{
+    const net_opts *o = &c->srv->opts;
+    if (c->xfer_start_ms == 0)
+        return INT64_MAX; /* not inside a handler */
+    return c->xfer_start_ms + o->limits.io_timeout_ms +
+           (int64_t)(c->xfer_bytes * 1000 / (uint64_t)o->min_rate);
 }
 
 /*
  * wait_io -- waits until the socket is ready for events, or deadline_ms
- * (monotonic) passes (CF_EAGAIN), or the server aborts (CF_EIO). Readiness
- * includes an error on the socket: the retried call reports it.
+ * (monotonic) or the rate floor passes (CF_EAGAIN), or the server aborts
+ * (CF_EIO). Readiness includes an error on the socket: the retried call
+ * reports it.
  */
 static int wait_io(const net_conn *c, short events, int64_t deadline_ms)
 {
+    int64_t floor = rate_deadline(c);
+    if (floor < deadline_ms)
+        deadline_ms = floor;
     for (;;) {
         int64_t left = deadline_ms - net_now_ms();
         if (left <= 0)
             return CF_EAGAIN;
         struct pollfd p[2] = {{.fd = c->fd, .events = events},
-                              {.fd = c->w->srv->abort_efd, .events = POLLIN}};
+                              {.fd = c->srv->abort_efd, .events = POLLIN}};
         int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
         if (n < 0 && errno != EINTR)
             return CF_EIO;
         if (n > 0 && p[1].revents)
-            return CF_EIO; /* invariant (2) */
+            return CF_EIO; /* invariant (3) */
         if (n > 0)
             return 0;
     }
@@ -73,8 +94,10 @@ static ssize_t io_read(void *ctx, void *buf, size_t cap, int timeout_ms)
         if (aborted(c))
             return CF_EIO;
         ssize_t n = recv(c->fd, buf, cap, MSG_DONTWAIT);
-        if (n >= 0)
+        if (n >= 0) {
+            c->xfer_bytes += (uint64_t)n;
             return n;
+        }
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -108,7 +131,7 @@ static int wait_writable(net_conn *c, int64_t *deadline, int lim_ms)
 static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
 {
     net_conn *c = ctx;
-    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
+    int lim_ms = c->srv->opts.limits.io_timeout_ms;
     struct iovec win[NET_IOV_WINDOW];
     int i = 0;      /* first entry with unwritten bytes */
     size_t off = 0; /* bytes of iov[i] already written */
@@ -139,6 +162,7 @@ static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
         if (n < 0)
             return CF_EIO;
         deadline = 0; /* progress restarts the clock (invariant 1) */
+        c->xfer_bytes += (uint64_t)n;
         size_t left = (size_t)n;
         while (left > 0) {
             size_t room = iov[i].iov_len - off;
@@ -158,7 +182,7 @@ static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
 static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
 {
     net_conn *c = ctx;
-    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
+    int lim_ms = c->srv->opts.limits.io_timeout_ms;
     if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
         return CF_EINVAL;
     off_t pos = (off_t)off;
@@ -179,50 +203,43 @@ static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
         if (n <= 0)
             return CF_EIO; /* 0: the file ends before off + len */
         deadline = 0;
+        c->xfer_bytes += (uint64_t)n;
         len -= (uint64_t)n;
     }
     return 0;
 }
 
-/* conn_serve -- the handler the session calls: OPEN -> SERVING -> OPEN, timing the request. */
+/* conn_serve -- the handler the session calls: starts the rate floor's clock, marks the turn served. */
 static void conn_serve(void *arg, http_exchange *ex)
 {
     net_conn *c = arg;
-    net_server *s = c->w->srv;
-    c->state = NET_CONN_SERVING;
+    net_server *s = c->srv;
     if (atomic_load(&s->stopping))
         http_exchange_close_after(ex); /* draining: this is the connection's last answer */
+    c->xfer_start_ms = net_now_ms();
+    c->xfer_bytes = 0;
     s->opts.handler(s->opts.handler_arg, ex);
-    c->state = NET_CONN_OPEN;
-    c->last_ms = net_now_ms(); /* a completed request restarts the idle clock */
+    c->xfer_start_ms = 0;
+    c->served = true;
 }
 
-int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)
+int net_conn_open(net_conn *c, int fd, int64_t now_ms)
 {
-    *out = NULL;
-    net_conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        close(fd);
-        return CF_ENOMEM;
-    }
     c->fd = fd;
-    c->w = w;
     c->io.ctx = c;
     c->io.read = io_read;
     c->io.writev = io_writev;
     c->io.sendfile = io_sendfile;
+    c->xfer_start_ms = 0;
+    int rc = http_session_new(&c->io, &c->srv->opts.limits, conn_serve, c, &c->session);
+    if (rc < 0) {
+        close(fd);
+        c->fd = -1;
+        return rc;
+    }
     c->state = NET_CONN_OPEN;
     c->last_ms = now_ms;
-    int rc = http_session_new(&c->io, &w->srv->opts.limits, conn_serve, c, &c->session);
-    if (rc < 0)
-        goto fail;
-    *out = c;
     return 0;
-
-fail:
-    close(fd);
-    free(c);
-    return rc;
 }
 
 int net_conn_on_readable(net_conn *c)
@@ -246,12 +263,10 @@ static int discard(net_conn *c)
     }
 }
 
-int net_conn_linger(net_conn *c, int64_t now_ms)
+int net_conn_linger(net_conn *c)
 {
     http_session_free(c->session);
     c->session = NULL;
-    c->state = NET_CONN_LINGER;
-    c->last_ms = now_ms;
     if (shutdown(c->fd, SHUT_WR) != 0)
         return HTTP_SESSION_CLOSE;
     return discard(c);
@@ -268,10 +283,4 @@ void net_conn_shut(net_conn *c)
     c->session = NULL;
     close(c->fd);
     c->fd = -1;
-    c->state = NET_CONN_CLOSED;
-}
-
-void net_conn_free(net_conn *c)
-{
-    free(c);
 }

@@ -8,28 +8,31 @@
  * connection's http_io (non-blocking socket reads and writes that wait with
  * poll() up to a timeout, and sendfile), and calls http_session_on_readable
  * whenever the socket is readable. The handler runs synchronously on the
- * worker thread that owns the connection.
+ * worker thread that took the connection's event.
  *
- * Threads: `workers` threads, each with its own epoll instance, all sharing
- * the one listening socket registered with EPOLLEXCLUSIVE (see loop.c for
- * why not SO_REUSEPORT). A connection belongs to the worker that accepted it
- * for its whole life. Handlers block (group-commit fsync, slow clients), and
- * a worker inside a handler serves nothing else, so there are more workers
- * than cores (net/config.h).
+ * Threads: a pool of worker threads waits on one epoll instance in which
+ * every connection is registered one-shot, so any free worker serves any
+ * ready connection and no two serve the same one (loop.c argues the design).
+ * Handlers block (group-commit fsync, slow clients): a worker inside a
+ * handler holds that one connection and no other. The pool starts at
+ * `workers` and grows, whenever a worker takes an event while none other is
+ * free, up to `max_workers`; only that many slow requests at once make a
+ * ready connection wait.
  *
  * Timeouts: a connection that completes no request for
  * limits.idle_timeout_ms after its accept or its previous request is closed,
- * whatever it sends meanwhile (a slowly trickled head does not keep it open).
- * A body read or response write that makes no progress for
- * limits.io_timeout_ms fails with CF_EAGAIN inside the handler.
+ * whatever it sends meanwhile (a slowly trickled head does not keep it open,
+ * and does not hold a worker: heads are read without blocking). A body read
+ * or response write that makes no progress for limits.io_timeout_ms fails
+ * with CF_EAGAIN inside the handler, and so does one whose request has moved
+ * fewer than min_rate bytes per second on average once io_timeout_ms has
+ * passed (the rate floor, conn.c).
  *
- * Connection limit: at max_conns open connections, a worker accepting one
- * more closes its own least recently active connection to make room (none of
- * a worker's connections is inside a handler while it accepts, so only idle
- * or half-received connections are evicted); if it has none, it closes the
- * new one at once. Either way the kernel's accept queue never fills with
- * clients nobody will serve, and a flood of idle connections costs a new
- * client at most the idle timeout.
+ * Connection limit: at max_conns open connections, the accepting worker
+ * closes the least recently active connection that is not inside a handler
+ * to make room; if there is none, it closes the new one at once. Either way
+ * the kernel's accept queue never fills with clients nobody will serve, and
+ * a flood of idle connections costs a new client at most the idle timeout.
  *
  * SIGPIPE is blocked in the worker threads (sendfile(2) has no MSG_NOSIGNAL);
  * the process's own disposition is not changed.
@@ -48,8 +51,10 @@ typedef struct net_opts {
     const char *host;        /* IPv4 or IPv6 literal ("[::1]" or "::1"), or "localhost"
                                 (127.0.0.1); NULL means 127.0.0.1. Names are not resolved. */
     uint16_t port;           /* 0: an ephemeral port (read it with net_server_port) */
-    int workers;             /* worker threads; 0: 2 x cores, at least 4 (net/config.h) */
-    int max_conns;           /* open connections, all workers; 0: NET_DEFAULT_MAX_CONNS */
+    int workers;             /* worker threads at start; 0: 2 x cores, at least 4 (net/config.h) */
+    int max_workers;         /* the pool's bound; 0: NET_DEFAULT_MAX_WORKERS (at least workers) */
+    int max_conns;           /* open connections; 0: NET_DEFAULT_MAX_CONNS */
+    int min_rate;            /* the rate floor, bytes/s; 0: NET_DEFAULT_MIN_RATE */
     http_limits limits;      /* a field <= 0 takes its default from net/config.h */
     http_handler_fn handler; /* called once per request on a worker thread */
     void *handler_arg;       /* passed to handler; must outlive the server */

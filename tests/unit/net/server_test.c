@@ -9,7 +9,9 @@
  * response to a slow reader and a stalled one (io timeout); the idle
  * timeout (silent, trickling, and busy-but-served connections); a stalled
  * half head on a one-worker server; a busy worker not delaying a new
- * connection; sendfile of a file range; max_conns (eviction of the oldest,
+ * connection; a pooled connection not stuck behind a slow handler; the
+ * pool growing past blocked handlers; a trickled body cut by the rate
+ * floor; sendfile of a file range; max_conns (eviction of the oldest,
  * and recovery after idle expiry); lingering close delivering an early
  * error response; a half-closed client; stop draining an in-flight request
  * (and the request pipelined behind it, answered "Connection: close") while
@@ -158,19 +160,24 @@ static void test_handler(void *arg, http_exchange *ex)
     }
 }
 
-static net_server *start_opts(const char *host, int workers, int max_conns, int idle_ms, int io_ms)
+/* start_with -- a server with options o and the test handler; resets what the handler saw. */
+static net_server *start_with(net_opts o)
 {
     atomic_store(&slow_entered, 0);
     atomic_store(&handler_rc, 1);
     atomic_store(&handler_done, 0);
     slow_ms = 300;
-    net_opts o = {.host = host, .port = 0, .workers = workers, .max_conns = max_conns,
-                  .limits = {.idle_timeout_ms = idle_ms, .io_timeout_ms = io_ms},
-                  .handler = test_handler};
+    o.handler = test_handler;
     net_server *s = NULL;
     int rc = net_server_start(&o, &s);
     CHECK_EQ(rc, 0);
     return s;
+}
+
+static net_server *start_opts(const char *host, int workers, int max_conns, int idle_ms, int io_ms)
+{
+    return start_with((net_opts){.host = host, .workers = workers, .max_conns = max_conns,
+                                 .limits = {.idle_timeout_ms = idle_ms, .io_timeout_ms = io_ms}});
 }
 
 static net_server *start(int workers)
@@ -631,6 +638,92 @@ static void test_net_busy_worker_does_not_delay_new_connection(void)
     net_server_stop(s, 1000);
 }
 
+/* A pooled keep-alive connection must not wait for a slow handler running on
+ * another connection, even with one worker at start: any free worker serves
+ * any ready connection, and the pool grows when none is free. */
+static void test_net_keepalive_connection_not_stuck_behind_slow_handler(void)
+{
+    net_server *s = start_with((net_opts){.host = "127.0.0.1", .workers = 1, .max_workers = 2});
+    slow_ms = 1500;
+    client *b = cli_open(net_server_port(s));
+    response r;
+    CHECK_EQ(request(b, "GET", "/hello", NULL, &r), 0); /* b is now a served, pooled connection */
+    resp_free(&r);
+    client *a = cli_open(net_server_port(s));
+    const char *req = "GET /slow HTTP/1.1\r\n\r\n";
+    CHECK_EQ(send_all(a->fd, req, strlen(req)), 0);
+    for (int i = 0; i < 300 && !atomic_load(&slow_entered); i++)
+        sleep_ms(5);
+    CHECK_EQ(atomic_load(&slow_entered), 1);
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(request(b, "GET", "/hello", NULL, &r), 0);
+        CHECK(body_is(&r, "hello"));
+        resp_free(&r);
+    }
+    CHECK(now_ms() - t0 < 1000);
+    CHECK_EQ(cli_read(a, &r), 0);
+    CHECK(body_is(&r, "done"));
+    resp_free(&r);
+    cli_close(a);
+    cli_close(b);
+    net_server_stop(s, 1000);
+}
+
+/* Six handlers blocked at once on a server started with one worker: all run
+ * in parallel (the pool grows), and a seventh client is still served. */
+static void test_net_pool_grows_past_blocked_handlers(void)
+{
+    net_server *s = start_with((net_opts){.host = "127.0.0.1", .workers = 1, .max_workers = 8});
+    slow_ms = 1000;
+    client *slow[6];
+    const char *req = "GET /slow HTTP/1.1\r\n\r\n";
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 6; i++) {
+        slow[i] = cli_open(net_server_port(s));
+        CHECK_EQ(send_all(slow[i]->fd, req, strlen(req)), 0);
+    }
+    client *c = cli_open(net_server_port(s));
+    response r;
+    CHECK_EQ(request(c, "GET", "/hello", NULL, &r), 0);
+    CHECK(body_is(&r, "hello"));
+    CHECK(now_ms() - t0 < 800);
+    resp_free(&r);
+    for (int i = 0; i < 6; i++) {
+        CHECK_EQ(cli_read(slow[i], &r), 0);
+        CHECK(body_is(&r, "done"));
+        resp_free(&r);
+        cli_close(slow[i]);
+    }
+    CHECK(now_ms() - t0 < 1900); /* in parallel, not 6 x 1000 ms */
+    cli_close(c);
+    net_server_stop(s, 1000);
+}
+
+/* A body trickled a byte every 100 ms never stalls for the io timeout
+ * (400 ms) but falls below the rate floor (100 bytes/s): the handler's read
+ * fails with CF_EAGAIN once start + 400 ms + bytes x 10 ms has passed. */
+static void test_net_trickled_body_cut_by_rate_floor(void)
+{
+    net_server *s = start_with((net_opts){.host = "127.0.0.1", .workers = 2, .min_rate = 100,
+                                          .limits = {.io_timeout_ms = 400}});
+    client *c = cli_open(net_server_port(s));
+    const char *head = "PUT /stall HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+    int64_t t0 = now_ms();
+    CHECK_EQ(send_all(c->fd, head, strlen(head)), 0);
+    while (!atomic_load(&handler_done) && now_ms() - t0 < 5000) {
+        send(c->fd, "x", 1, MSG_NOSIGNAL);
+        sleep_ms(100);
+    }
+    int64_t took = now_ms() - t0;
+    CHECK_EQ(atomic_load(&handler_done), 1);
+    CHECK_EQ(atomic_load(&handler_rc), CF_EAGAIN);
+    CHECK(took >= 400);
+    CHECK(took < 2000);
+    cli_close(c);
+    net_server_stop(s, 1000);
+}
+
 static void test_net_sendfile_sends_exact_file_range(void)
 {
     snprintf(file_path, sizeof file_path, "%s/f", test_tmpdir());
@@ -872,6 +965,9 @@ static const test_case cases[] = {
     TEST(test_net_requests_keep_connection_past_idle_timeout),
     TEST(test_net_half_head_stall_does_not_block_one_worker),
     TEST(test_net_busy_worker_does_not_delay_new_connection),
+    TEST(test_net_keepalive_connection_not_stuck_behind_slow_handler),
+    TEST(test_net_pool_grows_past_blocked_handlers),
+    TEST(test_net_trickled_body_cut_by_rate_floor),
     TEST(test_net_sendfile_sends_exact_file_range),
     TEST(test_net_max_conns_evicts_oldest_idle_connection),
     TEST(test_net_idle_flood_at_max_conns_then_new_client_served),
