@@ -2,6 +2,7 @@
 #
 #   make                 optimised build: build/release/coffer
 #   make BUILD=asan      ASan+UBSan build: build/asan/...
+#   make BUILD=tsan      ThreadSanitizer build: build/tsan/... (tests/it/tsan.sh)
 #   make test            = scripts/test.sh: deps, ASan+UBSan build, every test
 #   make bench           builds the benchmarks (release; needs librocksdb-dev)
 #
@@ -17,6 +18,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -g -pthread -Isrc -Itests $(WARN)
 ifeq ($(BUILD),asan)
   OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(BUILD),tsan)
+  OPT := -O1 -fno-omit-frame-pointer -fsanitize=thread
 else
   OPT := -O2
 endif

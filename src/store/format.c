@@ -108,7 +108,7 @@ int store_meta_decode(cf_slice v, store_meta *out)
 {
     memset(out, 0, sizeof *out);
     const uint8_t *p = v.ptr, *end = v.ptr + v.len;
-    uint64_t size, cb, pc, parts = 0, mt;
+    uint64_t size = 0, cb = 0, pc = 0, parts = 0, mt = 0;
     if (v.len < 1 || p[0] < 1 || p[0] > STORE_META_VERSION)
         return CF_ECORRUPT;
     bool v1 = *p++ == 1; /* version 1 has no part count */
@@ -186,7 +186,7 @@ int store_part_decode(cf_slice v, store_part *out)
 {
     memset(out, 0, sizeof *out);
     const uint8_t *p = v.ptr, *end = v.ptr + v.len;
-    uint64_t number, size, cb, pc, mt, ck_len = 0;
+    uint64_t number = 0, size = 0, cb = 0, pc = 0, mt = 0, ck_len = 0;
     if (v.len < 1 || p[0] != STORE_PART_VERSION)
         return CF_ECORRUPT;
     p = get_varint(p + 1, end, &number);

@@ -64,10 +64,12 @@ class CofferServer:
         raise RuntimeError("coffer did not start")
 
     def sanitizer_check(self):
-        """Raises if the server's log holds an ASan/LSan/UBSan report (COFFER_BIN=build/asan/coffer)."""
+        """Raises if the server's log holds an ASan/LSan/UBSan or TSan report
+        (COFFER_BIN=build/asan/coffer or build/tsan/coffer)."""
         with open(os.path.join(self.data, "server.log"), "rb") as f:
             log = f.read().decode(errors="replace")
-        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer"):
             if mark in log:
                 raise RuntimeError("sanitizer report in %s/server.log: %s" % (self.data, mark))
 
