@@ -369,6 +369,24 @@ int store_list_uploads(store *s, cf_slice bucket, const store_list_req *req,
  */
 int store_sweep(store *s, uint64_t *blobs, uint64_t *layouts);
 
+typedef struct store_check_stats {
+    uint64_t buckets;
+    uint64_t objects;           /* read whole and checked */
+    uint64_t multipart_objects; /* of which multipart */
+    uint64_t parts;             /* their parts */
+    uint64_t bytes;             /* object bytes read and verified */
+    uint64_t bad_objects;       /* objects that failed a check (each logged) */
+} store_check_stats;
+
+/*
+ * store_check -- the store's consistency check (check.c): reads every object
+ * whole, verifying each chunk's CRC32C, its size, its ETag (the MD5, or for
+ * a multipart object each part's MD5, the layout's tiling and the MD5 of
+ * MD5s). 0 if every object holds; CF_ECORRUPT if any failed (each logged,
+ * all still checked); CF_ENOMEM or an engine error.
+ */
+int store_check(store *s, store_check_stats *out);
+
 /* ---- statistics ---- */
 
 /* Counters since store_open, for metrics and for tests that prove costs. */

@@ -8,6 +8,9 @@ it must read back exactly the last acknowledged version (or show its
 acknowledged deletion), unless an operation on it was in flight at the
 kill, in which case that operation's outcome is also allowed. Contents
 embed their key and version, so a torn or mixed object cannot pass.
+Between the kill and the restart, `coffer check` (the engine's and the
+store's consistency checks: every SSTable block, key order, every object
+read whole against its CRCs and ETag) must pass on the data directory.
 
     CRASH_ROUNDS=N (default 6) rounds; CRASH_SEED=S (default 1).
     CRASH_ROUNDS=500 bash tests/it/kill.sh    # the long version, about an hour
@@ -95,7 +98,7 @@ class KillTest(unittest.TestCase):
         make_client(srv.endpoint).create_bucket(Bucket="kill")
         state = {"w%d-k%d" % (t, i): {"acked": ("deleted", None), "inflight": None, "next": 1}
                  for t in range(THREADS) for i in range(KEYS_PER_THREAD)}
-        checked = verified = ops = 0
+        checked = verified = ops = checks = 0
         try:
             for rnd_no in range(ROUNDS):
                 stop = threading.Event()
@@ -109,6 +112,9 @@ class KillTest(unittest.TestCase):
                 for w in workers:
                     w.join(30)
                     ops += w.ops
+                rc, out = srv.check()
+                self.assertEqual(rc, 0, "round %d: coffer check failed:\n%s" % (rnd_no, out))
+                checks += 1
                 srv.start()
                 s3 = make_client(srv.endpoint)
                 listed = set()
@@ -136,8 +142,8 @@ class KillTest(unittest.TestCase):
                     checked += 1
         finally:
             srv.stop()
-        print("KILL rounds=%d operations=%d objects_checked=%d bytes_verified=%d seed=%d"
-              % (ROUNDS, ops, checked, verified, SEED))
+        print("KILL rounds=%d operations=%d objects_checked=%d bytes_verified=%d "
+              "consistency_checks_passed=%d seed=%d" % (ROUNDS, ops, checked, verified, checks, SEED))
 
 
 if __name__ == "__main__":

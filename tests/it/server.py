@@ -63,6 +63,17 @@ class CofferServer:
                 time.sleep(0.05)
         raise RuntimeError("coffer did not start")
 
+    def check(self):
+        """Runs `coffer check` on the (stopped) server's data directory: (exit code, output).
+        A sanitizer report in its output counts as a failure."""
+        env = dict(os.environ, COFFER_DATA=self.data)
+        p = subprocess.run([BINARY, "check"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=600)
+        out = p.stdout.decode(errors="replace")
+        bad = any(m in out for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                     "runtime error:", "WARNING: ThreadSanitizer"))
+        return (p.returncode if not bad else 99), out
+
     def sanitizer_check(self):
         """Raises if the server's log holds an ASan/LSan/UBSan or TSan report
         (COFFER_BIN=build/asan/coffer or build/tsan/coffer)."""

@@ -1,0 +1,70 @@
+/*
+ * check_test.c -- store_check, the store's consistency check: it passes on
+ * intact objects whose ETag is their MD5, and reports (CF_ECORRUPT, counted
+ * once each) an object whose bytes no longer match its ETag and an object
+ * missing a chunk, while still checking the others.
+ */
+#include <openssl/evp.h>
+
+#include "fixture.h"
+#include "util/log.h"
+
+/* put_md5 -- put_obj, then the object's real MD5 as its ETag (a metadata-only self-copy). */
+static void put_md5(env *e, const char *key, uint64_t size, uint32_t seed, store_meta *out)
+{
+    uint8_t *p = malloc(size ? size : 1), md[16];
+    for (uint64_t i = 0; i < size; i++)
+        p[i] = pat(i, seed);
+    EVP_Digest(p, size, md, NULL, EVP_md5(), NULL);
+    free(p);
+    CHECK_EQ(put_obj(e, "bkt", key, size, seed, NULL, out), 0);
+    for (int i = 0; i < 16; i++)
+        sprintf(out->etag + 2 * i, "%02x", md[i]);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S(key), S("bkt"), S(key), out, out), 0);
+}
+
+static void test_check_passes_then_reports_each_damaged_object(void)
+{
+    env *e = env_new(64 << 20);
+    store_meta a, b, c;
+    put_md5(e, "a", 3 * CB + 17, 1, &a);
+    put_md5(e, "b", 1000, 2, &b);
+    put_md5(e, "c", 2 * CB, 3, &c);
+    store_check_stats st;
+    CHECK_EQ(store_check(e->s, &st), 0);
+    CHECK_EQ(st.buckets, 1);
+    CHECK_EQ(st.objects, 3);
+    CHECK_EQ(st.bytes, a.size + b.size + c.size);
+    CHECK_EQ(st.bad_objects, 0);
+
+    log_set_level(LOG_ERROR + 1); /* the failures below are logged as errors */
+    /* b: its ETag no longer matches its bytes */
+    store_meta wrong = b;
+    snprintf(wrong.etag, sizeof wrong.etag, "00000000000000000000000000000000");
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("b"), S("bkt"), S("b"), &wrong, &wrong), 0);
+    /* c: its second chunk is gone */
+    cf_buf pk = {0}, ck = {0};
+    store_chunk_pk(&pk, c.blob_id, 0);
+    store_u64_key(&ck, 1);
+    eng_batch *batch;
+    eng_batch_new(&batch);
+    eng_batch_delete_row(batch, e->chunks, buf_slice(&pk), buf_slice(&ck));
+    CHECK_EQ(eng_db_write(e->db, batch), 0);
+    eng_batch_free(batch);
+    buf_free(&pk);
+    buf_free(&ck);
+    CHECK_EQ(store_check(e->s, &st), CF_ECORRUPT);
+    CHECK_EQ(st.objects, 3);
+    CHECK_EQ(st.bad_objects, 2);
+    log_set_level(LOG_INFO);
+    env_free(e);
+}
+
+static const test_case cases[] = {
+    TEST(test_check_passes_then_reports_each_damaged_object),
+};
+
+int main(void)
+{
+    return test_main(cases, TEST_COUNT(cases));
+}
