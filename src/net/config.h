@@ -7,15 +7,16 @@
 /* Workers: a handler runs on its worker until its request is answered, and
  * blocks on the disk (group-commit fsync) and on slow clients (a body at
  * network speed, a full socket buffer), so a worker is one request in
- * flight. The pool starts at 2 per core (at least 4) and grows by one
- * whenever a worker takes an event while no other is free (loop.c), up to
- * NET_DEFAULT_MAX_WORKERS: that many requests can be inside handlers at once
- * before a ready connection waits. Each worker costs ~8 MiB of reserved
- * (not touched) stack and, inside a handler, the handler's buffers (~2 MiB
- * for a PUT streaming into the engine, measured as RSS in bench/s3): 128 of
- * them bound that to ~256 MiB. */
-#define NET_WORKERS_PER_CORE 2
-#define NET_MIN_WORKERS 4
+ * flight. The pool starts at 8 per core, at least 16: enough writers in
+ * flight for group commit to batch their fsyncs (bench/s3: 16 parallel
+ * uploads). A worker about to wait on a slow client while every other is
+ * blocked starts one more (pool.c), up to NET_DEFAULT_MAX_WORKERS: that many
+ * slow requests at once before a ready connection waits. Each worker costs
+ * ~8 MiB of reserved (not touched) stack and, inside a handler, the
+ * handler's buffers (~2 MiB for a PUT streaming into the engine, measured
+ * as RSS in bench/s3): 128 of them bound that to ~256 MiB. */
+#define NET_WORKERS_PER_CORE 8
+#define NET_MIN_WORKERS 16
 #define NET_DEFAULT_MAX_WORKERS 128
 /* An upper bound on o->workers and o->max_workers: a typo must not start a
  * million threads. */
@@ -25,9 +26,6 @@
  * buffer (80 MiB in all) and one fd; 1024 is also the usual soft
  * RLIMIT_NOFILE, beyond which accept fails with EMFILE anyway. */
 #define NET_DEFAULT_MAX_CONNS 1024
-/* An upper bound on o->max_conns: the slot table is allocated up front
- * (~100 bytes a slot) and a slot number must fit the epoll tag (loop.c). */
-#define NET_MAX_CONNS (1 << 20)
 
 /* 75 s keep-alive, nginx's default: longer than the 60 s idle limit of the
  * AWS SDKs' connection pools, so the client, not the server, normally closes
@@ -62,6 +60,19 @@
  * the pending connection keeps the listener readable, so polling it would
  * spin until an fd is freed. */
 #define NET_ACCEPT_PAUSE_MS 100
+
+/* Connections a worker accepts per wake-up: one, so a burst spreads over the
+ * idle workers (EPOLLEXCLUSIVE wakes another for the next) instead of
+ * queueing on one worker behind its first request; the cost is an
+ * epoll_wait per accept. */
+#define NET_ACCEPT_BATCH 1
+
+/* Events per epoll_wait: one batch of ready connections. */
+#define NET_MAX_EVENTS 64
+
+/* The longest a worker sleeps in epoll_wait: connections handed over to it
+ * (pool.c) may be due to expire before what it was sleeping for. */
+#define NET_MAX_WAIT_MS 1000
 
 /* iovec entries passed to one sendmsg(): bounds the stack copy the write
  * path needs to advance over a partial write. */

@@ -3,8 +3,8 @@
  * non-blocking socket, the handler wrapper with the transfer-rate floor, and
  * the lingering close.
  *
- * Called by loop.c on the worker that holds the connection busy (invariant
- * (1) of internal.h); the session calls back into io_read / io_writev /
+ * Called by loop.c on the owning worker's thread (invariant (1) of
+ * internal.h); the session calls back into io_read / io_writev /
  * io_sendfile and, once per request, conn_serve(), all on that same thread.
  * The state machine is drawn in internal.h.
  *
@@ -26,7 +26,9 @@
  *      returns CF_EIO without blocking, so a handler waiting on a client
  *      comes back promptly.
  *  (4) no write raises SIGPIPE: sendmsg carries MSG_NOSIGNAL, and sendfile,
- *      which cannot, runs on a worker thread with SIGPIPE blocked (server.c).
+ *      which cannot, runs on a worker thread with SIGPIPE blocked (pool.c).
+ *  (5) before waiting on its client, a handler's worker hands its other
+ *      connections over (net_worker_block), so none waits behind it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -43,36 +45,28 @@
 
 static bool aborted(const net_conn *c)
 {
-    return atomic_load_explicit(&c->srv->aborting, memory_order_relaxed);
+    return atomic_load_explicit(&c->w->srv->aborting, memory_order_relaxed);
 }
 
 /* rate_deadline -- when the request falls below the rate floor (invariant 2). */
 static int64_t rate_deadline(const net_conn *c)
 {
-    const net_opts *o = &c->srv->opts;
+    const net_opts *o = &c->w->srv->opts;
     if (c->xfer_start_ms == 0)
         return INT64_MAX; /* not inside a handler */
     return c->xfer_start_ms + o->limits.io_timeout_ms +
            (int64_t)(c->xfer_bytes * 1000 / (uint64_t)o->min_rate);
 }
 
-/*
- * wait_io -- waits until the socket is ready for events, or deadline_ms
- * (monotonic) or the rate floor passes (CF_EAGAIN), or the server aborts
- * (CF_EIO). Readiness includes an error on the socket: the retried call
- * reports it.
- */
-static int wait_io(const net_conn *c, short events, int64_t deadline_ms)
+/* poll_io -- one wait of wait_io: 0 ready, CF_EAGAIN at deadline_ms, CF_EIO on abort. */
+static int poll_io(const net_conn *c, short events, int64_t deadline_ms)
 {
-    int64_t floor = rate_deadline(c);
-    if (floor < deadline_ms)
-        deadline_ms = floor;
     for (;;) {
         int64_t left = deadline_ms - net_now_ms();
         if (left <= 0)
             return CF_EAGAIN;
         struct pollfd p[2] = {{.fd = c->fd, .events = events},
-                              {.fd = c->srv->abort_efd, .events = POLLIN}};
+                              {.fd = c->w->srv->abort_efd, .events = POLLIN}};
         int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
         if (n < 0 && errno != EINTR)
             return CF_EIO;
@@ -81,6 +75,21 @@ static int wait_io(const net_conn *c, short events, int64_t deadline_ms)
         if (n > 0)
             return 0;
     }
+}
+
+/*
+ * wait_io -- waits until the socket is ready for events, or deadline_ms
+ * (monotonic) or the rate floor passes (CF_EAGAIN), or the server aborts
+ * (CF_EIO). Readiness includes an error on the socket: the retried call
+ * reports it. Inside a handler, the worker's other connections are handed
+ * over first (invariant 5).
+ */
+static int wait_io(net_conn *c, short events, int64_t deadline_ms)
+{
+    int64_t floor = rate_deadline(c);
+    if (c->state == NET_CONN_SERVING)
+        net_worker_block(c);
+    return poll_io(c, events, floor < deadline_ms ? floor : deadline_ms);
 }
 
 /* io_read -- http_io.read: recv, then poll up to timeout_ms in all (invariant 1). */
@@ -131,7 +140,7 @@ static int wait_writable(net_conn *c, int64_t *deadline, int lim_ms)
 static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
 {
     net_conn *c = ctx;
-    int lim_ms = c->srv->opts.limits.io_timeout_ms;
+    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
     struct iovec win[NET_IOV_WINDOW];
     int i = 0;      /* first entry with unwritten bytes */
     size_t off = 0; /* bytes of iov[i] already written */
@@ -182,7 +191,7 @@ static int io_writev(void *ctx, const struct iovec *iov, int iovcnt)
 static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
 {
     net_conn *c = ctx;
-    int lim_ms = c->srv->opts.limits.io_timeout_ms;
+    int lim_ms = c->w->srv->opts.limits.io_timeout_ms;
     if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
         return CF_EINVAL;
     off_t pos = (off_t)off;
@@ -209,37 +218,51 @@ static int io_sendfile(void *ctx, int fd, uint64_t off, uint64_t len)
     return 0;
 }
 
-/* conn_serve -- the handler the session calls: starts the rate floor's clock, marks the turn served. */
+/* conn_serve -- the handler the session calls: OPEN -> SERVING -> OPEN, timing the request
+ * (the idle clock, and the rate floor of invariant 2). */
 static void conn_serve(void *arg, http_exchange *ex)
 {
     net_conn *c = arg;
-    net_server *s = c->srv;
+    net_server *s = c->w->srv;
+    c->state = NET_CONN_SERVING;
     if (atomic_load(&s->stopping))
         http_exchange_close_after(ex); /* draining: this is the connection's last answer */
     c->xfer_start_ms = net_now_ms();
     c->xfer_bytes = 0;
+    atomic_store(&c->w->serving, true);
     s->opts.handler(s->opts.handler_arg, ex);
+    atomic_store(&c->w->serving, false);
     c->xfer_start_ms = 0;
-    c->served = true;
+    c->state = NET_CONN_OPEN;
+    c->last_ms = net_now_ms(); /* a completed request restarts the idle clock */
 }
 
-int net_conn_open(net_conn *c, int fd, int64_t now_ms)
+int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)
 {
+    *out = NULL;
+    net_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return CF_ENOMEM;
+    }
     c->fd = fd;
+    c->w = w;
     c->io.ctx = c;
     c->io.read = io_read;
     c->io.writev = io_writev;
     c->io.sendfile = io_sendfile;
-    c->xfer_start_ms = 0;
-    int rc = http_session_new(&c->io, &c->srv->opts.limits, conn_serve, c, &c->session);
-    if (rc < 0) {
-        close(fd);
-        c->fd = -1;
-        return rc;
-    }
     c->state = NET_CONN_OPEN;
     c->last_ms = now_ms;
+    int rc = http_session_new(&c->io, &w->srv->opts.limits, conn_serve, c, &c->session);
+    if (rc < 0)
+        goto fail;
+    *out = c;
     return 0;
+
+fail:
+    close(fd);
+    free(c);
+    return rc;
 }
 
 int net_conn_on_readable(net_conn *c)
@@ -263,10 +286,12 @@ static int discard(net_conn *c)
     }
 }
 
-int net_conn_linger(net_conn *c)
+int net_conn_linger(net_conn *c, int64_t now_ms)
 {
     http_session_free(c->session);
     c->session = NULL;
+    c->state = NET_CONN_LINGER;
+    c->last_ms = now_ms;
     if (shutdown(c->fd, SHUT_WR) != 0)
         return HTTP_SESSION_CLOSE;
     return discard(c);
@@ -283,4 +308,10 @@ void net_conn_shut(net_conn *c)
     c->session = NULL;
     close(c->fd);
     c->fd = -1;
+    c->state = NET_CONN_CLOSED;
+}
+
+void net_conn_free(net_conn *c)
+{
+    free(c);
 }

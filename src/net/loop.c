@@ -1,54 +1,52 @@
 /*
- * loop.c -- the workers' shared event loop: taking one event at a time from
- * the server's epoll, accepting, serving a connection's turn, idle and
- * linger expiry on a timerfd, eviction at the connection limit, growing the
- * worker pool, and closing everything at stop.
+ * loop.c -- a worker thread: its epoll loop, accepting, idle expiry,
+ * eviction at the connection limit, lingering closes, and the drain at stop.
  *
- * Started by server.c (net_worker_main, net_worker_spawn); calls conn.c for
- * each connection's I/O and listener.c to accept. The shared state and its
- * lock are described in internal.h, with invariants (1)-(5).
+ * Started by pool.c and joined by server.c; calls conn.c for each
+ * connection event and listener.c to accept. Everything here runs on the
+ * worker's own thread (invariant (1) of internal.h), which also runs the
+ * handlers: a connection is served synchronously inside
+ * net_conn_on_readable. The worker holds its lock except while it waits in
+ * epoll and while a connection's I/O (and handler) runs, so a worker that
+ * blocks can hand its other connections over (pool.c) and another worker
+ * can receive them.
  *
- * Why one epoll with EPOLLONESHOT rather than one epoll per worker: a handler
- * blocks its thread (a group-commit fsync, a client sending its body at
- * network speed). With per-worker epolls a connection belongs to the worker
- * that accepted it, so a pooled keep-alive connection waits behind whatever
- * its worker is blocked in, up to the io timeout, while other workers idle.
- * Here a ready connection goes to whichever worker is waiting, and
- * EPOLLONESHOT keeps two workers from taking the same connection. Each
- * epoll_wait takes a single event: a worker that took a batch and then
- * blocked in a handler would strand the rest of its batch (one-shot events
- * are not delivered twice).
+ * One listening socket, in every worker's epoll with EPOLLEXCLUSIVE, rather
+ * than one SO_REUSEPORT socket per worker: with EPOLLEXCLUSIVE the kernel
+ * wakes a worker that is waiting in epoll_wait, and passes over one that is
+ * inside a handler (its epoll has no waiter), so a new connection goes to a
+ * free worker. SO_REUSEPORT hashes each connection to a fixed socket: a
+ * connection hashed to a worker blocked on a slow upload would sit in that
+ * worker's queue until the upload ends, while other workers idle. One socket
+ * also means stop closes one thing, and no connection is stranded in the
+ * queue of a socket whose worker has left.
  *
- * The pool grows: a worker that takes an event when no other worker is
- * waiting starts one more (up to max_workers), so there is always a free
- * worker while fewer than max_workers connections are inside handlers. The
- * pool never shrinks; an idle thread costs its (untouched) stack reservation.
+ * Timers: the open list is ordered by last activity and all connections
+ * share one idle timeout, so the list head is the next expiry (same for the
+ * linger list); epoll_wait sleeps until the earliest of the two heads (or
+ * the end of an accept pause), and no timer structure is needed. It sleeps
+ * NET_MAX_WAIT_MS at most: connections handed over to a sleeping worker
+ * may expire earlier than what it was sleeping for.
  *
- * Timers: all connections share one idle timeout, so the open list's first
- * connection that is not busy is the next expiry (the same for the linger
- * list). One timerfd, in epoll with EPOLLONESHOT, is set to the earliest
- * deadline; the worker that takes its event expires what is due and sets
- * it again. Deadlines only move later, except when a busy connection (which
- * the timer skipped) is released without having completed a request: then
- * the timer is pulled in if needed (timer_want).
+ * Limits: at max_conns the accepting worker evicts its own least recently
+ * active connection (lingering ones first) or, having none, closes the new
+ * one (the policy is argued in net.h). When accept fails for want of fds or
+ * memory the worker drops the listener from its epoll for
+ * NET_ACCEPT_PAUSE_MS instead of spinning on it.
  *
- * Limits: at max_conns the accepting worker evicts the least recently
- * active connection that is not busy (lingering ones first) or, finding
- * none, closes the new one. When accept fails for want of fds or memory the
- * listener is left disarmed for NET_ACCEPT_PAUSE_MS instead of spinning.
- *
- * This file adds:
- *  (6) the stop eventfd is level-triggered and never read: once written,
- *      every epoll_wait of every worker returns at once.
- *  (7) a connection is removed from epoll before its fd is closed (a forked
- *      child holding the file would otherwise keep it registered).
+ * Invariants (1)-(5) are those of internal.h; this file adds:
+ *  (6) a connection is removed from epoll before its fd is closed (a forked
+ *      child holding the file would otherwise keep it registered, and its
+ *      events would name freed memory), and freed only after the batch of
+ *      events that may still name it.
+ *  (7) the stop eventfd is level-triggered and never read: once written, every
+ *      epoll_wait of every worker returns at once.
  */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "net/config.h"
@@ -56,20 +54,15 @@
 #include "util/err.h"
 #include "util/log.h"
 
-/* epoll data of the three non-connection fds; a connection's data is its
- * generation << 32 | slot, and slots are below NET_MAX_CONNS. */
-#define TAG_LISTEN UINT64_MAX
-#define TAG_STOP (UINT64_MAX - 1)
-#define TAG_TIMER (UINT64_MAX - 2)
+/* epoll data of the two non-connection fds; connections use data.ptr, which
+ * is never 1 or 2. */
+#define TAG_LISTEN ((uint64_t)1)
+#define TAG_STOP ((uint64_t)2)
 
-static uint64_t conn_tag(const net_conn *c)
-{
-    return (uint64_t)c->gen << 32 | c->slot;
-}
-
-static void list_push(net_conn_list *l, net_conn *c)
+void net_list_push(net_conn_list *l, net_conn *c)
 {
     assert(!l->tail || l->tail->last_ms <= c->last_ms); /* invariant (2) */
+    assert(c->state == NET_CONN_OPEN || c->state == NET_CONN_LINGER);
     c->next = NULL;
     c->prev = l->tail;
     if (l->tail)
@@ -79,7 +72,7 @@ static void list_push(net_conn_list *l, net_conn *c)
     l->tail = c;
 }
 
-static void list_remove(net_conn_list *l, net_conn *c)
+void net_list_remove(net_conn_list *l, net_conn *c)
 {
     if (c->prev)
         c->prev->next = c->next;
@@ -92,314 +85,260 @@ static void list_remove(net_conn_list *l, net_conn *c)
     c->prev = c->next = NULL;
 }
 
-static net_conn_list *list_of(net_server *s, const net_conn *c)
+/* conn_close -- OPEN|LINGER -> CLOSED; the memory waits in w->dead (invariant 6). */
+static void conn_close(net_worker *w, net_conn *c)
 {
-    return c->state == NET_CONN_LINGER ? &s->linger : &s->open;
-}
-
-/* first_idle -- the list's oldest connection that is not busy, or NULL. */
-static net_conn *first_idle(const net_conn_list *l)
-{
-    net_conn *c = l->head;
-    while (c && c->busy)
-        c = c->next;
-    return c;
-}
-
-/* arm -- (re-)registers the one-shot read interest of c (invariant 4). */
-static int arm(net_server *s, net_conn *c, int op)
-{
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = conn_tag(c)};
-    return epoll_ctl(s->epfd, op, c->fd, &ev);
-}
-
-static void rearm_fd(net_server *s, int fd, uint64_t tag)
-{
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = tag};
-    epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
-}
-
-/* timer_want -- makes sure the timer fires no later than at (monotonic ms). */
-static void timer_want(net_server *s, int64_t at)
-{
-    if (s->timer_at != 0 && s->timer_at <= at)
-        return;
-    s->timer_at = at;
-    struct itimerspec its = {.it_value = {.tv_sec = at / 1000, .tv_nsec = at % 1000 * 1000000}};
-    timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/* schedule -- sets the timer to the earliest deadline: idle, linger, accept resume. */
-static void schedule(net_server *s)
-{
-    net_conn *o = first_idle(&s->open), *l = first_idle(&s->linger);
-    if (o)
-        timer_want(s, o->last_ms + s->opts.limits.idle_timeout_ms);
-    if (l)
-        timer_want(s, l->last_ms + NET_LINGER_MS);
-    if (!s->listening && s->accept_resume_ms)
-        timer_want(s, s->accept_resume_ms);
-}
-
-/* conn_close -- OPEN|LINGER -> FREE. REQUIRES: mu held, c not busy or the caller is its worker. */
-static void conn_close(net_server *s, net_conn *c)
-{
-    list_remove(list_of(s, c), c);
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL); /* invariant (7) */
+    assert(c->state == NET_CONN_OPEN || c->state == NET_CONN_LINGER); /* invariant (3) */
+    net_list_remove(c->state == NET_CONN_LINGER ? &w->linger : &w->open, c);
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     net_conn_shut(c);
-    c->state = NET_CONN_FREE;
-    c->busy = false;
-    c->gen++;
-    c->next = s->free;
-    s->free = c;
-    s->n_conns--;
-    assert(s->n_conns >= 0); /* invariant (5) */
+    c->next = w->dead;
+    w->dead = c;
+    int before = atomic_fetch_sub(&w->srv->n_conns, 1);
+    assert(before > 0); /* invariant (4) */
+    (void)before;
 }
 
-/* evict_one -- closes the least recently active connection that is not busy
- * (lingering ones first: they have answered already). False if none. */
-static bool evict_one(net_server *s)
+/* conn_linger -- OPEN -> LINGER (or straight to CLOSED if the peer already closed). */
+static void conn_linger(net_worker *w, net_conn *c)
 {
-    net_conn *c = first_idle(&s->linger);
-    if (!c)
-        c = first_idle(&s->open);
+    net_list_remove(&w->open, c);
+    int r = net_conn_linger(c, net_now_ms());
+    net_list_push(&w->linger, c); /* its last_ms is the newest: invariant (2) */
+    if (r == HTTP_SESSION_CLOSE)
+        conn_close(w, c);
+}
+
+static void free_dead(net_worker *w)
+{
+    while (w->dead) {
+        net_conn *c = w->dead;
+        w->dead = c->next;
+        net_conn_free(c);
+    }
+}
+
+/* evict_one -- closes w's least recently active connection (lingering ones
+ * first: they have answered already). False if w has none. Invariant (3):
+ * none of them is inside a handler. */
+static bool evict_one(net_worker *w)
+{
+    net_conn *c = w->linger.head ? w->linger.head : w->open.head;
     if (!c)
         return false;
-    conn_close(s, c);
+    conn_close(w, c);
     return true;
 }
 
-/* on_listen -- accepts one connection, keeping max_conns, and re-arms the
- * listener: a burst of connects wakes one waiting worker per connection
- * instead of queueing on the first. mu held. */
-static void on_listen(net_server *s)
+static void pause_accept(net_worker *w)
 {
-    pthread_mutex_unlock(&s->mu);
-    int fd;
-    int rc = net_listener_accept(s->listen_fd, &fd);
-    pthread_mutex_lock(&s->mu);
-    if (rc == CF_ELIMIT) {
-        log_warn("net: accept: out of file descriptors or memory; pausing %d ms",
-                 NET_ACCEPT_PAUSE_MS);
-        s->listening = false;
-        s->accept_resume_ms = net_now_ms() + NET_ACCEPT_PAUSE_MS;
-        timer_want(s, s->accept_resume_ms);
-        return; /* left disarmed until the timer re-arms it */
-    }
-    if (rc == 0 && s->n_conns >= s->opts.max_conns && !evict_one(s)) {
-        close(fd); /* no room, and nothing idle to evict */
-    } else if (rc == 0) {
-        net_conn *c = s->free;
-        s->free = c->next;
-        s->n_conns++;
-        if (net_conn_open(c, fd, net_now_ms()) < 0) {
-            c->next = s->free;
-            s->free = c;
-            s->n_conns--;
-        } else {
-            list_push(&s->open, c);
-            if (arm(s, c, EPOLL_CTL_ADD) != 0)
-                conn_close(s, c);
-            else
-                timer_want(s, c->last_ms + s->opts.limits.idle_timeout_ms);
-        }
-    }
-    if (!atomic_load(&s->stopping))
-        rearm_fd(s, s->listen_fd, TAG_LISTEN);
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->listen_fd, NULL);
+    w->listening = false;
+    w->accept_resume_ms = net_now_ms() + NET_ACCEPT_PAUSE_MS;
 }
 
-/* What a connection's turn ended with. */
-enum turn { TURN_KEEP, TURN_LINGER, TURN_CLOSE };
-
-/* serve_turn -- the busy connection's I/O, outside the lock. */
-static enum turn serve_turn(net_conn *c, enum net_conn_state st, uint32_t events)
+static void resume_accept(net_worker *w, int64_t now)
 {
+    if (w->listening || now < w->accept_resume_ms)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = TAG_LISTEN};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &ev) == 0) {
+        w->listening = true;
+        w->accept_resume_ms = 0;
+    } else {
+        w->accept_resume_ms = now + NET_ACCEPT_PAUSE_MS;
+    }
+}
+
+/* accept_batch -- accepts up to NET_ACCEPT_BATCH connections, keeping max_conns. */
+static void accept_batch(net_worker *w)
+{
+    net_server *s = w->srv;
+    for (int k = 0; k < NET_ACCEPT_BATCH; k++) {
+        int fd;
+        int rc = net_listener_accept(s->listen_fd, &fd);
+        if (rc == CF_ELIMIT) {
+            log_warn("net: accept: out of file descriptors or memory; pausing %d ms",
+                     NET_ACCEPT_PAUSE_MS);
+            pause_accept(w);
+            return;
+        }
+        if (rc < 0)
+            return;
+        if (atomic_fetch_add(&s->n_conns, 1) >= s->opts.max_conns && !evict_one(w)) {
+            atomic_fetch_sub(&s->n_conns, 1); /* no room, and nothing of ours to evict */
+            close(fd);
+            continue;
+        }
+        net_conn *c;
+        if (net_conn_new(w, fd, net_now_ms(), &c) < 0) {
+            atomic_fetch_sub(&s->n_conns, 1); /* fd was closed by net_conn_new */
+            continue;
+        }
+        net_list_push(&w->open, c);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            conn_close(w, c);
+    }
+}
+
+static void on_conn_event(net_worker *w, net_conn *c, uint32_t events)
+{
+    if (c->state == NET_CONN_CLOSED)
+        return; /* evicted earlier in this batch */
     if (events & (EPOLLERR | EPOLLHUP)) {
         /* reset, or both directions shut: nobody is left to answer. A peer
          * that only half-closed (EPOLLRDHUP) may still await its response,
          * so that is left to the session, which reads its EOF. */
-        return TURN_CLOSE;
-    }
-    if (st == NET_CONN_LINGER)
-        return net_conn_on_linger_readable(c) == HTTP_SESSION_CLOSE ? TURN_CLOSE : TURN_KEEP;
-    if (net_conn_on_readable(c) != HTTP_SESSION_CLOSE)
-        return TURN_KEEP;
-    return net_conn_linger(c) == HTTP_SESSION_CLOSE ? TURN_CLOSE : TURN_LINGER;
-}
-
-/* release -- ends a connection's turn under the lock: re-arm, move or close. */
-static void release(net_server *s, net_conn *c, enum turn t)
-{
-    c->busy = false;
-    if (t == TURN_CLOSE || atomic_load(&s->stopping)) {
-        conn_close(s, c); /* at stop nobody would serve it again */
+        conn_close(w, c);
         return;
     }
-    int64_t now = net_now_ms(); /* read under the lock: invariant (2) */
-    if (t == TURN_LINGER) {
-        list_remove(&s->open, c);
-        c->state = NET_CONN_LINGER;
-        c->last_ms = now;
-        list_push(&s->linger, c);
-    } else if (c->served && c->state == NET_CONN_OPEN) {
-        list_remove(&s->open, c); /* a completed request restarts the idle clock */
-        c->last_ms = now;
-        list_push(&s->open, c);
-    }
-    if (arm(s, c, EPOLL_CTL_MOD) != 0) {
-        conn_close(s, c);
+    int64_t before = c->last_ms;
+    bool lingering = c->state == NET_CONN_LINGER;
+    pthread_mutex_unlock(&w->mu); /* the I/O, and the handler, run unlocked */
+    int r = lingering ? net_conn_on_linger_readable(c) : net_conn_on_readable(c);
+    pthread_mutex_lock(&w->mu);
+    if (lingering) {
+        if (r == HTTP_SESSION_CLOSE)
+            conn_close(w, c);
         return;
     }
-    /* the timer skipped c while it was busy: its deadline may be the earliest */
-    timer_want(s, c->last_ms + (c->state == NET_CONN_LINGER ? NET_LINGER_MS
-                                                             : s->opts.limits.idle_timeout_ms));
-}
-
-/* on_conn -- one connection's turn: take it, serve it unlocked, release it. mu held. */
-static void on_conn(net_server *s, uint64_t tag, uint32_t events)
-{
-    uint32_t slot = (uint32_t)tag;
-    if (slot >= (uint32_t)s->opts.max_conns)
+    if (r == HTTP_SESSION_CLOSE) {
+        conn_linger(w, c);
         return;
-    net_conn *c = &s->conns[slot];
-    if (c->gen != (uint32_t)(tag >> 32) || c->state == NET_CONN_FREE || c->busy)
-        return; /* its connection was closed since the event was queued */
-    c->busy = true;
-    c->served = false;
-    enum net_conn_state st = c->state;
-    pthread_mutex_unlock(&s->mu);
-    enum turn t = serve_turn(c, st, events);
-    pthread_mutex_lock(&s->mu);
-    release(s, c, t);
+    }
+    if (c->last_ms != before) { /* a request completed: invariant (2) */
+        net_list_remove(&w->open, c);
+        net_list_push(&w->open, c);
+    }
 }
 
 /* expire -- closes connections past the idle timeout and lingerers past NET_LINGER_MS. */
-static void expire(net_server *s, int64_t now)
+static void expire(net_worker *w, int64_t now)
 {
-    int idle_ms = s->opts.limits.idle_timeout_ms;
-    net_conn *c = s->open.head;
-    while (c && now - c->last_ms >= idle_ms) {
-        net_conn *next = c->next;
+    int idle_ms = w->srv->opts.limits.idle_timeout_ms;
+    while (w->open.head && now - w->open.head->last_ms >= idle_ms) {
+        net_conn *c = w->open.head;
         char b;
-        if (c->busy) {
-            /* invariant (3): its worker releases it */
-        } else if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-            /* bytes nobody has read yet: every worker was busy when they
-             * came, so the client is waiting, not idle; its event is
-             * pending and it is served next, not reset */
-            list_remove(&s->open, c);
+        if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            /* bytes this worker has not read yet: they came while it served
+             * another connection, so the client is waiting, not idle; its
+             * event is still pending and it is served next, not reset */
+            net_list_remove(&w->open, c);
             c->last_ms = now;
-            list_push(&s->open, c);
-        } else {
-            conn_close(s, c);
+            net_list_push(&w->open, c);
+            continue;
         }
-        c = next;
+        conn_close(w, c);
     }
-    c = s->linger.head;
-    while (c && now - c->last_ms >= NET_LINGER_MS) {
-        net_conn *next = c->next;
-        if (!c->busy)
-            conn_close(s, c);
-        c = next;
-    }
+    while (w->linger.head && now - w->linger.head->last_ms >= NET_LINGER_MS)
+        conn_close(w, w->linger.head);
 }
 
-/* on_timer -- expiry and accept resume, then the next deadline. mu held. */
-static void on_timer(net_server *s)
+/* next_timeout_ms -- epoll_wait's timeout: until the earliest deadline, -1 if none. */
+static int next_timeout_ms(const net_worker *w, int64_t now)
 {
-    uint64_t ticks;
-    (void)!read(s->timer_fd, &ticks, sizeof ticks); /* EAGAIN if already read: harmless */
-    s->timer_at = 0;
-    int64_t now = net_now_ms();
-    expire(s, now);
-    if (!s->listening && s->accept_resume_ms && now >= s->accept_resume_ms &&
-        !atomic_load(&s->stopping)) {
-        s->listening = true;
-        s->accept_resume_ms = 0;
-        rearm_fd(s, s->listen_fd, TAG_LISTEN);
-    }
-    schedule(s);
-    rearm_fd(s, s->timer_fd, TAG_TIMER);
+    int64_t at = INT64_MAX;
+    if (w->open.head)
+        at = w->open.head->last_ms + w->srv->opts.limits.idle_timeout_ms;
+    if (w->linger.head && w->linger.head->last_ms + NET_LINGER_MS < at)
+        at = w->linger.head->last_ms + NET_LINGER_MS;
+    if (!w->listening && w->accept_resume_ms < at)
+        at = w->accept_resume_ms;
+    if (at <= now)
+        return 0;
+    return at - now > NET_MAX_WAIT_MS ? NET_MAX_WAIT_MS : (int)(at - now);
 }
 
-int net_loop_init(net_server *s)
+int net_worker_init(net_worker *w, net_server *srv)
 {
-    for (int i = s->opts.max_conns - 1; i >= 0; i--) {
-        net_conn *c = &s->conns[i];
-        c->srv = s;
-        c->slot = (uint32_t)i;
-        c->fd = -1;
-        c->next = s->free;
-        s->free = c;
+    memset(w, 0, sizeof *w);
+    w->srv = srv;
+    atomic_init(&w->serving, false);
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        return CF_ENOMEM;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0) {
+        pthread_mutex_destroy(&w->mu);
+        return errno == ENOMEM ? CF_ENOMEM : CF_EIO;
     }
-    struct epoll_event stop = {.events = EPOLLIN, .data.u64 = TAG_STOP}; /* invariant (6) */
-    struct epoll_event timer = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_TIMER};
-    struct epoll_event lis = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = TAG_LISTEN};
-    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->stop_efd, &stop) != 0 ||
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timer_fd, &timer) != 0 ||
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &lis) != 0)
-        return CF_EIO;
-    s->listening = true;
+    struct epoll_event stop = {.events = EPOLLIN, .data.u64 = TAG_STOP}; /* invariant (7) */
+    struct epoll_event lis = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = TAG_LISTEN};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->stop_efd, &stop) != 0 ||
+        epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->listen_fd, &lis) != 0)
+        goto fail;
+    w->listening = true;
     return 0;
-}
 
-/* close_idle -- at stop: closes every connection no worker holds. mu held. */
-static void close_idle(net_server *s)
-{
-    for (net_conn_list *l = &s->open; l; l = l == &s->open ? &s->linger : NULL) {
-        net_conn *c = l->head;
-        while (c) {
-            net_conn *next = c->next;
-            if (!c->busy)
-                conn_close(s, c);
-            c = next;
-        }
-    }
+fail:
+    close(w->epfd);
+    w->epfd = -1;
+    pthread_mutex_destroy(&w->mu);
+    return CF_EIO;
 }
 
 void *net_worker_main(void *arg)
 {
-    net_server *s = arg;
-    pthread_mutex_lock(&s->mu);
+    net_worker *w = arg;
+    net_server *s = w->srv;
+    pthread_mutex_lock(&w->mu);
     while (!atomic_load(&s->stopping)) {
-        s->n_idle++;
-        pthread_mutex_unlock(&s->mu);
-        struct epoll_event ev;
-        int n = epoll_wait(s->epfd, &ev, 1, -1);
+        int timeout = next_timeout_ms(w, net_now_ms());
+        pthread_mutex_unlock(&w->mu);
+        int n = epoll_wait(w->epfd, w->batch, NET_MAX_EVENTS, timeout);
         int err = errno;
-        pthread_mutex_lock(&s->mu);
-        s->n_idle--;
+        pthread_mutex_lock(&w->mu);
         if (n < 0 && err != EINTR) {
             log_error("net: epoll_wait: %s", strerror(err));
             break;
         }
-        if (n <= 0 || atomic_load(&s->stopping) || ev.data.u64 == TAG_STOP)
-            continue;
-        if (s->n_idle == 0 && s->n_threads < s->opts.max_workers)
-            net_worker_spawn(s); /* keep one worker waiting while this one works */
-        if (ev.data.u64 == TAG_LISTEN)
-            on_listen(s);
-        else if (ev.data.u64 == TAG_TIMER)
-            on_timer(s);
-        else
-            on_conn(s, ev.data.u64, ev.events);
+        /* stopping is checked per event: after a long handler, the rest of
+         * the batch is left to the drain */
+        w->n_batch = n > 0 ? n : 0;
+        for (int i = 0; i < w->n_batch && !atomic_load(&s->stopping); i++) {
+            uint64_t tag = w->batch[i].data.u64;
+            if (tag == TAG_STOP)
+                break;
+            if (tag == TAG_LISTEN) {
+                if (w->listening)
+                    accept_batch(w);
+                continue;
+            }
+            if (w->batch[i].data.ptr) /* NULL: handed over (invariant 5) */
+                on_conn_event(w, w->batch[i].data.ptr, w->batch[i].events);
+        }
+        w->n_batch = 0;
+        free_dead(w); /* invariant (6): the batch is over */
+        int64_t now = net_now_ms();
+        expire(w, now);
+        free_dead(w);
+        resume_accept(w, now);
     }
-    /* Stopping: what no worker holds is closed now; a connection inside a
-     * handler is closed by its worker when the handler returns (release). */
-    if (atomic_load(&s->stopping))
-        close_idle(s);
+    /* Drain: no connection is SERVING here (invariant 3); every request
+     * whose handler had started has been answered. */
+    net_worker_close_all(w);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_lock(&s->mu);
     s->n_exited++;
     pthread_cond_signal(&s->exited_cv);
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-void net_loop_close_all(net_server *s)
+void net_worker_close_all(net_worker *w)
 {
-    pthread_mutex_lock(&s->mu);
-    while (s->open.head)
-        conn_close(s, s->open.head);
-    while (s->linger.head)
-        conn_close(s, s->linger.head);
-    pthread_mutex_unlock(&s->mu);
+    while (w->open.head)
+        conn_close(w, w->open.head);
+    while (w->linger.head)
+        conn_close(w, w->linger.head);
+    free_dead(w);
+}
+
+void net_worker_destroy(net_worker *w)
+{
+    if (w->epfd >= 0) {
+        close(w->epfd);
+        pthread_mutex_destroy(&w->mu);
+    }
+    w->epfd = -1;
 }

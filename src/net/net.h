@@ -8,16 +8,17 @@
  * connection's http_io (non-blocking socket reads and writes that wait with
  * poll() up to a timeout, and sendfile), and calls http_session_on_readable
  * whenever the socket is readable. The handler runs synchronously on the
- * worker thread that took the connection's event.
+ * worker thread that owns the connection.
  *
- * Threads: a pool of worker threads waits on one epoll instance in which
- * every connection is registered one-shot, so any free worker serves any
- * ready connection and no two serve the same one (loop.c argues the design).
- * Handlers block (group-commit fsync, slow clients): a worker inside a
- * handler holds that one connection and no other. The pool starts at
- * `workers` and grows, whenever a worker takes an event while none other is
- * free, up to `max_workers`; only that many slow requests at once make a
- * ready connection wait.
+ * Threads: `workers` threads at start, each with its own epoll instance,
+ * all sharing the one listening socket registered with EPOLLEXCLUSIVE (see
+ * loop.c for why not SO_REUSEPORT). A connection belongs to one worker,
+ * which serves it and its neighbours without handing events between
+ * threads. Handlers block (group-commit fsync, slow clients); before a
+ * handler waits on its client, its worker hands its other connections to a
+ * worker that is not inside a handler, starting one if none is (pool.c, up
+ * to `max_workers`), so a slow client holds one worker and no other
+ * client's connection.
  *
  * Timeouts: a connection that completes no request for
  * limits.idle_timeout_ms after its accept or its previous request is closed,
@@ -28,11 +29,13 @@
  * fewer than min_rate bytes per second on average once io_timeout_ms has
  * passed (the rate floor, conn.c).
  *
- * Connection limit: at max_conns open connections, the accepting worker
- * closes the least recently active connection that is not inside a handler
- * to make room; if there is none, it closes the new one at once. Either way
- * the kernel's accept queue never fills with clients nobody will serve, and
- * a flood of idle connections costs a new client at most the idle timeout.
+ * Connection limit: at max_conns open connections, a worker accepting one
+ * more closes its own least recently active connection to make room (none of
+ * a worker's connections is inside a handler while it accepts, so only idle
+ * or half-received connections are evicted); if it has none, it closes the
+ * new one at once. Either way the kernel's accept queue never fills with
+ * clients nobody will serve, and a flood of idle connections costs a new
+ * client at most the idle timeout.
  *
  * SIGPIPE is blocked in the worker threads (sendfile(2) has no MSG_NOSIGNAL);
  * the process's own disposition is not changed.
@@ -51,7 +54,7 @@ typedef struct net_opts {
     const char *host;        /* IPv4 or IPv6 literal ("[::1]" or "::1"), or "localhost"
                                 (127.0.0.1); NULL means 127.0.0.1. Names are not resolved. */
     uint16_t port;           /* 0: an ephemeral port (read it with net_server_port) */
-    int workers;             /* worker threads at start; 0: 2 x cores, at least 4 (net/config.h) */
+    int workers;             /* worker threads at start; 0: 8 x cores, at least 16 (net/config.h) */
     int max_workers;         /* the pool's bound; 0: NET_DEFAULT_MAX_WORKERS (at least workers) */
     int max_conns;           /* open connections; 0: NET_DEFAULT_MAX_CONNS */
     int min_rate;            /* the rate floor, bytes/s; 0: NET_DEFAULT_MIN_RATE */

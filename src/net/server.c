@@ -2,39 +2,36 @@
  * server.c -- net_server: options and their defaults, the worker threads,
  * start, and stop with a bounded drain.
  *
- * Called by main.c (start, port, stop) and by loop.c (net_worker_spawn, as
- * the pool grows). Owns the listening socket (listener.c), the epoll
- * instance, the timerfd, the stop and abort eventfds, the connection slots
- * and the worker threads (loop.c).
+ * Called by main.c (start, port, stop). Owns the listening socket (listener.c),
+ * the stop and abort eventfds, and the workers (pool.c starts them, loop.c
+ * runs them).
  *
  * Stop, in order: (a) set stopping and shut the listener down, so the kernel
  * refuses new connections at once; (b) write the stop eventfd, which wakes
- * every worker (loop.c invariant (6)); the first to wake closes every
- * connection no worker holds; a worker inside a handler sees the stop when
- * the handler returns, closes that connection and exits; (c) wait
+ * every worker (loop.c invariant (6)); a worker inside a handler sees it when
+ * the handler returns, then closes all its connections and exits; (c) wait
  * for all workers up to drain_ms; (d) if some are still inside a handler,
  * set aborting and write the abort eventfd, so every connection I/O fails
  * with CF_EIO (conn.c invariant (2)) and the handlers return; (e) join,
  * close, free.
  *
  * Invariants:
- *  (1) the workers are created with SIGPIPE blocked (the creating thread's
- *      mask is restored after): a write to a reset socket fails with EPIPE
- *      instead of killing the process, and the process's signal handling is
- *      left alone.
+ *  (1) the workers are created with SIGPIPE blocked (pool.c; the creating
+ *      thread's mask is restored after): a write to a reset socket fails
+ *      with EPIPE instead of killing the process, and the process's signal
+ *      handling is left alone.
  *  (2) every started worker is joined before anything it uses is closed or
- *      freed; stopping is set under mu, so no worker is started after the
- *      joiner read n_threads.
+ *      freed; stopping is set under mu, where workers are started, so the
+ *      count the joiner reads is final. Connections handed over to a worker
+ *      that had already left its loop are closed after the joins.
  */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "net/config.h"
@@ -59,8 +56,7 @@ static int apply_defaults(const net_opts *o, net_opts *out)
 {
     memset(out, 0, sizeof *out);
     if (!o->handler || o->workers < 0 || o->workers > NET_MAX_WORKERS || o->max_workers < 0 ||
-        o->max_workers > NET_MAX_WORKERS || o->max_conns < 0 || o->max_conns > NET_MAX_CONNS ||
-        o->min_rate < 0)
+        o->max_workers > NET_MAX_WORKERS || o->max_conns < 0 || o->min_rate < 0)
         return CF_EINVAL;
     *out = *o;
     out->host = NULL; /* borrowed; used only during start */
@@ -96,9 +92,11 @@ static int server_new(const net_opts *opts, net_server **out)
     if (!s)
         return CF_ENOMEM;
     s->opts = *opts;
-    s->listen_fd = s->epfd = s->timer_fd = s->stop_efd = s->abort_efd = -1;
+    s->listen_fd = s->stop_efd = s->abort_efd = -1;
     atomic_init(&s->stopping, false);
     atomic_init(&s->aborting, false);
+    atomic_init(&s->n_conns, 0);
+    atomic_init(&s->n_workers, 0);
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0)
         goto fail;
@@ -119,52 +117,31 @@ fail:
     return CF_ENOMEM;
 }
 
-static void close_fd(int fd)
-{
-    if (fd >= 0)
-        close(fd);
-}
-
 /* server_free -- stops and joins started workers (invariant 2), closes everything, frees s. */
 static void server_free(net_server *s)
 {
     pthread_mutex_lock(&s->mu);
-    atomic_store(&s->stopping, true); /* under mu: no worker starts another after this */
-    int n = s->n_threads;
+    atomic_store(&s->stopping, true); /* under mu: no worker is started after this */
     pthread_mutex_unlock(&s->mu);
     if (s->stop_efd >= 0)
         wake(s->stop_efd);
+    int n = atomic_load(&s->n_workers);
     for (int i = 0; i < n; i++)
-        pthread_join(s->threads[i], NULL);
-    if (s->conns)
-        net_loop_close_all(s);
-    free(s->conns);
-    free(s->threads);
-    close_fd(s->listen_fd);
-    close_fd(s->epfd);
-    close_fd(s->timer_fd);
-    close_fd(s->stop_efd);
-    close_fd(s->abort_efd);
+        pthread_join(s->workers[i].thread, NULL);
+    for (int i = 0; i < n; i++) {
+        net_worker_close_all(&s->workers[i]); /* hand-overs after a worker left (invariant 2) */
+        net_worker_destroy(&s->workers[i]);
+    }
+    free(s->workers);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->stop_efd >= 0)
+        close(s->stop_efd);
+    if (s->abort_efd >= 0)
+        close(s->abort_efd);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->exited_cv);
     free(s);
-}
-
-/* net_worker_spawn -- one more worker thread, created with SIGPIPE blocked (invariant 1). */
-int net_worker_spawn(net_server *s)
-{
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(&s->threads[s->n_threads], NULL, net_worker_main, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        log_error("net: cannot start worker %d", s->n_threads + 1);
-        return CF_EIO;
-    }
-    s->n_threads++;
-    return 0;
 }
 
 int net_server_start(const net_opts *o, net_server **out)
@@ -181,22 +158,16 @@ int net_server_start(const net_opts *o, net_server **out)
     rc = net_listener_open(o->host, o->port, &s->listen_fd, &s->port);
     if (rc < 0)
         goto fail;
-    s->epfd = epoll_create1(EPOLL_CLOEXEC);
-    s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     s->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->abort_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    s->conns = calloc((size_t)opts.max_conns, sizeof *s->conns);
-    s->threads = calloc((size_t)opts.max_workers, sizeof *s->threads);
+    s->workers = calloc((size_t)opts.max_workers, sizeof *s->workers);
     rc = CF_ENOMEM;
-    if (s->epfd < 0 || s->timer_fd < 0 || s->stop_efd < 0 || s->abort_efd < 0 || !s->conns ||
-        !s->threads)
+    if (s->stop_efd < 0 || s->abort_efd < 0 || !s->workers)
         goto fail;
-    rc = net_loop_init(s);
-    if (rc < 0)
-        goto fail;
+    rc = 0;
     pthread_mutex_lock(&s->mu);
-    while (rc == 0 && s->n_threads < opts.workers)
-        rc = net_worker_spawn(s);
+    while (rc == 0 && atomic_load(&s->n_workers) < opts.workers)
+        rc = net_worker_start(s);
     pthread_mutex_unlock(&s->mu);
     if (rc < 0)
         goto fail;
@@ -226,9 +197,9 @@ static bool wait_workers(net_server *s, int drain_ms)
     }
     pthread_mutex_lock(&s->mu);
     int rc = 0;
-    while (s->n_exited < s->n_threads && rc != ETIMEDOUT)
+    while (s->n_exited < atomic_load(&s->n_workers) && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&s->exited_cv, &s->mu, &at);
-    bool all = s->n_exited == s->n_threads;
+    bool all = s->n_exited == atomic_load(&s->n_workers);
     pthread_mutex_unlock(&s->mu);
     return all;
 }
@@ -238,7 +209,7 @@ void net_server_stop(net_server *s, int drain_ms)
     if (!s)
         return;
     pthread_mutex_lock(&s->mu);
-    atomic_store(&s->stopping, true); /* under mu: the pool stops growing */
+    atomic_store(&s->stopping, true); /* under mu: invariant (2) */
     pthread_mutex_unlock(&s->mu);
     /* Refuse new connections now, not after the drain; the workers' accept
      * then fails with EINVAL, which net_listener_accept reports as EAGAIN. */

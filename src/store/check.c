@@ -182,8 +182,8 @@ static int check_bucket(store *s, const char *bucket, store_check_stats *st)
         rc = store_list(s, slice_str(bucket), &req, &cb, &more, &next);
         const uint8_t *p = pg.keys.data, *end = pg.keys.data + pg.keys.len;
         for (uint32_t i = 0; !rc && i < pg.n; i++) {
-            uint64_t len;
-            p = get_varint(p, end, &len);
+            uint64_t len = 0;
+            p = get_varint(p, end, &len); /* written by add_key: never truncated */
             rc = check_object(s, bucket, (cf_slice){p, (size_t)len}, st);
             p += len;
         }
