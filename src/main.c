@@ -19,7 +19,7 @@
  * kernel's random source, kept in DIR/credentials (mode 0600) and stored as
  * the admin user; the secret is printed at that first start only.
  * COFFER_ACCESS_KEY / COFFER_SECRET_KEY set the admin's key and secret
- * instead. COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
+ * instead (a secret given this way is never printed). COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
  * e.g. s3.localhost) configure addressing and signing. SIGTERM and SIGINT
  * drain connections, then close the database cleanly (flush).
  */
@@ -442,7 +442,12 @@ static int serve(eng_db *db, const cli *c)
            c->region);
     printf("coffer: data directory %s (%s)\n", c->data, created ? "new" : "existing");
     printf("coffer: access key %s\n", access);
-    if (created || getenv("COFFER_SECRET_KEY"))
+    /* The secret is printed once, when it was just generated here. One given
+     * in COFFER_SECRET_KEY is known to whoever set it: echoing it would only
+     * copy it into whatever keeps this output (journal, container logs). */
+    if (getenv("COFFER_SECRET_KEY"))
+        printf("coffer: secret key from COFFER_SECRET_KEY (not printed)\n");
+    else if (created)
         printf("coffer: secret key %s\n", secret);
     else
         printf("coffer: secret key in %s/credentials (printed at first start only)\n", c->data);

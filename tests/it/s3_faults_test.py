@@ -79,7 +79,10 @@ class FaultsTest(unittest.TestCase):
         return data(3000 + 1000 * self.SMALL.index(key), 40 + self.SMALL.index(key))
 
     def logged_small_objects(self):
-        """A data dir whose six small objects are only in the commitlog: {key: (path, body offset)}."""
+        """A data dir whose six small objects live only in the commitlog.
+
+        Returns the stopped server, the log's records and {key: (segment path, body offset)}.
+        """
         srv = CofferServer(env={"COFFER_LOG": "warn"}).start()
         s3 = make_client(srv.endpoint)
         s3.create_bucket(Bucket="faults")
@@ -124,13 +127,15 @@ class FaultsTest(unittest.TestCase):
             srv.start()
         self.assertEqual(srv.proc.returncode, 1)
         srv.log.close()
+        srv.sanitizer_check()  # the refusing path leaks nothing either
         log = server_log(srv)
         self.assertIn("ERROR commitlog: corrupt record in %s at offset %d (it fails its length or "
                       "CRC32C check), and a valid record follows at offset %d: not a torn write\n"
                       % (path, rec_off, next_off), log)
-        self.assertIn("ERROR commitlog: replay stops there rather than drop the acknowledged writes "
-                      "after it. Keep a copy of the file; to start without the records from offset "
-                      "%d on, cut it: truncate -s %d %s\n" % (rec_off, rec_off, path), log)
+        self.assertIn("ERROR commitlog: replay stops there rather than drop the acknowledged "
+                      "writes after it. Keep a copy of the file; to start without the records "
+                      "from offset %d on, cut it: truncate -s %d %s\n" % (rec_off, rec_off, path),
+                      log)
         self.assertIn("coffer: cannot open %s: ECORRUPT\n" % srv.data, log)
         self.assertEqual(open(path, "rb").read(), damaged)  # left as it was, for the operator
         # the way out the error names: the objects before the damage, byte-exact; none after
@@ -153,8 +158,9 @@ class FaultsTest(unittest.TestCase):
         try:
             self.assert_objects(srv, self.SMALL[:5], ["s5"])
             self.assertEqual(os.path.getsize(path), rec_off)  # cut; flushed and dropped at stop
-            self.assertIn("WARN  commitlog: torn tail in %s at offset %d (it fails its length or "
-                          "CRC32C check) with no valid record after it: cut %d bytes (%d not zero)\n"
+            self.assertIn("WARN  commitlog: torn tail in %s at offset %d (it fails its length "
+                          "or CRC32C check) with no valid record after it: cut %d bytes "
+                          "(%d not zero)\n"
                           % (path, rec_off, len(raw) - rec_off, nonzero), server_log(srv))
             srv.stop()
             srv.start()  # and it stays that way
