@@ -17,7 +17,9 @@
  *
  * Credentials: on first start an access key and secret are made from the
  * kernel's random source, kept in DIR/credentials (mode 0600) and stored as
- * the admin user; the secret is printed at that first start only.
+ * the admin user; the secret is printed at that first start only. Every file
+ * and directory coffer creates is private to its user (umask 077): the
+ * users table holds every secret.
  * COFFER_ACCESS_KEY / COFFER_SECRET_KEY set the admin's key and secret
  * instead (a secret given this way is never printed). COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
  * e.g. s3.localhost) configure addressing and signing. SIGTERM and SIGINT
@@ -33,6 +35,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -516,6 +519,10 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The data directory holds every user's secret (the users table, the
+     * credentials file) and every object's bytes: whatever coffer creates in
+     * it is for its own user only. */
+    umask(S_IRWXG | S_IRWXO);
     /* every connection and SSTable is a descriptor: take all the hard limit allows */
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -544,6 +551,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "coffer: cannot open %s: %s\n", c.data, cf_err_str(rc));
         return 1;
     }
+    struct stat st;
+    if (stat(c.data, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        log_warn("coffer: data directory %s is open to other users (mode %03o) and holds the "
+                 "users' secrets: chmod 700 it",
+                 c.data, (unsigned)(st.st_mode & 0777));
     if (strcmp(c.mode, "serve") == 0)
         rc = serve(db, &c);
     else if (strcmp(c.mode, "user") == 0)

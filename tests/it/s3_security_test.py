@@ -11,9 +11,9 @@ Against the real binary (doc/security.md says what each part proves):
   and part is exactly as before;
 - keys that read like paths round-trip as plain keys, a NUL in a key is 400
   InvalidURI, a 1,025-byte key is 400 KeyTooLongError, bucket names with
-  ".." and the like are 400 InvalidBucketName; the data directory holds only
-  the engine's own file names before and after, and no canary file appears
-  anywhere the keys point at;
+  ".." and the like are 400 InvalidBucketName; the data directory then
+  holds only the engine's own file names, each private to the server's user,
+  and no canary file appears anywhere the keys point at;
 - with COFFER_LOG=debug, header-signed, presigned, aws-chunked (unsigned
   trailer and signed chunks), multipart and refused requests leave neither
   the secret nor any Signature, X-Amz-Signature or chunk-signature value in
@@ -324,6 +324,10 @@ class KeysAreNotPathsTest(unittest.TestCase):
             "tables/%s/" % t for t in ("buckets", "users", "objects", "blob_refs", "chunks",
                                        "uploads", "parts", "object_parts")}, dirs)
         self.assertTrue(any(f.startswith("tables/objects/") and f.endswith(".sst") for f in files))
+        # and every one of them is private to the server's user (umask 077, main.c)
+        for f in files - {"server.log"}:
+            mode = os.stat(os.path.join(srv.data, f)).st_mode
+            self.assertEqual(mode & 0o077, 0, "%s is mode %o" % (f, mode & 0o777))
         for n in range(0, 8):
             for suffix in ("", "-raw", "-pct", "-slash"):
                 p = os.path.join(srv.data, *([".."] * n), canary + suffix)
