@@ -21,9 +21,10 @@
  * and directory coffer creates is private to its user (umask 077): the
  * users table holds every secret.
  * COFFER_ACCESS_KEY / COFFER_SECRET_KEY set the admin's key and secret
- * instead (a secret given this way is never printed). COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
- * e.g. s3.localhost) configure addressing and signing. SIGTERM and SIGINT
- * drain connections, then close the database cleanly (flush).
+ * instead (a secret given this way is never printed). COFFER_REGION
+ * (us-east-1) and COFFER_DOMAIN (virtual-host base, e.g. s3.localhost)
+ * configure addressing and signing. SIGTERM and SIGINT drain connections,
+ * then close the database cleanly (flush). Security: doc/security.md.
  */
 #include <errno.h>
 #include <fcntl.h>

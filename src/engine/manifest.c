@@ -357,8 +357,8 @@ static int load(eng_manifest *m, uint64_t n)
                           path, off, next);
                 rc = CF_ECORRUPT;
             } else if (rc == 0) {
-                log_warn("manifest %s: cut %zu bytes of torn tail at offset %zu", path,
-                         size - off, off);
+                log_warn("manifest %s: cut %zu bytes of torn tail at offset %zu", path, size - off,
+                         off);
             }
             break;
         }
