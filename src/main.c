@@ -17,11 +17,14 @@
  *
  * Credentials: on first start an access key and secret are made from the
  * kernel's random source, kept in DIR/credentials (mode 0600) and stored as
- * the admin user; the secret is printed at that first start only.
+ * the admin user; the secret is printed at that first start only. Every file
+ * and directory coffer creates is private to its user (umask 077): the
+ * users table holds every secret.
  * COFFER_ACCESS_KEY / COFFER_SECRET_KEY set the admin's key and secret
- * instead. COFFER_REGION (us-east-1) and COFFER_DOMAIN (virtual-host base,
- * e.g. s3.localhost) configure addressing and signing. SIGTERM and SIGINT
- * drain connections, then close the database cleanly (flush).
+ * instead (a secret given this way is never printed). COFFER_REGION
+ * (us-east-1) and COFFER_DOMAIN (virtual-host base, e.g. s3.localhost)
+ * configure addressing and signing. SIGTERM and SIGINT drain connections,
+ * then close the database cleanly (flush). Security: doc/security.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -482,7 +486,12 @@ static int serve(eng_db *db, const cli *c)
            c->region);
     printf("coffer: data directory %s (%s)\n", c->data, created ? "new" : "existing");
     printf("coffer: access key %s\n", access);
-    if (created || getenv("COFFER_SECRET_KEY"))
+    /* The secret is printed once, when it was just generated here. One given
+     * in COFFER_SECRET_KEY is known to whoever set it: echoing it would only
+     * copy it into whatever keeps this output (journal, container logs). */
+    if (getenv("COFFER_SECRET_KEY"))
+        printf("coffer: secret key from COFFER_SECRET_KEY (not printed)\n");
+    else if (created)
         printf("coffer: secret key %s\n", secret);
     else
         printf("coffer: secret key in %s/credentials (printed at first start only)\n", c->data);
@@ -585,6 +594,10 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The data directory holds every user's secret (the users table, the
+     * credentials file) and every object's bytes: whatever coffer creates in
+     * it is for its own user only. */
+    umask(S_IRWXG | S_IRWXO);
     /* every connection and SSTable is a descriptor: take all the hard limit allows */
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -613,6 +626,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "coffer: cannot open %s: %s\n", c.data, cf_err_str(rc));
         return 1;
     }
+    struct stat st;
+    if (stat(c.data, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        log_warn("coffer: data directory %s is open to other users (mode %03o) and holds the "
+                 "users' secrets: chmod 700 it",
+                 c.data, (unsigned)(st.st_mode & 0777));
     if (strcmp(c.mode, "serve") == 0)
         rc = serve(db, &c);
     else if (strcmp(c.mode, "user") == 0)

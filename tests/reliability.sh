@@ -9,7 +9,7 @@
 #   tests/it/kill.sh with CRASH_ROUNDS rounds  (SIGKILL under S3 load)
 #   build/asan/tests/crash/engine_crash        (SIGKILL of the engine mid-batch)
 #   fuzz/run.sh FUZZ_SECS                      (every libFuzzer target)
-#   tests/it/faults.sh                         (a flipped byte in an SSTable)
+#   tests/it/faults.sh                         (a flipped byte in an SSTable or the commitlog)
 # and counts the bad-input checks the integration tests assert.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ bad_checks=$(grep -c 'assertS3Error\|assertEqual(code_of' tests/it/*.py | awk -F
     echo "|---|---|---|"
     echo "| SIGKILL under S3 load (PUT, overwrite, multipart, DELETE; every acknowledged write read back byte-exact) | ${kill_line:-no summary} — ${kill_result:-no result} | \`CRASH_ROUNDS=$ROUNDS bash tests/it/kill.sh\` |"
     echo "| SIGKILL of the engine mid-batch (atomic multi-partition batches checked) | ${engine_result:-no result} | \`build/asan/tests/crash/engine_crash\` |"
-    echo "| a byte flipped in an SSTable: caught by CRC32C, never served | ${faults_result:-no result} | \`bash tests/it/faults.sh\` |"
+    echo "| a byte flipped in an SSTable or the commitlog: caught by CRC32C, reported, never served | ${faults_result:-no result} | \`bash tests/it/faults.sh\` |"
     echo "| fuzzing (libFuzzer, ASan+UBSan), $SECS s per target | ${fuzz_result:-no result} | \`bash fuzz/run.sh $SECS\` |"
     echo "| bad-input checks asserted by the integration tests (S3 error code and status) | $bad_checks checks | \`grep -c assertS3Error tests/it/*.py\` |"
     echo

@@ -19,7 +19,7 @@
  * the per-batch fdatasync overwrites blocks and skips the journal
  * (CLOG_PREALLOC_BYTES); the zero tail is cut before the next segment starts.
  *
- * At ~700 lines this is over the 500-line aim: the syncer, the appenders and
+ * At ~750 lines this is over the 500-line aim: the syncer, the appenders and
  * replay share the private struct. Replay (the last part) could move to its
  * own file behind an internal header if it grows.
  *
@@ -596,11 +596,44 @@ static int list_segments(eng_commitlog *cl)
 }
 
 /*
- * replay_segment -- feeds every valid record of segment seq to fn. In the
- * last segment the first invalid byte starts the torn tail, which is cut off
- * the file; anywhere else it is corruption (invariant (4)). The tail must be
- * cut, not skipped: the next segment makes this one non-last, and a later
- * replay would then call the leftover bytes corruption.
+ * report_damage -- logs a record replay refuses to pass: where it is, why it
+ * is not a torn write, and the operator's way out (invariant (4)).
+ */
+static void report_damage(const char *path, size_t off, const char *what, int last, size_t next)
+{
+    if (last)
+        log_error("commitlog: corrupt record in %s at offset %zu (%s), and a valid record "
+                  "follows at offset %zu: not a torn write",
+                  path, off, what, next);
+    else
+        log_error("commitlog: corrupt record in %s at offset %zu (%s) in a segment that is "
+                  "not the last: not a torn write",
+                  path, off, what);
+    log_error("commitlog: replay stops there rather than drop the acknowledged writes after it. "
+              "Keep a copy of the file; to start without the records from offset %zu on, "
+              "cut it: truncate -s %zu %s",
+              off, off, path);
+}
+
+/*
+ * replay_segment -- feeds every valid record of segment seq to fn, in order,
+ * up to the first offset that holds none (a record failing its check, or the
+ * zero end marker). What the rest of the file means (invariant (4)):
+ *  - in the last segment, only zeros (the preallocated part): the end of
+ *    the log, cut off the file;
+ *  - in the last segment, bytes in which no valid record starts: the torn
+ *    tail of a crash, cut off the file with a warning. It was never
+ *    acknowledged (invariant (1)) unless the damage hit the final record
+ *    itself, which a torn write cannot be told from. The tail must be cut,
+ *    not skipped: the next segment makes this one non-last, and a later
+ *    replay would then call the leftover bytes corruption;
+ *  - a valid record anywhere after it (eng_log_record_find tries every
+ *    offset, since a damaged length says nothing of where the next record
+ *    is), or any byte at all in an earlier segment (invariant (3)):
+ *    corruption. Replay
+ *    returns CF_ECORRUPT and changes nothing: stopping there would silently
+ *    drop acknowledged records, skipping the damage would replay a log with
+ *    a hole, so the operator decides (report_damage).
  */
 static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
                           int (*fn)(void *, eng_clog_pos, const uint8_t *, size_t), void *arg)
@@ -630,10 +663,11 @@ static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
         madvise(map, size, MADV_SEQUENTIAL);
     }
     size_t off = 0;
+    int64_t n;
     for (;;) {
         const uint8_t *p;
         uint32_t len;
-        int64_t n = eng_log_record_parse(seq, map, size, off, &p, &len);
+        n = eng_log_record_parse(seq, map, size, off, &p, &len);
         if (n <= 0)
             break;
         eng_clog_pos pos = {seq, off};
@@ -642,23 +676,35 @@ static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
             goto out_map;
         off += (size_t)n;
     }
-    if (off < size && !last) {
-        log_error("commitlog: corrupt record in %s at offset %zu", path, off);
+    if (off == size)
+        goto out_map;
+    const char *what = n < 0 ? "it fails its length or CRC32C check" : "a zero length field";
+    size_t nonzero = 0;
+    for (size_t i = off; i < size; i++)
+        nonzero += map[i] != 0;
+    size_t next = 0;
+    if (!last) { /* it ended exactly at its last record before the next began */
+        report_damage(path, off, what, 0, 0);
         rc = CF_ECORRUPT;
-    } else if (off < size) {
-        /* zeros are the preallocated rest of the segment, not a torn record */
-        size_t z = off;
-        while (z < size && map[z] == 0)
-            z++;
-        if (z == size)
-            log_debug("commitlog: %s ends at offset %zu (zero-filled after)", path, off);
-        else
-            log_warn("commitlog: cut %zu bytes of torn tail at offset %zu of %s", size - off, off,
-                     path);
-        if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
-            log_error("commitlog: cannot cut %s: %s", path, strerror(errno));
-            rc = CF_EIO;
-        }
+        goto out_map;
+    }
+    rc = nonzero > 0 ? eng_log_record_find(seq, map, size, off + 1, &next) : 0;
+    if (rc == 1) {
+        report_damage(path, off, what, 1, next);
+        rc = CF_ECORRUPT;
+        goto out_map;
+    }
+    if (rc != 0)
+        goto out_map;
+    if (nonzero == 0)
+        log_debug("commitlog: %s ends at offset %zu (zero-filled after)", path, off);
+    else
+        log_warn("commitlog: torn tail in %s at offset %zu (%s) with no valid record after "
+                 "it: cut %zu bytes (%zu not zero)",
+                 path, off, what, size - off, nonzero);
+    if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
+        log_error("commitlog: cannot cut %s: %s", path, strerror(errno));
+        rc = CF_EIO;
     }
 out_map:
     if (map)

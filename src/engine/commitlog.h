@@ -25,9 +25,12 @@
  *  (3) a segment is written only after every earlier segment is fully durable,
  *      so after a crash a torn record can only be in the last segment.
  *  (4) replay yields every record that was durable at the crash, in order,
- *      and stops at the first torn or invalid record of the last segment
- *      (the torn tail, which is cut); an invalid record in an earlier segment
- *      is corruption: replay returns CF_ECORRUPT naming the file and offset.
+ *      and never one after an invalid record. An invalid record of the last
+ *      segment after which no valid record starts at any offset is the torn
+ *      tail, which is cut; an invalid record followed by a valid one, or in
+ *      an earlier segment, is corruption: replay returns CF_ECORRUPT, logs
+ *      the file, the offset and the way out (cut the file there), and leaves
+ *      the file as it was (doc/formats.md, "Commitlog segments").
  *  (5) after a write or fsync error the log is FAILED; fsync is never retried.
  */
 #ifndef ENG_COMMITLOG_H

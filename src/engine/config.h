@@ -33,6 +33,11 @@
  * carry older timestamps for that long. */
 #define ENG_DEFAULT_GC_GRACE_US (600ll * 1000 * 1000)
 
+/* eng_log_record_find keeps the CRC32C of every 256-byte prefix step of the
+ * range it searches: 1 MiB of memory for a 64 MiB segment, and at most 255
+ * bytes hashed to reach any offset from the checkpoint before it. */
+#define ENG_LOG_FIND_STRIDE 256u
+
 #endif
 
 /* Keys (partition, clustering) up to 64 KiB: S3 keys are 1 KiB, composite

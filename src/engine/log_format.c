@@ -1,10 +1,11 @@
 /*
- * log_format.c -- checksum and parse of one framed log record.
+ * log_format.c -- checksum, parse and search of framed log records.
  *
  * The framing is defined in log_format.h and documented in doc/formats.md
  * ("Log record"). Used by the commitlog (file_id = segment seq) and the
- * manifest (file_id = manifest number). The parser never allocates and never
- * reads outside buf[0..size).
+ * manifest (file_id = manifest number). The parser never allocates; neither
+ * it nor the search (which allocates its checkpoints) reads outside
+ * buf[0..size).
  *
  * Invariants:
  *  (1) a record is accepted only if its whole header and payload lie inside
@@ -16,6 +17,9 @@
  */
 #include "engine/log_format.h"
 
+#include <stdlib.h>
+
+#include "engine/config.h"
 #include "util/coding.h"
 #include "util/crc.h"
 #include "util/err.h"
@@ -49,4 +53,58 @@ int64_t eng_log_record_parse(uint64_t file_id, const uint8_t *buf, size_t size, 
     *payload = p;
     *len = n;
     return (int64_t)ENG_LOG_HEADER_BYTES + n;
+}
+
+/* prefix_crc -- crc32c(buf[from..x)), from the checkpoint at or before x. */
+static uint32_t prefix_crc(const uint32_t *cp, const uint8_t *buf, size_t from, size_t x)
+{
+    size_t i = (x - from) / ENG_LOG_FIND_STRIDE;
+    size_t start = from + i * ENG_LOG_FIND_STRIDE;
+    return crc32c_extend(cp[i], buf + start, x - start);
+}
+
+/*
+ * The crc a record at q would need is CRC32C(pre || Y), pre = file_id || len
+ * and Y = buf[a..b) its payload. With P(x) = crc32c(buf[from..x)) and the
+ * identity crc(X || Y) = crc(X) * x^(8|Y|) + crc(Y) (crc.c, crc32c_combine):
+ *   crc(Y)       = P(b) + P(a) * x^(8|Y|)
+ *   crc(pre || Y) = (crc(pre) + P(a)) * x^(8|Y|) + P(b)
+ *                = crc32c_combine(crc(pre) ^ P(a), P(b), |Y|)
+ * so a candidate costs two short hashes from checkpoints and one combine,
+ * not a pass over its payload. A match is confirmed by the parser itself.
+ */
+int eng_log_record_find(uint64_t file_id, const uint8_t *buf, size_t size, size_t from, size_t *at)
+{
+    *at = 0;
+    if (from >= size || size - from <= ENG_LOG_HEADER_BYTES)
+        return 0; /* no room for a header and a payload byte */
+    size_t ncp = (size - from) / ENG_LOG_FIND_STRIDE + 1;
+    uint32_t *cp = malloc(ncp * sizeof *cp);
+    if (!cp)
+        return CF_ENOMEM;
+    cp[0] = 0; /* crc32c of nothing */
+    for (size_t i = 1; i < ncp; i++)
+        cp[i] = crc32c_extend(cp[i - 1], buf + from + (i - 1) * ENG_LOG_FIND_STRIDE,
+                              ENG_LOG_FIND_STRIDE);
+    int found = 0;
+    for (size_t q = from; !found && size - q > ENG_LOG_HEADER_BYTES; q++) {
+        uint32_t n = get_u32(buf + q);
+        if (n == 0 || n > ENG_CLOG_MAX_RECORD_BYTES || size - q - ENG_LOG_HEADER_BYTES < n)
+            continue;
+        size_t a = q + ENG_LOG_HEADER_BYTES;
+        uint8_t pre[12];
+        put_u64(pre, file_id);
+        put_u32(pre + 8, n);
+        uint32_t want = crc32c_combine(crc32c(pre, sizeof pre) ^ prefix_crc(cp, buf, from, a),
+                                       prefix_crc(cp, buf, from, a + n), n);
+        const uint8_t *p;
+        uint32_t len;
+        if (want == get_u32(buf + q + 4) &&
+            eng_log_record_parse(file_id, buf, size, q, &p, &len) > 0) {
+            *at = q;
+            found = 1;
+        }
+    }
+    free(cp);
+    return found;
 }

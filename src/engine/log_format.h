@@ -39,4 +39,19 @@ uint32_t eng_log_record_crc(uint64_t file_id, const uint8_t *p, uint32_t len);
 int64_t eng_log_record_parse(uint64_t file_id, const uint8_t *buf, size_t size, size_t off,
                              const uint8_t **payload, uint32_t *len);
 
+/*
+ * eng_log_record_find -- looks for a valid record (one eng_log_record_parse
+ * accepts) starting at any offset in buf[from..size). Returns 1 and sets *at
+ * to the lowest such offset, 0 if there is none (*at = 0), CF_ENOMEM.
+ *
+ * Every offset is tried, so a record is found whatever damage comes before it
+ * (a damaged len field gives no hint where the next record starts). Readers
+ * use it to tell damage that valid records follow from a torn tail. The cost
+ * is linear in size - from whatever the bytes hold: one CRC32C pass, then per
+ * offset whose len field fits at most 2 * ENG_LOG_FIND_STRIDE bytes hashed
+ * and one crc32c_combine(), never a pass over the candidate's payload; the
+ * memory is 4 bytes per ENG_LOG_FIND_STRIDE (engine/config.h) bytes searched.
+ */
+int eng_log_record_find(uint64_t file_id, const uint8_t *buf, size_t size, size_t from, size_t *at);
+
 #endif

@@ -346,9 +346,20 @@ static int load(eng_manifest *m, uint64_t n)
         uint32_t len;
         int64_t used = eng_log_record_parse(n, data, size, off, &payload, &len);
         if (used <= 0) {
-            /* a torn or invalid record can only be the last one: nothing valid may follow */
-            log_warn("manifest %s: cut %zu bytes of torn tail at offset %zu", path, size - off,
-                     off);
+            /* A torn record can only be the last one. Damage that a valid
+             * record follows is not a torn write: the edits after it name
+             * live SSTables, which open would delete as leftovers. */
+            size_t next;
+            rc = eng_log_record_find(n, data, size, off + 1, &next);
+            if (rc == 1) {
+                log_error("manifest %s: corrupt edit at offset %zu, and a valid edit follows at "
+                          "offset %zu: not a torn write; refusing to open",
+                          path, off, next);
+                rc = CF_ECORRUPT;
+            } else if (rc == 0) {
+                log_warn("manifest %s: cut %zu bytes of torn tail at offset %zu", path, size - off,
+                         off);
+            }
             break;
         }
         rc = apply_ops(m, payload, payload + len);

@@ -12,7 +12,8 @@
  * the whole state is written to MANIFEST-<n+1>.tmp, fsynced, renamed and the
  * directory fsynced; then the old file is removed. At open the highest
  * numbered complete MANIFEST is read; a torn last record is cut (that edit was
- * never acknowledged); *.tmp leftovers are removed.
+ * never acknowledged), but an invalid record that a valid one follows is
+ * corruption; *.tmp leftovers are removed.
  *
  * Invariants:
  *  (1) an SSTable is part of a table iff an ADD edit for it is durable and no

@@ -6,6 +6,9 @@
  * object) and by the one subresource query parameter that selects the API.
  * A request naming a subresource no row serves gets 501 NotImplemented, never
  * a wrong success (for example PUT ?policy must not store an object).
+ *
+ * Every request is authenticated (auth.c) before anything else looks at
+ * it; only one whose URI cannot even be decoded is refused first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +142,12 @@ void s3_handle(void *arg, http_exchange *ex)
     }
     if (s3_authenticate(&r) != 0)
         goto out;
+    cf_slice key = s3_key(&r);
+    if (key.len && memchr(key.ptr, 0, key.len)) {
+        /* no listing could return such a key: XML 1.0 cannot carry a NUL */
+        s3_error(&r, S3_ERR_INVALID_URI, "Object keys cannot contain a NUL byte.");
+        goto out;
+    }
     if (slice_eq(s3_bucket(&r), slice_str("_coffer"))) { /* never a bucket: admin.c */
         s3_h_admin(&r);
         goto out;

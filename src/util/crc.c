@@ -9,8 +9,9 @@
  * The *_combine functions share one generic routine, crc_combine(). All three
  * CRCs are reflected with init == xorout == all ones, and for such a CRC
  * x(A || B) = x(A) * x^(8 * len(B)) + x(B) over GF(2) modulo the polynomial
- * (the ones terms cancel). x^(8n) is built by square-and-multiply from x^8,
- * so the cost is about 2 * log2(n) multiplications of at most 64 steps each.
+ * (the ones terms cancel). x^(8n) is the product of the precomputed powers
+ * x^(8 * 2^k) for the set bits k of n, so the cost is popcount(n)
+ * multiplications of at most 64 steps each.
  */
 #include "util/crc.h"
 
@@ -103,37 +104,61 @@ static uint64_t gf2_mulmod(uint64_t a, uint64_t b, uint64_t poly, unsigned width
 }
 
 /*
- * crc_combine -- crc_a * x^(8 * len_b) + crc_b for a reflected width-bit CRC
- * (width 32 or 64) whose init equals its xorout. Right-to-left binary
- * exponentiation: pow runs through x^(8 * 2^k) by squaring, and crc_a picks
- * up the factor for every set bit k of len_b. The exponent is never formed
- * as 8 * len_b, so every uint64_t length works.
+ * The powers x^(8 * 2^k) mod the polynomial, k = 0..63, of each CRC: filled
+ * once (pthread_once) by repeated squaring from x^8, so that a combine costs
+ * one multiplication per set bit of len_b and no squaring.
  */
-static uint64_t crc_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b, uint64_t poly,
-                            unsigned width)
+typedef struct crc_pows {
+    uint64_t poly;
+    unsigned width;
+    uint64_t pow[64];
+} crc_pows;
+
+static crc_pows pows32c = {CRC32C_POLY, 32, {0}};
+static crc_pows pows32 = {CRC32_IEEE_POLY, 32, {0}};
+static crc_pows pows64 = {CRC64NVME_POLY, 64, {0}};
+static pthread_once_t pows_once = PTHREAD_ONCE_INIT;
+
+static void pows_fill(crc_pows *t)
 {
-    uint64_t pow = (uint64_t)1 << (width - 1 - 8); /* x^8: one byte */
-    while (len_b != 0) {
+    t->pow[0] = (uint64_t)1 << (t->width - 1 - 8); /* x^8: one byte */
+    for (int k = 1; k < 64; k++)
+        t->pow[k] = gf2_mulmod(t->pow[k - 1], t->pow[k - 1], t->poly, t->width);
+}
+
+static void pows_init(void)
+{
+    pows_fill(&pows32c);
+    pows_fill(&pows32);
+    pows_fill(&pows64);
+}
+
+/*
+ * crc_combine -- crc_a * x^(8 * len_b) + crc_b for a reflected width-bit CRC
+ * (width 32 or 64) whose init equals its xorout: crc_a picks up the factor
+ * x^(8 * 2^k) for every set bit k of len_b. The exponent is never formed as
+ * 8 * len_b, so every uint64_t length works.
+ */
+static uint64_t crc_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b, const crc_pows *t)
+{
+    pthread_once(&pows_once, pows_init);
+    for (int k = 0; len_b != 0; k++, len_b >>= 1)
         if (len_b & 1)
-            crc_a = gf2_mulmod(crc_a, pow, poly, width);
-        len_b >>= 1;
-        if (len_b != 0)
-            pow = gf2_mulmod(pow, pow, poly, width);
-    }
+            crc_a = gf2_mulmod(crc_a, t->pow[k], t->poly, t->width);
     return crc_a ^ crc_b;
 }
 
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
 {
-    return (uint32_t)crc_combine(crc_a, crc_b, len_b, CRC32C_POLY, 32);
+    return (uint32_t)crc_combine(crc_a, crc_b, len_b, &pows32c);
 }
 
 uint32_t crc32_ieee_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
 {
-    return (uint32_t)crc_combine(crc_a, crc_b, len_b, CRC32_IEEE_POLY, 32);
+    return (uint32_t)crc_combine(crc_a, crc_b, len_b, &pows32);
 }
 
 uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b)
 {
-    return crc_combine(crc_a, crc_b, len_b, CRC64NVME_POLY, 64);
+    return crc_combine(crc_a, crc_b, len_b, &pows64);
 }

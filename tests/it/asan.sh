@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../.."
 export COFFER_BIN=build/asan/coffer
 passed=0
 failed=0
-for t in s3_boto3_test s3_multipart_test s3_oacs_test s3_faults_test s3_kill_test s3_flood_test; do
+for t in s3_boto3_test s3_multipart_test s3_oacs_test s3_faults_test s3_kill_test s3_flood_test \
+    s3_security_test; do
     out=$(bash tests/it/lib/python.sh "tests/it/$t.py" 2>&1)
     line=$(echo "$out" | grep -E '^RESULT: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
     if [ -z "$line" ]; then

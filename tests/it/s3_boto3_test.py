@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import S3Assertions, crc_b64, data, make_client, run_module  # noqa: E402
+from s3_helpers import (S3Assertions, crc_b64, data, make_client, run_module,  # noqa: E402
+                        signed_chunked_put)
 
 SERVER = None
 
@@ -284,59 +285,15 @@ class S3Test(S3Assertions, unittest.TestCase):
         self.assertIn(b"SignatureDoesNotMatch", cm.exception.read())
 
 
-def _hmac(key, msg):
-    import hmac
-    return hmac.new(key, msg.encode() if isinstance(msg, str) else msg, hashlib.sha256).digest()
-
-
-def signed_chunked_put(bucket, key, body, chunk=65536, tamper=False):
-    """PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD, signed here chunk by chunk."""
-    import http.client
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    scope = "%s/us-east-1/s3/aws4_request" % day
-    host = "127.0.0.1:%d" % SERVER.port
-    chunks = [body[i:i + chunk] for i in range(0, len(body), chunk)] + [b""]
-    framed_len = sum(len("%x;chunk-signature=" % len(c)) + 64 + 2 + len(c) + 2 for c in chunks)
-    headers = {"host": host, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-               "x-amz-date": amz_date, "x-amz-decoded-content-length": str(len(body)),
-               "content-encoding": "aws-chunked", "content-length": str(framed_len)}
-    signed = sorted(headers)
-    canon = "\n".join(["PUT", "/%s/%s" % (bucket, key), "",
-                       "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed),
-                       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"])
-    k = _hmac(_hmac(_hmac(_hmac(("AWS4" + SECRET).encode(), day), "us-east-1"), "s3"), "aws4_request")
-    sts = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz_date, scope, hashlib.sha256(canon.encode()).hexdigest())
-    prev = _hmac(k, sts).hex()
-    headers["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
-                                % (ACCESS, scope, ";".join(signed), prev))
-    out = b""
-    empty = hashlib.sha256(b"").hexdigest()
-    for i, c in enumerate(chunks):
-        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, empty,
-                         hashlib.sha256(c).hexdigest()])
-        prev = _hmac(k, sts).hex()
-        data = c
-        if tamper and i == 1:
-            data = bytes([c[0] ^ 1]) + c[1:]
-        out += b"%x;chunk-signature=%s\r\n" % (len(c), prev.encode()) + data + b"\r\n"
-    conn = http.client.HTTPConnection("127.0.0.1", SERVER.port, timeout=30)
-    conn.request("PUT", "/%s/%s" % (bucket, key), body=out, headers=headers)
-    resp = conn.getresponse()
-    result = resp.status, resp.read()
-    conn.close()
-    return result
-
-
 class SignedStreamingTest(unittest.TestCase):
     def test_signed_chunks_verified(self):
         s3 = client()
         s3.create_bucket(Bucket="streaming")
         body = data(200000, 3)
-        status, _ = signed_chunked_put("streaming", "ok", body)
+        status, _ = signed_chunked_put(SERVER.port, "streaming", "ok", body)
         self.assertEqual(status, 200)
         self.assertEqual(s3.get_object(Bucket="streaming", Key="ok")["Body"].read(), body)
-        status, err = signed_chunked_put("streaming", "bad", body, tamper=True)
+        status, err = signed_chunked_put(SERVER.port, "streaming", "bad", body, tamper=True)
         self.assertEqual(status, 403)
         self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", err)
         with self.assertRaises(ClientError) as cm:

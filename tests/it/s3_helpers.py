@@ -4,7 +4,11 @@ CRC64NVME), raw signed requests, S3 error assertions and the runner that
 prints the RESULT line.
 """
 import base64
+import datetime
 import hashlib
+import hmac
+import http.client
+import re
 import sys
 import unittest
 import urllib.error
@@ -71,10 +75,10 @@ def code_of(exc):
     return exc.response["Error"]["Code"], exc.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def signed_request(endpoint, method, path, body=b"", headers=None):
+def signed_request(endpoint, method, path, body=b"", headers=None, access=ACCESS, secret=SECRET):
     """A SigV4-signed request with exactly these bytes as its body: (status, body)."""
     req = AWSRequest(method=method, url=endpoint + path, data=body, headers=headers or {})
-    S3SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
+    S3SigV4Auth(Credentials(access, secret), "s3", "us-east-1").add_auth(req)
     prepared = req.prepare()
     raw = urllib.request.Request(prepared.url, data=body, method=method,
                                  headers=dict(prepared.headers.items()))
@@ -83,6 +87,52 @@ def signed_request(endpoint, method, path, body=b"", headers=None):
             return resp.status, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode() if isinstance(msg, str) else msg, hashlib.sha256).digest()
+
+
+def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=None):
+    """PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD, signed here chunk by chunk: (status, body).
+    sigs: a list that collects the seed signature and every chunk signature."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    scope = "%s/us-east-1/s3/aws4_request" % day
+    host = "127.0.0.1:%d" % port
+    chunks = [body[i:i + chunk] for i in range(0, len(body), chunk)] + [b""]
+    framed_len = sum(len("%x;chunk-signature=" % len(c)) + 64 + 2 + len(c) + 2 for c in chunks)
+    headers = {"host": host, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+               "x-amz-date": amz_date, "x-amz-decoded-content-length": str(len(body)),
+               "content-encoding": "aws-chunked", "content-length": str(framed_len)}
+    signed = sorted(headers)
+    canon = "\n".join(["PUT", "/%s/%s" % (bucket, key), "",
+                       "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed),
+                       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"])
+    k = _hmac(_hmac(_hmac(_hmac(("AWS4" + SECRET).encode(), day), "us-east-1"), "s3"), "aws4_request")
+    sts = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz_date, scope, hashlib.sha256(canon.encode()).hexdigest())
+    prev = _hmac(k, sts).hex()
+    headers["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
+                                % (ACCESS, scope, ";".join(signed), prev))
+    out = b""
+    empty = hashlib.sha256(b"").hexdigest()
+    for i, c in enumerate(chunks):
+        sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, empty,
+                         hashlib.sha256(c).hexdigest()])
+        prev = _hmac(k, sts).hex()
+        data = c
+        if tamper and i == 1:
+            data = bytes([c[0] ^ 1]) + c[1:]
+        out += b"%x;chunk-signature=%s\r\n" % (len(c), prev.encode()) + data + b"\r\n"
+    if sigs is not None:
+        sigs += [headers["authorization"].split("Signature=")[1]] + re.findall(
+            r"chunk-signature=([0-9a-f]{64})", out.decode("latin-1"))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("PUT", "/%s/%s" % (bucket, key), body=out, headers=headers)
+    resp = conn.getresponse()
+    result = resp.status, resp.read()
+    conn.close()
+    return result
 
 
 class S3Assertions:

@@ -156,6 +156,77 @@ static void test_log_record_parse_at_every_split(void)
     CHECK_EQ(eng_log_record_parse(7, rec, sizeof rec, 3, &p, &len), CF_ECORRUPT);
 }
 
+/* brute_find -- eng_log_record_find by definition: parse at every offset. */
+static int brute_find(uint64_t id, const uint8_t *buf, size_t size, size_t from, size_t *at)
+{
+    const uint8_t *p;
+    uint32_t len;
+    for (size_t q = from; q < size; q++) {
+        if (eng_log_record_parse(id, buf, size, q, &p, &len) > 0) {
+            *at = q;
+            return 1;
+        }
+    }
+    *at = 0;
+    return 0;
+}
+
+/* put_record -- frames rec_fill(len, seed) for file id at buf + off; returns its size. */
+static size_t put_record(uint8_t *buf, size_t off, uint64_t id, uint32_t len, uint64_t seed)
+{
+    rec_fill(buf + off + 8, len, seed);
+    put_u32(buf + off, len);
+    put_u32(buf + off + 4, eng_log_record_crc(id, buf + off + 8, len));
+    return 8 + (size_t)len;
+}
+
+static void test_log_record_find_agrees_with_parse_at_every_offset(void)
+{
+    static uint8_t buf[64 * 1024];
+    for (int round = 0; round < 40; round++) {
+        size_t size = 1 + test_rand() % sizeof buf;
+        for (size_t i = 0; i < size; i++) /* garbage, with lengths that fit now and then */
+            buf[i] = (uint8_t)(round % 3 == 0 ? test_rand() : test_rand() % 4);
+        size_t at = test_rand() % size, len = 1 + test_rand() % 3000;
+        if (round % 5 != 4 && at + 8 + len <= size)
+            put_record(buf, at, 9, (uint32_t)len, (uint64_t)round);
+        size_t from = round % 2 ? 0 : test_rand() % size;
+        size_t got, want;
+        int frc = eng_log_record_find(9, buf, size, from, &got);
+        CHECK_EQ(frc, brute_find(9, buf, size, from, &want));
+        CHECK_EQ(got, want);
+    }
+    /* a record right at from, one at the very end, and a stale file id */
+    memset(buf, 0, 4096);
+    size_t end = put_record(buf, 100, 9, 50, 1);
+    size_t at;
+    CHECK_EQ(eng_log_record_find(9, buf, 100 + end, 100, &at), 1);
+    CHECK_EQ(at, 100);
+    CHECK_EQ(eng_log_record_find(9, buf, 100 + end, 101, &at), 0);
+    CHECK_EQ(at, 0);
+    CHECK_EQ(eng_log_record_find(10, buf, 100 + end, 0, &at), 0);
+    CHECK_EQ(eng_log_record_find(9, buf, 100 + end - 1, 0, &at), 0); /* cut short */
+    CHECK_EQ(eng_log_record_find(9, buf, 8, 0, &at), 0);
+    CHECK_EQ(eng_log_record_find(9, buf, 100, 100, &at), 0);
+}
+
+/* A tail of 0x01 bytes has a len field that fits (0x01010101 = 16 MiB) at
+ * nearly every offset: the search must stay linear, not hash 16 MiB for each. */
+static void test_log_record_find_is_linear_when_every_length_fits(void)
+{
+    size_t size = 17u << 20;
+    uint8_t *buf = malloc(size);
+    if (!CHECK(buf != NULL))
+        return;
+    memset(buf, 0x01, size);
+    size_t at;
+    CHECK_EQ(eng_log_record_find(3, buf, size, 0, &at), 0);
+    put_record(buf, size - 4000, 3, 3000, 77); /* and one real record near the end */
+    CHECK_EQ(eng_log_record_find(3, buf, size, 0, &at), 1);
+    CHECK_EQ(at, size - 4000);
+    free(buf);
+}
+
 static void test_clog_round_trip_1b_to_300k_across_segments(void)
 {
     const char *dir = strdup(test_tmpdir());
@@ -378,6 +449,103 @@ static void test_clog_garbage_after_last_record_is_cut(void)
             return;
         CHECK_EQ(fwrite(junk, 1, sizeof junk, f), sizeof junk);
         fclose(f);
+        after_cut_is_usable(dir, &w, path);
+        free((void *)dir);
+    }
+}
+
+/* flip -- xors one byte of the file at off with mask. */
+static void flip(const char *path, size_t off, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!CHECK(f != NULL))
+        return;
+    fseek(f, (long)off, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, (long)off, SEEK_SET);
+    fputc(c ^ mask, f);
+    fclose(f);
+}
+
+/* zero -- overwrites n bytes of the file at off with zeros (a lost page). */
+static void zero(const char *path, size_t off, size_t n)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!CHECK(f != NULL))
+        return;
+    fseek(f, (long)off, SEEK_SET);
+    for (size_t i = 0; i < n; i++)
+        fputc(0, f);
+    fclose(f);
+}
+
+static size_t read_all(const char *path, uint8_t *out, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(out, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/*
+ * Regression: a record of the last segment that failed its check was taken
+ * for the torn tail even when valid records followed it, so replay cut the
+ * file there and the acknowledged records after the damage were silently
+ * lost. Now replay returns CF_ECORRUPT having fed exactly the records before
+ * the damage, the file is left byte-for-byte as it was, and the operator's
+ * way out (truncate at the offset, as the error says) opens the log.
+ * Damage: a payload byte, the crc, the length field (the chain of lengths no
+ * longer leads to the next record) and a zeroed header (an end marker).
+ */
+static void test_clog_damage_before_valid_records_in_last_segment_is_ecorrupt(void)
+{
+    static uint8_t before[8192], after[8192];
+    const struct {
+        size_t at; /* into record 16's framing */
+        int mask;
+    } cases[] = {{8 + 150, 0x40}, {5, 0x01}, {1, 0x10}, {0, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *dir = strdup(test_tmpdir());
+        written w = {0};
+        write_two_segments(dir, &w);
+        char path[512];
+        seg_file(path, sizeof path, dir, 2);
+        CHECK_EQ(w.pos[16].seg, 2);
+        size_t off = (size_t)w.pos[16].off;
+        if (cases[k].mask)
+            flip(path, off + cases[k].at, cases[k].mask);
+        else
+            zero(path, off, 8);
+        size_t n = read_all(path, before, sizeof before);
+        eng_commitlog *cl = open_log(dir, 4096, 1, 0);
+        replayed r = {.w = &w};
+        CHECK_EQ(eng_commitlog_replay(cl, check_cb, &r), CF_ECORRUPT);
+        CHECK_EQ(r.seen, 16); /* exactly the records before the damage */
+        CHECK_EQ(r.bad, 0);
+        eng_commitlog_close(cl);
+        CHECK_MEM(after, read_all(path, after, sizeof after), before, n); /* left as it was */
+
+        CHECK_EQ(truncate(path, (off_t)off), 0); /* the operator's way out */
+        w.n = 16;
+        after_cut_is_usable(dir, &w, path);
+        free((void *)dir);
+    }
+}
+
+/* Damage in the final record cannot be told from a torn write: it is cut. */
+static void test_clog_damage_in_last_record_is_cut_as_torn_tail(void)
+{
+    const size_t at[] = {8 + 299, 8 + 1, 4, 2};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        const char *dir = strdup(test_tmpdir());
+        written w = {0};
+        write_two_segments(dir, &w);
+        char path[512];
+        seg_file(path, sizeof path, dir, 2);
+        flip(path, (size_t)w.pos[19].off + at[k], 0x08);
+        w.n = 19;
         after_cut_is_usable(dir, &w, path);
         free((void *)dir);
     }
@@ -624,11 +792,15 @@ int main(void)
 {
     static const test_case cases[] = {
         TEST(test_log_record_parse_at_every_split),
+        TEST(test_log_record_find_agrees_with_parse_at_every_offset),
+        TEST(test_log_record_find_is_linear_when_every_length_fits),
         TEST(test_clog_round_trip_1b_to_300k_across_segments),
         TEST(test_clog_record_larger_than_segment_gets_own_segment),
         TEST(test_clog_group_commit_shares_fsyncs),
         TEST(test_clog_torn_tail_is_cut),
         TEST(test_clog_garbage_after_last_record_is_cut),
+        TEST(test_clog_damage_before_valid_records_in_last_segment_is_ecorrupt),
+        TEST(test_clog_damage_in_last_record_is_cut_as_torn_tail),
         TEST(test_clog_damage_in_earlier_segment_is_ecorrupt),
         TEST(test_clog_release_deletes_only_older_segments),
         TEST(test_clog_record_limits),

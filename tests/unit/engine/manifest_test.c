@@ -1,5 +1,6 @@
 /*
- * manifest_test.c -- manifest edits survive reopen, a torn last edit is cut,
+ * manifest_test.c -- manifest edits survive reopen, a torn last edit is cut
+ * (damage that a valid edit follows is CF_ECORRUPT),
  * snapshots rewrite the file and leave one MANIFEST behind.
  */
 #include <dirent.h>
@@ -89,6 +90,38 @@ static void test_manifest_torn_last_edit_is_cut(void)
     eng_manifest_close(m);
 }
 
+/* Regression: damage in an edit that valid edits follow was cut as a torn
+ * tail, silently dropping the later edits (and so their SSTables). */
+static void test_manifest_damage_before_valid_edit_is_ecorrupt(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    for (uint64_t gen = 1; gen <= 3; gen++) {
+        eng_manifest_edit e = {0};
+        if (gen == 1)
+            eng_manifest_edit_table(&e, 1, "t", "stcs");
+        eng_manifest_edit_add(&e, 1, gen);
+        CHECK_EQ(eng_manifest_apply(m, &e), 0);
+        eng_manifest_edit_free(&e);
+    }
+    eng_manifest_close(m);
+    char path[512];
+    count_manifests(dir, path, sizeof path);
+    struct stat st;
+    stat(path, &st);
+    int fd = open(path, O_RDWR);
+    uint8_t b; /* the second-to-last edit (ADD 1 2: 8 + 3 bytes) ends 11 bytes before the end */
+    off_t at = st.st_size - 11 - 2;
+    CHECK_EQ(pread(fd, &b, 1, at), 1);
+    b ^= 0x20;
+    CHECK_EQ(pwrite(fd, &b, 1, at), 1);
+    close(fd);
+    CHECK_EQ(eng_manifest_open(dir, &m), CF_ECORRUPT);
+    CHECK(m == NULL);
+    CHECK_EQ(count_manifests(dir, path, sizeof path), 1); /* left in place */
+}
+
 static void test_manifest_snapshot_rewrites_large_log(void)
 {
     const char *dir = test_tmpdir();
@@ -160,6 +193,7 @@ int main(void)
     static const test_case cases[] = {
         TEST(test_manifest_edits_survive_reopen),
         TEST(test_manifest_torn_last_edit_is_cut),
+        TEST(test_manifest_damage_before_valid_edit_is_ecorrupt),
         TEST(test_manifest_snapshot_rewrites_large_log),
         TEST(test_manifest_refuses_contradicting_edit),
     };
