@@ -26,7 +26,9 @@
  *  (2) each key is compared with a copy of the previous one; a key not
  *      strictly greater is CF_EINVAL and aborts the writer.
  * Errors are sticky (STYLE 9): after the first failure nothing more is
- * written and every call returns that error.
+ * written and every call returns that error. A write, fsync or rename that
+ * fails for a full disk is CF_ENOSPC (fileio.h), and like every failure it
+ * unlinks the temp file at once, so a failed writer gives the space back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -406,7 +408,7 @@ int eng_sst_writer_finish(eng_sst_writer *w, eng_sst **out)
         goto fail;
     if (close(w->fd) != 0) {
         w->fd = -1;
-        rc = CF_EIO;
+        rc = file_err(errno);
         goto fail;
     }
     w->fd = -1;
