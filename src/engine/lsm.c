@@ -264,8 +264,8 @@ static void bg_outcome(eng_table *t, const char *what, int *last, int rc)
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->mu);
     if (rc && rc != before)
-        log_error("engine: %s of table %s failed: %s%s; retried until it succeeds", what,
-                  t->name, cf_err_str(rc), rc == CF_ENOSPC ? " (the disk is full)" : "");
+        log_error("engine: %s of table %s failed: %s%s", what, t->name, cf_err_str(rc),
+                  rc == CF_ENOSPC ? " (the disk is full)" : "");
     else if (!rc && before)
         log_info("engine: %s of table %s succeeded again", what, t->name);
 }

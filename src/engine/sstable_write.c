@@ -100,7 +100,8 @@ static eng_ikey last_key(const eng_sst_writer *w)
     return k;
 }
 
-/* Enters WS_ABORTED: the first error sticks, the temp file goes at once. */
+/* Enters WS_ABORTED: the first error sticks, the temp file goes at once
+ * (closed too: an unlinked file's space comes back only at its last close). */
 static int writer_fail(eng_sst_writer *w, int rc)
 {
     if (w->state == WS_OPEN) {
@@ -108,6 +109,9 @@ static int writer_fail(eng_sst_writer *w, int rc)
         w->err = rc;
         if (unlink(w->tmp_path) != 0 && errno != ENOENT)
             log_warn("sstable %s: unlink failed: %s", w->tmp_path, strerror(errno));
+        if (w->fd >= 0)
+            close(w->fd);
+        w->fd = -1;
     }
     return w->err;
 }
