@@ -16,9 +16,11 @@ every write path meets ENOSPC within seconds. Two phases, one server:
      (fail-stop) and every write is 507 while reads still serve every
      acknowledged object. Only the PUTs that failed when the log did may
      still be readable (whole, never torn) until the restart
-     (doc/limits.md). The filler is removed, the server restarted: every
-     acknowledged object reads back byte-exact, no refused one exists,
-     writes work again. Then SIGKILL, restart, and everything once more.
+     (doc/limits.md). A restart on the still full disk serves every
+     acknowledged object and no refused one, and refuses writes with 507.
+     The filler is removed, the server restarted: every acknowledged object
+     reads back byte-exact, no refused one exists, writes work again. Then
+     SIGKILL, restart, and everything once more.
 
 Every refused write must be exactly 507 InsufficientStorage: any other
 status, a connection reset or a timeout fails the test.
@@ -212,6 +214,17 @@ class DiskfullTest(unittest.TestCase, S3Assertions):
         self.assertEqual(log.count("commitlog: FAILED: the disk is full"), 1, "say it once")
         print("DISKFULL log failed after %d small PUTs; the refused one %s readable until "
               "the restart" % (i - i // 8, "was" if limbo in self.listed() else "was not"))
+
+        # a restart on the disk full to the last byte: reads fine, the refused gone; writes
+        # 507 once it is full again (the replay cut the torn record, which gave some back)
+        self.srv.stop()
+        self.fill_to(0)
+        self.start()
+        self.verify()
+        self.fill_to(0)
+        self.assertEqual(self.put("full-restart-small", data(30_000, 950)), FULL)
+        self.assertEqual(self.put("full-restart-big", data(3 * MiB, 951)), FULL)
+        self.verify(limbo=["full-restart-small"])  # its batch failed the log again
 
         # space back, restart: all acknowledged data intact, the refused gone, writes work
         for i in range(1, self.fillers + 1):
