@@ -26,7 +26,7 @@
  * the records of the failed batch are in the memtables already (db.h (1)),
  * so the log cannot simply take writes again.
  *
- * At ~700 lines this is over the 500-line aim: the syncer, the appenders and
+ * At ~750 lines this is over the 500-line aim: the syncer, the appenders and
  * replay share the private struct. Replay (the last part) could move to its
  * own file behind an internal header if it grows.
  *
