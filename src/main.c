@@ -25,6 +25,9 @@
  * (us-east-1) and COFFER_DOMAIN (virtual-host base, e.g. s3.localhost)
  * configure addressing and signing. SIGTERM and SIGINT drain connections,
  * then close the database cleanly (flush). Security: doc/security.md.
+ * coffer starts on a full disk too: it serves reads, writes are 507 until
+ * there is room, and orphan blobs the start-up sweep could not drop wait for
+ * a later start (doc/limits.md, "A full disk").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -461,10 +464,15 @@ static int serve(eng_db *db, const cli *c)
         snprintf(secret, sizeof secret, "%s", getenv("COFFER_SECRET_KEY"));
     /* COFFER_CHUNKS_STRATEGY=stcs makes a new data directory's chunks table
      * size-tiered, for bench/oacs to compare with; the default is OACS */
-    if (store_open_with(db, getenv("COFFER_CHUNKS_STRATEGY"), &st) != 0 ||
-        ensure_admin(st, access, secret) != 0 ||
-        store_sweep(st, NULL, NULL) != 0) {
-        fprintf(stderr, "coffer: cannot open the store in %s\n", c->data);
+    int orc = store_open_with(db, getenv("COFFER_CHUNKS_STRATEGY"), &st);
+    if (!orc)
+        orc = ensure_admin(st, access, secret);
+    if (!orc)
+        orc = store_sweep(st, NULL, NULL);
+    if (orc == CF_ENOSPC) /* orphans are only garbage: serve reads, and writes once there is room */
+        log_warn("coffer: the disk is full: orphan blobs stay until a start with free space");
+    else if (orc) {
+        fprintf(stderr, "coffer: cannot open the store in %s: %s\n", c->data, cf_err_str(orc));
         goto out;
     }
     s3_config sc = {c->region, c->domain, 900, c->min_part_bytes};

@@ -4,8 +4,11 @@
 # Runs the ASan+UBSan unit and crash test binaries from build/asan/tests, then
 # the style checks in tests/lint/*.sh and the integration scripts in
 # tests/it/*.sh (if any) against the release binary. Each binary prints "RESULT: N passed, N failed"; a binary that dies
-# without that line counts as one failure. The last line is the plain total
-# "N passed, N failed" that CI reads.
+# without that line counts as one failure. A case the machine cannot run (no
+# permission to mount a tmpfs, say) is skipped, not passed: its RESULT line
+# ends with ", N skipped" and a "SKIP <case>: <why>" line names it; the
+# skipped are summed on the line before the total. The last line is the plain
+# total "N passed, N failed" that CI reads.
 set -u
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -13,6 +16,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export COFFER_LOG=${COFFER_LOG:-error}
 passed=0
 failed=0
+skipped=0
 logdir=$(mktemp -d)
 run_one() {
     local bin=$1 name log
@@ -24,17 +28,19 @@ run_one() {
     local line
     line=$(grep -E '^RESULT: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     if [ -n "$line" ]; then
-        local p f
+        local p f s
         p=$(echo "$line" | sed -E 's/RESULT: ([0-9]+) passed.*/\1/')
         f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
         if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
         passed=$((passed + p))
         failed=$((failed + f))
+        skipped=$((skipped + ${s:-0}))
     else
         failed=$((failed + 1))
         echo "CRASH $name (exit $rc, no RESULT line)"
     fi
-    grep -E '^FAIL ' "$log" | sed "s|^|  $name: |"
+    grep -E '^(FAIL|SKIP) ' "$log" | sed "s|^|  $name: |"
     if [ "$rc" -ne 0 ]; then
         echo "---- $name output (tail) ----"
         tail -n 40 "$log"
@@ -49,5 +55,6 @@ for script in tests/lint/*.sh tests/it/*.sh; do
     run_one "$script"
 done
 rm -rf "$logdir"
+if [ "$skipped" -gt 0 ]; then echo "$skipped skipped"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

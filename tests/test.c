@@ -1,14 +1,24 @@
 /*
- * test.c -- the unit-test harness: case runner, checks, temp dirs, seeded rng.
+ * test.c -- the unit-test harness: case runner, checks, temp dirs, small
+ * tmpfs disks, skips, seeded rng.
  */
 #include "test.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
+#define MAX_TMPFS 16
+
 static int case_failed;
+static const char *case_skipped; /* why, once test_skip() was called */
+static char tmpfs_dirs[MAX_TMPFS][300];
+static int n_tmpfs;
 static char tmp_root[256];
 static int tmp_seq;
 static uint64_t rng_state;
@@ -77,6 +87,57 @@ const char *test_tmpdir(void)
     return path;
 }
 
+/* unmount_tmpfs -- at exit, before remove_tmp_root (registered earlier, so it runs later). */
+static void unmount_tmpfs(void)
+{
+    for (int i = 0; i < n_tmpfs; i++)
+        if (umount2(tmpfs_dirs[i], MNT_DETACH) != 0)
+            fprintf(stderr, "could not unmount %s: %s\n", tmpfs_dirs[i], strerror(errno));
+}
+
+/*
+ * The mounts go into a mount namespace of this process's own (made at the
+ * first call, while no other thread runs), so they vanish with it even if
+ * the test is killed; nobody else sees them.
+ */
+const char *test_tmpfs(size_t size_bytes)
+{
+    static bool own_ns;
+    if (!own_ns && (unshare(CLONE_NEWNS) != 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0))
+        return NULL;
+    own_ns = true;
+    const char *dir = test_tmpdir(); /* registers remove_tmp_root first */
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%zu", size_bytes);
+    if (n_tmpfs == MAX_TMPFS || mount("tmpfs", dir, "tmpfs", 0, opts) != 0)
+        return NULL;
+    if (n_tmpfs == 0)
+        atexit(unmount_tmpfs);
+    snprintf(tmpfs_dirs[n_tmpfs++], sizeof tmpfs_dirs[0], "%s", dir);
+    return dir;
+}
+
+void test_fill(const char *path)
+{
+    static const char block[4096];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "test_fill: cannot create %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    while (write(fd, block, sizeof block) > 0)
+        ;
+    while (write(fd, block, 1) > 0) /* the last partial page, if the size allows one */
+        ;
+    close(fd);
+}
+
+void test_skip(const char *why)
+{
+    case_skipped = why;
+}
+
 uint64_t test_rand(void)
 {
     uint64_t x = rng_state;
@@ -94,19 +155,28 @@ int test_main(const test_case *cases, size_t n)
     if (rng_state == 0)
         rng_state = 1;
     const char *only = getenv("TEST_ONLY");
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         if (only && !strstr(cases[i].name, only))
             continue;
         case_failed = 0;
+        case_skipped = NULL;
         cases[i].fn();
-        printf("%s %s\n", case_failed ? "FAIL" : "PASS", cases[i].name);
+        if (case_skipped && !case_failed) {
+            printf("SKIP %s: %s\n", cases[i].name, case_skipped);
+            skipped++;
+        } else {
+            printf("%s %s\n", case_failed ? "FAIL" : "PASS", cases[i].name);
+            if (case_failed)
+                failed++;
+            else
+                passed++;
+        }
         fflush(stdout);
-        if (case_failed)
-            failed++;
-        else
-            passed++;
     }
-    printf("RESULT: %d passed, %d failed\n", passed, failed);
+    if (skipped)
+        printf("RESULT: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("RESULT: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

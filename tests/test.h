@@ -6,7 +6,9 @@
  * records a failure with file and line and returns the condition, so a test
  * can stop early with an explicit `if (!CHECK(x)) return;` (no hidden
  * returns). Each case runs in order; the binary prints one PASS/FAIL line per
- * case and ends with "<binary>: N passed, N failed", which tests/run.sh sums.
+ * case and ends with "RESULT: N passed, N failed", which tests/run.sh sums. A
+ * case the machine cannot run calls test_skip(): it prints SKIP, counts as
+ * neither, and the line then ends with ", N skipped".
  */
 #ifndef COFFER_TEST_H
 #define COFFER_TEST_H
@@ -37,6 +39,21 @@ bool test_check_mem(const void *a, size_t alen, const void *b, size_t blen, cons
 
 /* test_tmpdir -- a fresh empty directory under $TMPDIR for this case; removed at exit. */
 const char *test_tmpdir(void);
+
+/*
+ * test_tmpfs -- a fresh empty directory on its own tmpfs of size_bytes (a
+ * real small disk that fills: ENOSPC), in a mount namespace private to the
+ * process (so it is gone at exit, even a killed one); NULL if this process
+ * may not mount one (not root): the case then calls test_skip().
+ */
+const char *test_tmpfs(size_t size_bytes);
+
+/* test_fill -- creates the file path and grows it until its disk is full (ENOSPC); unlink it
+ * to give the space back. */
+void test_fill(const char *path);
+
+/* test_skip -- marks the running case skipped (the machine cannot run it), why printed. */
+void test_skip(const char *why);
 
 /* test_rand -- a deterministic xorshift generator seeded by TEST_SEED (default 1). */
 uint64_t test_rand(void);

@@ -19,14 +19,21 @@
  * the per-batch fdatasync overwrites blocks and skips the journal
  * (CLOG_PREALLOC_BYTES); the zero tail is cut before the next segment starts.
  *
+ * A full disk (invariant (9)): a zero-fill that fails with ENOSPC costs only
+ * the preallocation; a record write or fsync that fails with ENOSPC fails
+ * the log like any other error, and the log then answers CF_ENOSPC, so the
+ * client is told the disk is full. Recovering from that needs a restart:
+ * the records of the failed batch are in the memtables already (db.h (1)),
+ * so the log cannot simply take writes again.
+ *
  * At ~750 lines this is over the 500-line aim: the syncer, the appenders and
  * replay share the private struct. Replay (the last part) could move to its
  * own file behind an internal header if it grows.
  *
  * The public state machine (OPEN, REPLAYED, FAILED) is drawn in commitlog.h.
  * Its moves: eng_commitlog_open() -> OPEN; eng_commitlog_replay() OPEN ->
- * REPLAYED; syncer_main() (a write, fsync or open error) -> FAILED;
- * eng_commitlog_close() frees from any state.
+ * REPLAYED; syncer_main() (a write, fsync or open error, logged loudly
+ * once) -> FAILED; eng_commitlog_close() frees from any state.
  *
  * Invariants (1)-(5) are those of commitlog.h; this file adds:
  *  (6) the active buffer, tail, durable, state and the segment list are
@@ -39,6 +46,11 @@
  *      crash loses nothing written) but invariants (1) and (3) hold only until
  *      the machine crashes; after a power loss replay may see a hole in an
  *      earlier segment and return CF_ECORRUPT. sync = 0 is for benchmarks.
+ *  (9) a zero-fill that fails with ENOSPC leaves the log as it was: only
+ *      zeros went past the last record, and they are cut at once, so the
+ *      file still ends at its records or at whole zero-filled pieces. The
+ *      records that follow extend the file, and zero-filling is tried again
+ *      at the next CLOG_PREALLOC_BYTES boundary.
  */
 #include "engine/commitlog.h"
 
@@ -102,6 +114,7 @@ struct eng_commitlog {
 
     /* run-time state under mu, invariant (6) */
     enum clog_state state;
+    int fail_rc; /* what failed the log (CF_ENOSPC or CF_EIO); 0 unless FAILED */
     int closing;
     int syncer_idle; /* syncer is waiting on work_cv */
     clog_batch bufs[2];
@@ -120,11 +133,12 @@ struct eng_commitlog {
     _Atomic uint64_t syncs;
 
     /* syncer only, invariant (6) */
-    int fd;            /* open segment, -1 until its first byte */
-    uint64_t fd_seg;   /* seq of the segment the syncer writes */
-    uint64_t fd_off;   /* record bytes written to it */
-    uint64_t fd_alloc; /* it is written or zero-filled up to here (may lag fd_off) */
-    int fd_dirty;      /* written since its last fdatasync */
+    int fd;                    /* open segment, -1 until its first byte */
+    uint64_t fd_seg;           /* seq of the segment the syncer writes */
+    uint64_t fd_off;           /* record bytes written to it */
+    uint64_t fd_alloc;         /* it is written or zero-filled up to here (may lag fd_off) */
+    uint64_t fd_noalloc_below; /* after a zero-fill failed: none is tried below this offset */
+    int fd_dirty;              /* written since its last fdatasync */
     char fd_path[PATH_MAX];
 };
 
@@ -165,18 +179,17 @@ static int open_segment(eng_commitlog *cl)
     cl->fd = open(cl->fd_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (cl->fd < 0) {
         log_error("commitlog: cannot create %s: %s", cl->fd_path, strerror(errno));
-        return CF_EIO;
+        return file_err(errno);
     }
     cl->fd_off = 0;
     cl->fd_alloc = 0;
+    cl->fd_noalloc_below = 0;
     pthread_mutex_lock(&cl->mu);
     int rc = seg_push(cl, cl->fd_seg);
     pthread_mutex_unlock(&cl->mu);
     /* The name must survive a crash before any record in it is acknowledged. */
-    if (rc == 0 && cl->sync && file_fsync_dir(cl->dir) != 0) {
-        log_error("commitlog: fsync of directory %s failed", cl->dir);
-        rc = CF_EIO;
-    }
+    if (rc == 0 && cl->sync && (rc = file_fsync_dir(cl->dir)) != 0)
+        log_error("commitlog: fsync of directory %s failed: %s", cl->dir, cf_err_str(rc));
     return rc;
 }
 
@@ -187,28 +200,43 @@ static int sync_segment(eng_commitlog *cl)
     atomic_fetch_add_explicit(&cl->syncs, 1, memory_order_relaxed);
     if (fdatasync(cl->fd) != 0) {
         log_error("commitlog: fdatasync of %s failed: %s", cl->fd_path, strerror(errno));
-        return CF_EIO; /* invariant (5): never retried */
+        return file_err(errno); /* invariant (5): never retried */
     }
     cl->fd_dirty = 0;
     return 0;
 }
 
 /* zero_ahead -- zero-fills the segment up to the next CLOG_PREALLOC_BYTES
- * boundary past fd_off (never past segment_bytes); see CLOG_PREALLOC_BYTES. */
+ * boundary past fd_off (never past segment_bytes); see CLOG_PREALLOC_BYTES.
+ * Out of space, it cuts what it wrote and skips to that boundary (invariant (9)). */
 static int zero_ahead(eng_commitlog *cl)
 {
     uint64_t to = (cl->fd_off / CLOG_PREALLOC_BYTES + 1) * CLOG_PREALLOC_BYTES;
     if (to > cl->segment_bytes)
         to = cl->segment_bytes;
-    uint64_t at = cl->fd_alloc > cl->fd_off ? cl->fd_alloc : cl->fd_off;
-    while (at < to) {
+    uint64_t from = cl->fd_alloc > cl->fd_off ? cl->fd_alloc : cl->fd_off;
+    uint64_t at = from;
+    int rc = 0;
+    while (rc == 0 && at < to) {
         size_t n = to - at < sizeof zero_block ? (size_t)(to - at) : sizeof zero_block;
-        int rc = file_pwrite_all(cl->fd, zero_block, n, at);
-        if (rc != 0) {
-            log_error("commitlog: zero-fill of %s failed: %s", cl->fd_path, cf_err_str(rc));
-            return rc;
+        rc = file_pwrite_all(cl->fd, zero_block, n, at);
+        at += rc == 0 ? n : 0;
+    }
+    if (rc == CF_ENOSPC) {
+        if (ftruncate(cl->fd, (off_t)from) != 0) {
+            log_error("commitlog: cannot cut the zero-fill of %s: %s", cl->fd_path,
+                      strerror(errno));
+            return file_err(errno);
         }
-        at += n;
+        log_warn("commitlog: no space to zero-fill %s past offset %llu; writing on without it",
+                 cl->fd_path, (unsigned long long)from);
+        cl->fd_noalloc_below = to;
+        at = from;
+        rc = 0;
+    }
+    if (rc != 0) {
+        log_error("commitlog: zero-fill of %s failed: %s", cl->fd_path, cf_err_str(rc));
+        return rc;
     }
     cl->fd_alloc = at;
     return 0;
@@ -237,7 +265,8 @@ static int write_piece(eng_commitlog *cl, const uint8_t *p, size_t n)
         log_error("commitlog: write to %s failed: %s", cl->fd_path, cf_err_str(rc));
         return rc;
     }
-    if (cl->sync && n < CLOG_ZERO_FILL_MAX_PIECE && cl->fd_off >= cl->fd_alloc)
+    if (cl->sync && n < CLOG_ZERO_FILL_MAX_PIECE && cl->fd_off >= cl->fd_alloc &&
+        cl->fd_off >= cl->fd_noalloc_below)
         return zero_ahead(cl);
     return 0;
 }
@@ -252,7 +281,7 @@ static int finish_segment(eng_commitlog *cl)
     int cut = cl->fd_alloc > cl->fd_off;
     if (cut && ftruncate(cl->fd, (off_t)cl->fd_off) != 0) {
         log_error("commitlog: cannot truncate %s: %s", cl->fd_path, strerror(errno));
-        return CF_EIO;
+        return file_err(errno);
     }
     cl->fd_alloc = cl->fd_off;
     if (!cl->sync || (!cl->fd_dirty && !cut))
@@ -260,7 +289,7 @@ static int finish_segment(eng_commitlog *cl)
     atomic_fetch_add_explicit(&cl->syncs, 1, memory_order_relaxed);
     if (fsync(cl->fd) != 0) { /* fsync: the size changed */
         log_error("commitlog: fsync of %s failed: %s", cl->fd_path, strerror(errno));
-        return CF_EIO;
+        return file_err(errno);
     }
     cl->fd_dirty = 0;
     return 0;
@@ -321,6 +350,7 @@ static void *syncer_main(void *arg)
         pthread_mutex_lock(&cl->mu);
         if (rc != 0) {
             cl->state = CLOG_FAILED; /* invariant (5) */
+            cl->fail_rc = rc;
             pthread_cond_broadcast(&cl->done_cv);
             break;
         }
@@ -330,7 +360,13 @@ static void *syncer_main(void *arg)
         clog_check(cl);
         pthread_cond_broadcast(&cl->done_cv);
     }
+    int failed = cl->fail_rc;
     pthread_mutex_unlock(&cl->mu);
+    if (failed) /* the one loud line: every later refusal only returns the code */
+        log_error("commitlog: FAILED: %s. Every write is refused until the log is reopened "
+                  "(restart coffer%s); acknowledged writes are safe.",
+                  failed == CF_ENOSPC ? "the disk is full" : cf_err_str(failed),
+                  failed == CF_ENOSPC ? " once space is free" : "");
     return NULL;
 }
 
@@ -396,7 +432,7 @@ static int wait_for_room(eng_commitlog *cl, uint64_t rec_bytes)
 {
     for (;;) {
         if (cl->state == CLOG_FAILED)
-            return CF_EIO;
+            return cl->fail_rc;
         if (cl->state == CLOG_OPEN)
             return CF_EINVAL;
         size_t used = cl->active->bytes.len;
@@ -470,7 +506,7 @@ int eng_commitlog_sync_wait(eng_commitlog *cl, eng_clog_pos pos)
     }
     while (eng_clog_pos_cmp(pos, cl->durable) >= 0 && cl->state != CLOG_FAILED)
         pthread_cond_wait(&cl->done_cv, &cl->mu);
-    rc = eng_clog_pos_cmp(pos, cl->durable) < 0 ? 0 : CF_EIO; /* invariants (1), (5) */
+    rc = eng_clog_pos_cmp(pos, cl->durable) < 0 ? 0 : cl->fail_rc; /* invariants (1), (5) */
 out:
     pthread_mutex_unlock(&cl->mu);
     return rc;
@@ -482,6 +518,14 @@ eng_clog_pos eng_commitlog_next_pos(eng_commitlog *cl)
     eng_clog_pos p = cl->tail;
     pthread_mutex_unlock(&cl->mu);
     return p;
+}
+
+int eng_commitlog_status(eng_commitlog *cl)
+{
+    pthread_mutex_lock(&cl->mu);
+    int rc = cl->fail_rc;
+    pthread_mutex_unlock(&cl->mu);
+    return rc;
 }
 
 void eng_commitlog_release(eng_commitlog *cl, eng_clog_pos upto)
@@ -719,7 +763,7 @@ int eng_commitlog_replay(eng_commitlog *cl,
                          void *arg)
 {
     pthread_mutex_lock(&cl->mu);
-    int rc = cl->state == CLOG_OPEN ? 0 : cl->state == CLOG_FAILED ? CF_EIO : CF_EINVAL;
+    int rc = cl->state == CLOG_OPEN ? 0 : cl->state == CLOG_FAILED ? cl->fail_rc : CF_EINVAL;
     pthread_mutex_unlock(&cl->mu);
     if (rc != 0)
         return rc;

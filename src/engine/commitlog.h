@@ -14,7 +14,8 @@
  *     OPEN --replay()--> REPLAYED --append()/sync_wait()--> (same)
  *       |                   |
  *       +-------------------+-- write/fsync fails --> FAILED (sticky: every
- *                                                     call returns CF_EIO)
+ *                                                     call returns the error
+ *                                                     that failed it)
  *     any state --close()--> freed
  *
  * Invariants:
@@ -32,6 +33,10 @@
  *      the file, the offset and the way out (cut the file there), and leaves
  *      the file as it was (doc/formats.md, "Commitlog segments").
  *  (5) after a write or fsync error the log is FAILED; fsync is never retried.
+ *      The error it answers from then on is the one that failed it:
+ *      CF_ENOSPC if the device was full (the client must learn that, not
+ *      see a generic fault), else CF_EIO. Only a restart (replay) clears it.
+ *      A failed zero-fill is not such an error (commitlog.c (9)).
  */
 #ifndef ENG_COMMITLOG_H
 #define ENG_COMMITLOG_H
@@ -56,7 +61,8 @@ static inline int eng_clog_pos_cmp(eng_clog_pos a, eng_clog_pos b)
 typedef struct eng_commitlog_opts {
     uint64_t segment_bytes;    /* target segment size; a larger record gets its own segment */
     int sync;                  /* 1: fdatasync before acknowledging (the default); 0: never */
-    uint64_t fail_after_bytes; /* tests: writes fail with EIO past this many bytes; 0 = never */
+    uint64_t fail_after_bytes; /* tests: record writes fail with EIO past this many bytes;
+                                  0 = never */
     uint64_t min_seq;          /* new segments get a seq >= this: the caller passes one past
                                   every position it has recorded, so positions never repeat
                                   even when every segment file was released */
@@ -89,14 +95,15 @@ int eng_commitlog_replay(eng_commitlog *cl,
 /*
  * eng_commitlog_append -- copies the record rec[0..len) into the log buffer
  * and returns its position in *pos. Not yet durable: call sync_wait(). Thread
- * safe. CF_EIO if FAILED, CF_ELIMIT if len exceeds ENG_CLOG_MAX_RECORD_BYTES,
- * CF_EINVAL if len is 0 or replay() has not run.
+ * safe. The failure (CF_ENOSPC or CF_EIO) if FAILED, CF_ELIMIT if len exceeds
+ * ENG_CLOG_MAX_RECORD_BYTES, CF_EINVAL if len is 0 or replay() has not run.
  */
 int eng_commitlog_append(eng_commitlog *cl, const uint8_t *rec, size_t len, eng_clog_pos *pos);
 
 /*
  * eng_commitlog_sync_wait -- blocks until the record at pos is durable
- * (invariant (1)). 0, or CF_EIO if the log FAILED before covering pos.
+ * (invariant (1)). 0, or the failure (CF_ENOSPC or CF_EIO) if the log FAILED
+ * before covering pos.
  * A record handed out by replay() is durable: 0 at once, even during replay.
  * CF_EINVAL if nothing was ever appended at pos.
  */
@@ -107,6 +114,9 @@ int eng_commitlog_sync_wait(eng_commitlog *cl, eng_clog_pos pos);
  * at least (records appended later compare greater or equal).
  */
 eng_clog_pos eng_commitlog_next_pos(eng_commitlog *cl);
+
+/* eng_commitlog_status -- 0, or the error that FAILED the log (invariant (5)). */
+int eng_commitlog_status(eng_commitlog *cl);
 
 /*
  * eng_commitlog_release -- every record before upto is no longer needed

@@ -406,19 +406,29 @@ static bool batch_touches(const eng_batch *b, uint32_t id)
     return (b->tables[id / 64] >> (id % 64)) & 1;
 }
 
-/* stall -- backpressure: waits while a touched table has too many unflushed memtables. */
-static void stall(eng_db *db, const eng_batch *b)
+/*
+ * stall -- backpressure: waits while a touched table has too many unflushed
+ * memtables. 0, or the error of the table's last flush if it failed while
+ * the table is at the limit: a flush that cannot succeed (a full disk)
+ * must not hang the writer (lsm.c).
+ */
+static int stall(eng_db *db, const eng_batch *b)
 {
+    int rc = 0;
     size_t n = atomic_load(&db->n_tables);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         eng_table *t = db->tables[i];
         if (!batch_touches(b, t->id))
             continue;
         pthread_mutex_lock(&t->mu);
-        while (t->n_frozen >= db->opts.max_frozen_memtables && db->opts.background)
+        while (t->n_frozen >= db->opts.max_frozen_memtables && db->opts.background &&
+               t->flush_err == 0)
             pthread_cond_wait(&t->changed, &t->mu);
+        if (t->n_frozen >= db->opts.max_frozen_memtables && db->opts.background)
+            rc = t->flush_err;
         pthread_mutex_unlock(&t->mu);
     }
+    return rc;
 }
 
 /* apply -- inserts a logged record into the active memtables. REQUIRES: switch_lock shared. */
@@ -482,12 +492,14 @@ int eng_db_write(eng_db *db, eng_batch *b)
         return 0;
     if (b->rec.len > ENG_CLOG_MAX_RECORD_BYTES)
         return CF_ELIMIT;
-    stall(db, b);
+    int rc = stall(db, b);
+    if (rc)
+        return rc; /* nothing logged or applied */
     eng_batch_stamp(b, b->ts ? b->ts : eng_db_now_ts(db));
     eng_clog_pos pos;
     bool full = false;
     pthread_rwlock_rdlock(&db->switch_lock);
-    int rc = eng_commitlog_append(db->clog, b->rec.data, b->rec.len, &pos);
+    rc = eng_commitlog_append(db->clog, b->rec.data, b->rec.len, &pos);
     if (!rc)
         rc = apply(db, b, pos, &full);
     pthread_rwlock_unlock(&db->switch_lock);

@@ -82,6 +82,8 @@ struct eng_table {
     eng_clog_pos flushed;  /* manifest.h invariant (2) */
     uint64_t *compacting;  /* generations an ongoing compaction reads */
     size_t n_compacting, cap_compacting;
+    int flush_err;         /* the last flush's result: 0, or its error (lsm.c bg_outcome) */
+    int compact_err;       /* the same for the last compaction that ran */
 
     atomic_uint_fast64_t user_bytes;
     atomic_uint_fast64_t flush_bytes;

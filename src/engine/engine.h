@@ -141,9 +141,12 @@ int eng_batch_delete_partition(eng_batch *b, eng_table *t, cf_slice pk);
 
 /*
  * eng_db_write -- applies b atomically. Returns 0 only once b is durable
- * (opts.sync) and visible to readers. CF_EIO after a log failure (sticky
- * until the database is reopened), CF_ELIMIT if b is too large for one
- * record. b is left as it was.
+ * (opts.sync) and visible to readers. After a log failure, the error that
+ * failed the log, sticky until the database is reopened: CF_ENOSPC if the
+ * disk was full, else CF_EIO (a batch whose own record failed may stay
+ * readable until then). CF_ENOSPC also, with nothing written, when a table
+ * b touches has its memtables at the limit and its last flush failed for
+ * space. CF_ELIMIT if b is too large for one record. b is left as it was.
  */
 int eng_db_write(eng_db *db, eng_batch *b);
 
@@ -151,7 +154,7 @@ int eng_db_write(eng_db *db, eng_batch *b);
  * eng_db_wait -- waits until b's last eng_db_write (made with wait false) is
  * durable: a writer can write under a lock without waiting, release the
  * lock, then wait, so writers serialised by the lock still share one
- * group commit. 0 at once if b was never written. CF_EIO as eng_db_write.
+ * group commit. 0 at once if b was never written. The log's failure as eng_db_write.
  */
 int eng_db_wait(eng_db *db, const eng_batch *b);
 
@@ -235,6 +238,9 @@ int eng_get(eng_table *t, cf_slice pk, cf_slice ck, eng_iter **out);
  * edit, visible; until then nothing of the ingest exists (not even after a
  * crash). Every row gets one timestamp, taken at begin. For writers of large
  * values (OACS: a blob's chunks) whose commit point is a later eng_db_write.
+ * A failed ingest (CF_ENOSPC: the disk is full) leaves no file and breaks
+ * nothing: the next one may succeed as soon as there is space. Once the
+ * commitlog has failed, begin returns its error (nothing could commit).
  */
 typedef struct eng_ingest eng_ingest;
 int eng_ingest_begin(eng_table *t, eng_ingest **out);

@@ -23,6 +23,16 @@
  *      files all of whose keys start with the prefix and whose newest entry
  *      is older than the caller's bound, and never a file a compaction is
  *      reading.
+ *  (4) a failed ingest (a full disk: CF_ENOSPC from a write, the rename or
+ *      the manifest edit) leaves nothing behind and nothing broken: the
+ *      failing output's temp file is unlinked at once (sstable_write.c),
+ *      the finished ones at eng_ingest_finish/abort, no manifest edit is
+ *      made, and the table and database stay usable, so the next ingest
+ *      succeeds as soon as there is space again, without a restart.
+ *  (5) no ingest begins once the commitlog has FAILED: the database takes
+ *      no write until it is reopened, and the rows that would reference the
+ *      ingest's files could never be written, so it would only fill the
+ *      disk with files the next open deletes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +54,9 @@ struct eng_ingest {
 int eng_ingest_begin(eng_table *t, eng_ingest **out)
 {
     *out = NULL;
+    int rc = eng_commitlog_status(t->db->clog); /* invariant (5) */
+    if (rc)
+        return rc;
     eng_ingest *in = calloc(1, sizeof *in);
     if (!in)
         return CF_ENOMEM;
@@ -139,7 +152,7 @@ int eng_ingest_finish(eng_ingest *in)
         rc = eng_table_add_ssts(in->t, in->done, in->n_done); /* invariant (1) */
     if (!rc)
         atomic_fetch_add(&in->t->ingest_bytes, in->bytes);
-    ingest_free(in, rc != 0);
+    ingest_free(in, rc != 0); /* invariant (4) */
     return rc;
 }
 

@@ -11,8 +11,13 @@
  *   flush thread    flushes frozen memtables, oldest first, as they appear
  *   compact thread  asks every table's strategy for work, after each wake-up
  *                   and every second
- * A failed flush or compaction is logged and retried after a pause; writers
- * meanwhile stall on backpressure instead of growing memory.
+ * A failed flush or compaction leaves no output behind (compaction.h (2)),
+ * keeps its memtable or inputs, and is retried after a pause (BG_RETRY_MS);
+ * it is logged once per run of the same error, and again when it succeeds
+ * (bg_outcome). Writers meanwhile stall on backpressure instead of growing
+ * memory, but not forever: once a table's frozen memtables are at the limit
+ * and its last flush failed, a write touching it gets that error at once
+ * (db.c stall()), so a full disk answers CF_ENOSPC rather than a hang.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -246,6 +251,25 @@ int eng_table_remove_ssts(eng_table *t, eng_sst *const *ssts, size_t n, uint64_t
     return rc;
 }
 
+/*
+ * bg_outcome -- records a flush's or compaction's result in *last (under
+ * t->mu, waking stalled writers: db.c stall() reads flush_err) and logs a
+ * failure once per run of the same error, and the first success after one.
+ */
+static void bg_outcome(eng_table *t, const char *what, int *last, int rc)
+{
+    pthread_mutex_lock(&t->mu);
+    int before = *last;
+    *last = rc;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->mu);
+    if (rc && rc != before)
+        log_error("engine: %s of table %s failed: %s%s", what, t->name, cf_err_str(rc),
+                  rc == CF_ENOSPC ? " (the disk is full)" : "");
+    else if (!rc && before)
+        log_info("engine: %s of table %s succeeded again", what, t->name);
+}
+
 /* discard -- unlinks outputs that will not be installed. */
 static void discard(eng_compaction_result *res)
 {
@@ -282,9 +306,9 @@ int eng_table_flush_oldest(eng_table *t)
     eng_iiter_close(it);
     if (!rc)
         rc = install(t, NULL, 0, &res, &end);
+    bg_outcome(t, "flush", &t->flush_err, rc);
     if (rc) {
-        log_error("engine: flush of table %s failed: %s", t->name, cf_err_str(rc));
-        discard(&res);
+        discard(&res); /* the memtable stays frozen: flushed again later */
         pthread_mutex_unlock(&t->flush_mu);
         return rc;
     }
@@ -429,9 +453,9 @@ int eng_table_compact_once(eng_table *t, bool *did)
             rc = install(t, removed, pick.n_inputs + pick.n_drops, &res, NULL);
         free(removed);
     }
+    bg_outcome(t, "compaction", &t->compact_err, rc);
     if (rc) {
-        log_error("engine: compaction of table %s failed: %s", t->name, cf_err_str(rc));
-        discard(&res);
+        discard(&res); /* the inputs stay live: picked again later */
     } else {
         atomic_fetch_add(&t->compaction_bytes, res.bytes_written);
         atomic_fetch_add(&t->compactions, 1);

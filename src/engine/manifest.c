@@ -10,10 +10,27 @@
  *
  * The same apply_ops() replays edits at load and applies new ones, so the
  * state is built one way only.
+ *
+ * A full disk (invariant (4) of manifest.h) fails no more than the edit or
+ * the snapshot it hit:
+ *   - an edit's record is written at file_bytes with pwrite; if the write
+ *     fails with ENOSPC, the bytes it left are cut (ftruncate back to
+ *     file_bytes, which needs no space) and the edit is refused with
+ *     CF_ENOSPC, the manifest unchanged and still usable. Nothing was
+ *     fsynced, so no fsync is retried; a failed fdatasync still FAILS it.
+ *   - a snapshot that fails before its rename leaves the current file in
+ *     charge: the edit that triggered it stands (it is durable and applied)
+ *     and the snapshot is tried again after the next edit. Only a failure
+ *     after the rename (the directory fsync) FAILS the manifest, since it is
+ *     then unknown which file open would read.
+ *   - at open, when there is no space for the fresh snapshot, the file just
+ *     read stays the current one (its torn tail cut), so a full disk does
+ *     not keep the database from opening.
  */
 #include "engine/manifest.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -43,6 +60,8 @@ struct eng_manifest {
     uint64_t file_bytes;   /* its size */
     uint64_t snapshot_bytes; /* size of the snapshot it started with */
     bool failed;           /* invariant (3) */
+    bool snapshot_failing; /* the last snapshot failed (logged once until one succeeds) */
+    bool edit_nospace;     /* the last edit was refused for space (logged once, likewise) */
     eng_manifest_table *tables;
     size_t n_tables, cap_tables;
     uint64_t max_gen;
@@ -256,8 +275,9 @@ static void manifest_path(char *out, size_t cap, const char *dir, uint64_t n, co
     snprintf(out, cap, "%s/MANIFEST-%016llx%s", dir, (unsigned long long)n, suffix);
 }
 
-/* append_record -- frames payload as a log record and writes it at the end of fd. */
-static int append_record(eng_manifest *m, int fd, uint64_t file_id, const uint8_t *p, size_t n)
+/* append_record -- frames payload as a log record and writes it at offset off of fd. */
+static int append_record(eng_manifest *m, int fd, uint64_t off, uint64_t file_id,
+                         const uint8_t *p, size_t n)
 {
     buf_clear(&m->scratch);
     int rc = buf_reserve(&m->scratch, ENG_LOG_HEADER_BYTES + n);
@@ -267,10 +287,14 @@ static int append_record(eng_manifest *m, int fd, uint64_t file_id, const uint8_
     put_u32(m->scratch.data + 4, eng_log_record_crc(file_id, p, (uint32_t)n));
     memcpy(m->scratch.data + ENG_LOG_HEADER_BYTES, p, n);
     m->scratch.len = ENG_LOG_HEADER_BYTES + n;
-    return file_write_all(fd, m->scratch.data, m->scratch.len);
+    return file_pwrite_all(fd, m->scratch.data, m->scratch.len, off);
 }
 
-/* snapshot -- writes the whole state as one edit into MANIFEST-<n>, durably, and switches to it. */
+/*
+ * snapshot -- writes the whole state as one edit into MANIFEST-<n>, durably,
+ * and switches to it. On error the current file stays in charge, unless the
+ * rename was done: then the manifest is FAILED (invariant (3)).
+ */
 static int snapshot(eng_manifest *m, uint64_t n)
 {
     char tmp[PATH_MAX + 40], path[PATH_MAX + 40], old[PATH_MAX + 40];
@@ -290,13 +314,15 @@ static int snapshot(eng_manifest *m, uint64_t n)
     manifest_path(path, sizeof path, m->dir, n, "");
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        rc = CF_EIO;
+        rc = file_err(errno);
         goto fail;
     }
     if (e.ops.len > 0)
-        rc = append_record(m, fd, n, e.ops.data, e.ops.len);
+        rc = append_record(m, fd, 0, n, e.ops.data, e.ops.len);
     if (!rc)
         rc = file_rename_durable(fd, tmp, path, m->dir);
+    if (rc && access(path, F_OK) == 0)
+        m->failed = true; /* renamed, not known durable: which file counts is unknown */
     if (rc)
         goto fail;
     if (m->fd >= 0) {
@@ -307,6 +333,9 @@ static int snapshot(eng_manifest *m, uint64_t n)
     m->fd = fd;
     m->number = n;
     m->snapshot_bytes = m->file_bytes = e.ops.len ? e.ops.len + ENG_LOG_HEADER_BYTES : 0;
+    if (m->snapshot_failing)
+        log_info("manifest %s: snapshot %llu written", m->dir, (unsigned long long)n);
+    m->snapshot_failing = false;
     eng_manifest_edit_free(&e);
     return 0;
 fail:
@@ -315,13 +344,16 @@ fail:
         unlink(tmp);
     }
     eng_manifest_edit_free(&e);
-    log_error("manifest %s: cannot write snapshot %llu: %s", m->dir, (unsigned long long)n,
-              cf_err_str(rc));
+    if (!m->snapshot_failing || m->failed)
+        log_error("manifest %s: cannot write snapshot %llu: %s%s", m->dir, (unsigned long long)n,
+                  cf_err_str(rc), m->failed ? "" : "; the current file stays in charge");
+    m->snapshot_failing = true;
     return rc;
 }
 
-/* load -- replays MANIFEST-<n> into the state, cutting a torn last record. */
-static int load(eng_manifest *m, uint64_t n)
+/* load -- replays MANIFEST-<n> into the state up to a torn last record; *valid is
+ * where that record starts (the file size if there is none). */
+static int load(eng_manifest *m, uint64_t n, uint64_t *valid)
 {
     char path[PATH_MAX + 40];
     manifest_path(path, sizeof path, m->dir, n, "");
@@ -367,11 +399,37 @@ static int load(eng_manifest *m, uint64_t n)
             log_error("manifest %s: invalid edit at offset %zu: %s", path, off, cf_err_str(rc));
         off += (size_t)used;
     }
+    *valid = off;
 out:
     if (fd >= 0)
         close(fd);
     free(data);
     return rc;
+}
+
+/*
+ * keep_file -- makes MANIFEST-<n>, read by load() up to valid, the current
+ * file again: its torn tail is cut (that needs no space) and edits are
+ * appended at valid. Open's way on a full disk.
+ */
+static int keep_file(eng_manifest *m, uint64_t n, uint64_t valid)
+{
+    char path[PATH_MAX + 40];
+    manifest_path(path, sizeof path, m->dir, n, "");
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int rc = fd < 0 ? file_err(errno) : 0;
+    if (!rc && (ftruncate(fd, (off_t)valid) != 0 || fsync(fd) != 0))
+        rc = file_err(errno);
+    if (rc) {
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    log_warn("manifest %s: no space for a fresh snapshot; appending to %s", m->dir, path);
+    m->fd = fd;
+    m->number = n;
+    m->snapshot_bytes = m->file_bytes = valid;
+    return 0;
 }
 
 int eng_manifest_open(const char *dir, eng_manifest **out)
@@ -404,11 +462,14 @@ int eng_manifest_open(const char *dir, eng_manifest **out)
     }
     if (d)
         closedir(d);
+    uint64_t valid = 0;
     if (!rc && found)
-        rc = load(m, newest);
+        rc = load(m, newest, &valid);
     if (!rc)
         rc = snapshot(m, found ? newest + 1 : 1);
-    if (!rc && found) {
+    if (rc == CF_ENOSPC && found && !m->failed)
+        rc = keep_file(m, newest, valid); /* invariant (4) */
+    if (!rc && found && m->number != newest) {
         char old[PATH_MAX + 40];
         manifest_path(old, sizeof old, dir, newest, "");
         unlink(old);
@@ -427,26 +488,32 @@ int eng_manifest_apply(eng_manifest *m, const eng_manifest_edit *e)
     int rc = m->failed ? CF_EIO : check_ops(m, e->ops.data, e->ops.data + e->ops.len);
     if (rc)
         goto out;
-    rc = append_record(m, m->fd, m->number, e->ops.data, e->ops.len);
+    rc = append_record(m, m->fd, m->file_bytes, m->number, e->ops.data, e->ops.len);
+    if (rc == CF_ENOSPC && ftruncate(m->fd, (off_t)m->file_bytes) == 0) {
+        if (!m->edit_nospace)
+            log_warn("manifest %s: no space for an edit; refused, the manifest is unchanged",
+                     m->dir);
+        m->edit_nospace = true;
+        goto out; /* invariant (4): nothing was fsynced, the file is as before */
+    }
     if (!rc && fdatasync(m->fd) != 0)
-        rc = CF_EIO;
+        rc = file_err(errno);
     if (rc) {
         m->failed = true; /* invariant (3): never retry an fsync */
         log_error("manifest %s: write failed: %s", m->dir, cf_err_str(rc));
         goto out;
     }
     m->file_bytes += ENG_LOG_HEADER_BYTES + e->ops.len;
+    m->edit_nospace = false;
     rc = apply_ops(m, e->ops.data, e->ops.data + e->ops.len);
     if (rc) {
         m->failed = true; /* durable, checked, yet not applied (no memory): stop here */
         log_error("manifest %s: cannot apply edit: %s", m->dir, cf_err_str(rc));
         goto out;
     }
-    if (m->file_bytes > 2 * m->snapshot_bytes + SNAPSHOT_SLACK_BYTES) {
-        rc = snapshot(m, m->number + 1);
-        if (rc)
-            m->failed = true;
-    }
+    /* the edit is durable and applied: a failed snapshot is not its failure (invariant (4)) */
+    if (m->file_bytes > 2 * m->snapshot_bytes + SNAPSHOT_SLACK_BYTES)
+        snapshot(m, m->number + 1);
 out:
     pthread_mutex_unlock(&m->mu);
     return rc;

@@ -21,7 +21,13 @@
  *      are leftovers of an interrupted flush or compaction.
  *  (2) a table's flushed position P means: every commitlog record before P
  *      that touches the table is in the table's SSTables.
- *  (3) after a failed write or fsync the manifest is FAILED (sticky CF_EIO).
+ *  (3) after a failed write or fsync the manifest is FAILED (sticky CF_EIO),
+ *      except as (4) says.
+ *  (4) a full disk refuses edits, never corrupts or FAILS the manifest: an
+ *      edit whose write fails with ENOSPC is cut off the file and refused
+ *      (CF_ENOSPC), the state unchanged; a snapshot that cannot be written
+ *      leaves the current file in charge; open on a full disk appends to the
+ *      file it read (manifest.c says how).
  *
  * Edit format: doc/formats.md ("Manifest").
  */
@@ -68,7 +74,9 @@ int eng_manifest_open(const char *dir, eng_manifest **out);
 
 /*
  * eng_manifest_apply -- makes edit e durable, then applies it to the state.
- * Thread-safe. CF_EIO when FAILED (invariant (3)).
+ * Thread-safe. 0 means the edit is durable and applied; on error it is
+ * neither. CF_ENOSPC when the disk is full (invariant (4): later edits may
+ * succeed), CF_EIO when FAILED (invariant (3)).
  */
 int eng_manifest_apply(eng_manifest *m, const eng_manifest_edit *e);
 

@@ -26,7 +26,9 @@
  *  (2) each key is compared with a copy of the previous one; a key not
  *      strictly greater is CF_EINVAL and aborts the writer.
  * Errors are sticky (STYLE 9): after the first failure nothing more is
- * written and every call returns that error.
+ * written and every call returns that error. A write, fsync or rename that
+ * fails for a full disk is CF_ENOSPC (fileio.h), and like every failure it
+ * unlinks the temp file at once, so a failed writer gives the space back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,7 +100,8 @@ static eng_ikey last_key(const eng_sst_writer *w)
     return k;
 }
 
-/* Enters WS_ABORTED: the first error sticks, the temp file goes at once. */
+/* Enters WS_ABORTED: the first error sticks, the temp file goes at once
+ * (closed too: an unlinked file's space comes back only at its last close). */
 static int writer_fail(eng_sst_writer *w, int rc)
 {
     if (w->state == WS_OPEN) {
@@ -106,6 +109,9 @@ static int writer_fail(eng_sst_writer *w, int rc)
         w->err = rc;
         if (unlink(w->tmp_path) != 0 && errno != ENOENT)
             log_warn("sstable %s: unlink failed: %s", w->tmp_path, strerror(errno));
+        if (w->fd >= 0)
+            close(w->fd);
+        w->fd = -1;
     }
     return w->err;
 }
@@ -406,7 +412,7 @@ int eng_sst_writer_finish(eng_sst_writer *w, eng_sst **out)
         goto fail;
     if (close(w->fd) != 0) {
         w->fd = -1;
-        rc = CF_EIO;
+        rc = file_err(errno);
         goto fail;
     }
     w->fd = -1;

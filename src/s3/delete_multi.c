@@ -29,26 +29,24 @@ void s3_h_delete_objects(s3_req *r)
     for (size_t i = 0; i < req.n_objects; i++) {
         cf_slice key = s3_xml_span_get(&req.text, objs[i].key);
         cf_slice ver = s3_xml_span_get(&req.text, objs[i].version_id);
-        const char *code = NULL, *msg = NULL;
+        s3_err_code code = S3_ERR_NONE;
+        const char *msg = NULL;
         if (key.len == 0 || key.len > STORE_MAX_KEY_BYTES) {
-            code = "InvalidArgument";
+            code = S3_ERR_INVALID_ARGUMENT;
             msg = "Invalid key";
         } else if (ver.ptr && !slice_eq(ver, slice_str("null"))) {
-            code = "NoSuchVersion";
-            msg = "The specified version does not exist.";
+            code = S3_ERR_NO_SUCH_VERSION;
         } else {
             store_cond cond = {0};
             int rc = store_delete(r->ctx->st, s3_bucket(r), key, &cond);
-            if (rc) {
-                code = "InternalError";
-                msg = "We encountered an internal error. Please try again.";
-            }
+            if (rc)
+                code = s3_err_of(rc, S3_ERR_INTERNAL_ERROR); /* a full disk: InsufficientStorage */
         }
-        if (code) {
+        if (code != S3_ERR_NONE) {
             s3_xml_open(&r->xw, "Error");
             s3_xml_elem(&r->xw, "Key", key.ptr ? key : slice_make("", 0));
-            s3_xml_elem_str(&r->xw, "Code", code);
-            s3_xml_elem_str(&r->xw, "Message", msg);
+            s3_xml_elem_str(&r->xw, "Code", s3_err_name(code));
+            s3_xml_elem_str(&r->xw, "Message", msg ? msg : s3_err_message(code));
             s3_xml_close(&r->xw);
         } else if (!req.quiet) {
             s3_xml_open(&r->xw, "Deleted");

@@ -87,8 +87,9 @@ s3_err_code s3_receive(s3_req *r, store_writer *w, const s3_put_check *chk, int 
             err = S3_ERR_ENTITY_TOO_LARGE;
             goto out;
         }
-        if (store_put_write(w, buf, (size_t)n) != 0) {
-            err = S3_ERR_INTERNAL_ERROR;
+        int rc = store_put_write(w, buf, (size_t)n);
+        if (rc != 0) {
+            err = s3_err_of(rc, S3_ERR_INTERNAL_ERROR); /* a full disk: InsufficientStorage */
             goto out;
         }
     }

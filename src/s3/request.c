@@ -147,18 +147,23 @@ void s3_error(s3_req *r, s3_err_code code, const char *msg)
             buf_slice(&r->out));
 }
 
-void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
+s3_err_code s3_err_of(int cf_code, s3_err_code notfound)
 {
     switch (cf_code) {
-    case CF_ENOTFOUND: s3_error(r, notfound, NULL); return;
-    case CF_EINVAL: s3_error(r, S3_ERR_INVALID_ARGUMENT, NULL); return;
-    case CF_ELIMIT: s3_error(r, S3_ERR_ENTITY_TOO_LARGE, NULL); return;
-    case CF_ENOSPC: s3_error(r, S3_ERR_INSUFFICIENT_STORAGE, NULL); return;
+    case CF_ENOTFOUND: return notfound;
+    case CF_EINVAL: return S3_ERR_INVALID_ARGUMENT;
+    case CF_ELIMIT: return S3_ERR_ENTITY_TOO_LARGE;
+    case CF_ENOSPC: return S3_ERR_INSUFFICIENT_STORAGE;
     case CF_EEXIST:
-    case CF_ECONFLICT: s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL); return;
-    case CF_ENOTEMPTY: s3_error(r, S3_ERR_BUCKET_NOT_EMPTY, NULL); return;
-    default: s3_error(r, S3_ERR_INTERNAL_ERROR, NULL); return;
+    case CF_ECONFLICT: return S3_ERR_PRECONDITION_FAILED;
+    case CF_ENOTEMPTY: return S3_ERR_BUCKET_NOT_EMPTY;
+    default: return S3_ERR_INTERNAL_ERROR;
     }
+}
+
+void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
+{
+    s3_error(r, s3_err_of(cf_code, notfound), NULL);
 }
 
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra)

@@ -80,7 +80,10 @@ static inline cf_slice s3_key(const s3_req *r)
 
 /* s3_error -- answers with the error XML of code (msg NULL: the table's message). */
 void s3_error(s3_req *r, s3_err_code code, const char *msg);
-/* s3_error_from -- maps a cf_err from the store to the S3 error for this request. */
+/* s3_err_of -- the S3 error for a cf_err from the store (notfound for CF_ENOTFOUND;
+ * CF_ENOSPC, a full disk, is InsufficientStorage). */
+s3_err_code s3_err_of(int cf_code, s3_err_code notfound);
+/* s3_error_from -- answers with s3_err_of(cf_code, notfound). */
 void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound);
 
 /* s3_respond_xml -- answers status with r->out as an XML body, plus extra headers. */

@@ -29,6 +29,13 @@
  *      committing batch covers it — and the last rides in that batch.
  *  (2) every PUT gets a fresh random 16-byte blob id (store.h invariant (1)),
  *      so no chunk key is ever written twice.
+ *  (3) an abort writes nothing when nothing of the blob exists: a blob whose
+ *      chunks went to an ingest that did not finish (a failed write, a full
+ *      disk, the client gone) has no chunk anywhere (engine.h eng_ingest_*),
+ *      so there is nothing to delete. This keeps the common full-disk case,
+ *      a large PUT running out of space, off the commitlog entirely: the
+ *      failed ingest gave its space back, nothing else was written, and the
+ *      next PUT works as soon as there is space (doc/limits.md).
  */
 #include <stdlib.h>
 #include <sys/random.h>
@@ -41,6 +48,7 @@
 /* ingest_chunk -- hands the filled chunk to the ingest (opened on the first use). */
 static int ingest_chunk(store_writer *w, cf_slice pk, cf_slice ck, const eng_cell *cell)
 {
+    w->ingested = true; /* every chunk of this blob goes here, none to the log */
     int rc = w->ing ? 0 : eng_ingest_begin(w->s->chunks, &w->ing);
     return rc ? rc : eng_ingest_put(w->ing, pk, ck, cell, 1);
 }
@@ -115,6 +123,7 @@ int store_put_begin(store *s, cf_slice bucket, cf_slice key, store_writer **out)
     w->chunk_no = 0;
     w->err = 0;
     w->ing = NULL;
+    w->ingested = false;
     eng_batch_clear(w->batch);
     w->bucket_len = bucket.len; /* <= 63: store_bucket_check found it */
     memcpy(w->bucket, bucket.ptr, bucket.len);
@@ -210,13 +219,19 @@ void store_put_abort(store_writer *w)
     if (!w)
         return;
     /* Chunks before chunk_no reached the table or may have (a failed write,
-     * a failed commit batch); one failed while staging may be counted too. */
+     * a failed commit batch); one failed while staging may be counted too.
+     * Invariant (3): an ingest still open, or one whose finish failed (err
+     * set after it), made nothing; one that finished made them all. */
+    bool none = w->ingested && (w->ing || w->err);
     eng_ingest_abort(w->ing); /* unfinished: nothing of it exists */
     w->ing = NULL;
     store_blob written = w->blob;
     written.size = (w->chunk_no + (w->err ? 1 : 0)) * w->blob.chunk_bytes;
-    int rc = store_blob_drop(w->s, &written);
-    if (rc)
+    int rc = none ? 0 : store_blob_drop(w->s, &written);
+    /* a full disk was logged once by the engine; the start-up sweep (sweep.c) drops the orphan */
+    if (rc == CF_ENOSPC)
+        log_debug("store: could not drop an aborted blob: ENOSPC; left as an orphan");
+    else if (rc)
         log_warn("store: could not drop an aborted blob: %s; left as an orphan", cf_err_str(rc));
     store_writer_release(w);
 }

@@ -211,6 +211,7 @@ struct store_writer {
     uint64_t chunk_no;  /* blob-wide index of the chunk being filled */
     eng_batch *batch;   /* the first chunk's batch; then the commit batch */
     eng_ingest *ing;    /* the later chunks' ingest, or NULL (blob_write.c (1)) */
+    bool ingested;      /* the chunks went to an ingest (none was logged): blob_write.c (3) */
     cf_buf pk, ck, val; /* reused key and value scratch */
     int err;            /* sticky: the first failure of a write */
     size_t bucket_len, key_len;

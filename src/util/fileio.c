@@ -13,6 +13,11 @@
 
 #include "util/err.h"
 
+int file_err(int errnum)
+{
+    return cf_err_from_errno(errnum) == CF_ENOSPC ? CF_ENOSPC : CF_EIO;
+}
+
 int file_write_all(int fd, const void *p, size_t n)
 {
     const uint8_t *b = p;
@@ -21,7 +26,7 @@ int file_write_all(int fd, const void *p, size_t n)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return errno == ENOSPC ? CF_ENOSPC : CF_EIO;
+            return file_err(errno);
         b += w;
         n -= (size_t)w;
     }
@@ -36,7 +41,7 @@ int file_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return errno == ENOSPC ? CF_ENOSPC : CF_EIO;
+            return file_err(errno);
         b += w;
         n -= (size_t)w;
         off += (uint64_t)w;
@@ -67,7 +72,7 @@ int file_fsync_dir(const char *path)
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return CF_EIO;
-    int rc = fsync(fd) == 0 ? 0 : CF_EIO;
+    int rc = fsync(fd) == 0 ? 0 : file_err(errno);
     close(fd);
     return rc;
 }
@@ -75,9 +80,9 @@ int file_fsync_dir(const char *path)
 int file_rename_durable(int fd, const char *from, const char *to, const char *dir)
 {
     if (fsync(fd) != 0)
-        return CF_EIO;
+        return file_err(errno);
     if (rename(from, to) != 0)
-        return CF_EIO;
+        return file_err(errno);
     return file_fsync_dir(dir);
 }
 

@@ -146,7 +146,9 @@ class S3Assertions:
 
 
 def run_module(name, server=None):
-    """Runs the module's tests (against server(), stopped at the end, if given); prints the RESULT line."""
+    """Runs the module's tests (against server(), stopped at the end, if given); prints the
+    RESULT line. A skipped test (self.skipTest: the machine cannot run it) counts as neither
+    passed nor failed: the line ends with ", N skipped" (tests/run.sh sums those)."""
     try:
         suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
@@ -154,5 +156,9 @@ def run_module(name, server=None):
         if server:
             server().stop()
     failed = len(result.failures) + len(result.errors)
-    print("RESULT: %d passed, %d failed" % (result.testsRun - failed, failed))
+    skipped = len(result.skipped)
+    for test, why in result.skipped:
+        print("SKIP %s: %s" % (test.id(), why))
+    print("RESULT: %d passed, %d failed%s" % (result.testsRun - failed - skipped, failed,
+                                             ", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0

@@ -3,7 +3,9 @@
 CofferServer(tmpdir) picks a free port, runs build/release/coffer serve on a
 fresh data directory with known admin credentials, waits until it accepts
 connections, and stops it with SIGTERM (or kill() for SIGKILL). Extra users
-are added with `coffer user add` before start.
+are added with `coffer user add` before start. The server's output goes to
+<data>/server.log unless log_path names another file (a test that fills the
+data directory's disk keeps its log elsewhere).
 """
 import os
 import signal
@@ -27,8 +29,9 @@ def free_port():
 
 
 class CofferServer:
-    def __init__(self, data_dir=None, env=None):
+    def __init__(self, data_dir=None, env=None, log_path=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="coffer-it-")
+        self.log_path = log_path or os.path.join(self.data, "server.log")
         self.extra_env = env or {}
         self.port = None
         self.proc = None
@@ -49,7 +52,7 @@ class CofferServer:
                    COFFER_ACCESS_KEY=ACCESS, COFFER_SECRET_KEY=SECRET, COFFER_DOMAIN="s3.test",
                    COFFER_LOG=os.environ.get("COFFER_LOG", "warn"))
         env.update(self.extra_env)
-        self.log = open(os.path.join(self.data, "server.log"), "ab")
+        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log,
                                      stderr=self.log)
         deadline = time.time() + 30
@@ -77,12 +80,12 @@ class CofferServer:
     def sanitizer_check(self):
         """Raises if the server's log holds an ASan/LSan/UBSan or TSan report
         (COFFER_BIN=build/asan/coffer or build/tsan/coffer)."""
-        with open(os.path.join(self.data, "server.log"), "rb") as f:
+        with open(self.log_path, "rb") as f:
             log = f.read().decode(errors="replace")
         for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer"):
             if mark in log:
-                raise RuntimeError("sanitizer report in %s/server.log: %s" % (self.data, mark))
+                raise RuntimeError("sanitizer report in %s: %s" % (self.log_path, mark))
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

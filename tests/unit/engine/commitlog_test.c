@@ -5,7 +5,8 @@
  * round trip across segments with exact bytes and positions, group commit
  * under 8 threads, the torn tail cut (truncation and garbage), corruption of
  * an earlier segment, release, the record limits, the sticky FAILED state
- * through opts.fail_after_bytes, and sync = 0. Records are regenerated from
+ * through opts.fail_after_bytes, a full disk (a small tmpfs: the zero-fill
+ * skipped, then ENOSPC sticky), and sync = 0. Records are regenerated from
  * their id, so every replayed byte is compared with what was appended.
  */
 #include <pthread.h>
@@ -692,6 +693,50 @@ static void test_clog_write_error_is_sticky(void)
     CHECK_EQ(file_size(path), 972);
 }
 
+/*
+ * On a 256 KiB disk the first zero-fill (to 1 MiB) cannot be done: it costs
+ * only the preallocation (commitlog.c (9)), and records go on extending the
+ * file until one cannot be written. Then the log is FAILED with CF_ENOSPC,
+ * not CF_EIO, on every call, and replay (on the still full disk) gives back
+ * exactly the acknowledged records: the torn one is cut.
+ */
+static void test_clog_full_disk_skips_zero_fill_then_enospc_is_sticky(void)
+{
+    const char *mnt = test_tmpfs(256 << 10);
+    if (!mnt) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    char *dir = strdup(mnt);
+    eng_commitlog *cl = open_log(dir, 4u << 20, 1, 0);
+    CHECK_EQ(eng_commitlog_replay(cl, count_cb, &(size_t){0}), 0);
+    written w = {0};
+    size_t acked = 0;
+    int rc = 0;
+    for (uint64_t i = 0; rc == 0 && i < MAX_RECS; i++) {
+        rc = append_rec(cl, &w, 3000 + i, 7000 + i);
+        if (rc == 0)
+            rc = eng_commitlog_sync_wait(cl, w.pos[w.n - 1]);
+        acked = rc == 0 ? w.n : acked;
+        if (i == 0) { /* the zero-fill was cut: the file ends at the record */
+            char path[512];
+            seg_file(path, sizeof path, dir, w.pos[0].seg);
+            CHECK_EQ(file_size(path), (long long)(ENG_LOG_HEADER_BYTES + 3000));
+        }
+    }
+    CHECK_EQ(rc, CF_ENOSPC);
+    CHECK(acked > 60); /* ~240 KiB of 3 KiB records: the log kept going without preallocation */
+    CHECK_EQ(eng_commitlog_status(cl), CF_ENOSPC);
+    eng_clog_pos pos;
+    CHECK_EQ(eng_commitlog_append(cl, scratch, 10, &pos), CF_ENOSPC);
+    CHECK_EQ(eng_commitlog_sync_wait(cl, w.pos[w.n - 1]), CF_ENOSPC);
+    CHECK_EQ(eng_commitlog_sync_wait(cl, w.pos[acked - 1]), 0);
+    eng_commitlog_close(cl);
+    w.n = acked;
+    eng_commitlog_close(reopen_check(dir, 4u << 20, &w));
+    free(dir);
+}
+
 static void test_clog_nosync_writes_without_fdatasync(void)
 {
     const char *dir = test_tmpdir();
@@ -805,6 +850,7 @@ int main(void)
         TEST(test_clog_release_deletes_only_older_segments),
         TEST(test_clog_record_limits),
         TEST(test_clog_write_error_is_sticky),
+        TEST(test_clog_full_disk_skips_zero_fill_then_enospc_is_sticky),
         TEST(test_clog_nosync_writes_without_fdatasync),
         TEST(test_clog_calls_out_of_order_are_einval),
         TEST(test_clog_replay_stops_at_callback_error),

@@ -1,11 +1,14 @@
 /*
  * manifest_test.c -- manifest edits survive reopen, a torn last edit is cut
- * (damage that a valid edit follows is CF_ECORRUPT),
- * snapshots rewrite the file and leave one MANIFEST behind.
+ * (damage that a valid edit follows is CF_ECORRUPT), snapshots rewrite the
+ * file and leave one MANIFEST behind, and a full disk (a small tmpfs)
+ * refuses edits without failing or corrupting the manifest, and does not
+ * keep it from opening.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,6 +190,111 @@ static void test_manifest_refuses_contradicting_edit(void)
     eng_manifest_close(m);
 }
 
+/* big_edit -- an edit adding gens [from, from + n): ~4 bytes per gen, so n = 2000 spans pages. */
+static void big_edit(eng_manifest_edit *e, uint64_t from, uint64_t n)
+{
+    for (uint64_t g = from; g < from + n; g++)
+        eng_manifest_edit_add(e, 1, g);
+}
+
+static long long size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* opens dir's manifest and checks table 1 holds exactly gens [1, n] in order */
+static void check_gens(const char *dir, uint64_t n)
+{
+    eng_manifest *m;
+    if (!CHECK_EQ(eng_manifest_open(dir, &m), 0))
+        return;
+    size_t k;
+    const eng_manifest_table *t = eng_manifest_tables(m, &k);
+    bool ok = k == 1 && t[0].n_gens == n;
+    for (uint64_t i = 0; ok && i < n; i++)
+        ok = t[0].gens[i] == i + 1;
+    CHECK(ok);
+    eng_manifest_close(m);
+}
+
+/* manifest.h invariant (4): an edit that finds no space is cut off the file and refused;
+ * the manifest stays usable, and the same edit goes through once there is space. */
+static void test_manifest_edit_without_space_is_refused_not_failed(void)
+{
+    const char *mnt = test_tmpfs(64 << 10);
+    if (!mnt) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    char *dir = strdup(mnt), filler[600], path[512];
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "t", "stcs");
+    big_edit(&e, 1, 10);
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    count_manifests(dir, path, sizeof path);
+    long long before = size_of(path);
+    test_fill(filler);
+    eng_manifest_edit big = {0};
+    big_edit(&big, 11, 4000);
+    CHECK_EQ(eng_manifest_apply(m, &big), CF_ENOSPC);
+    CHECK_EQ(size_of(path), before); /* the partial record was cut */
+    CHECK_EQ(eng_manifest_apply(m, &big), CF_ENOSPC); /* refused, not FAILED (that is CF_EIO) */
+    unlink(filler);
+    CHECK_EQ(eng_manifest_apply(m, &big), 0);
+    eng_manifest_edit_free(&big);
+    eng_manifest_close(m);
+    check_gens(dir, 4010);
+    free(dir);
+}
+
+/* manifest.h invariant (4): with no space for the fresh snapshot, open appends to the file
+ * it read, its torn last edit cut first; nothing is lost either way. */
+static void test_manifest_opens_on_a_full_disk(void)
+{
+    const char *mnt = test_tmpfs(64 << 10);
+    if (!mnt) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    char *dir = strdup(mnt), filler[600], path[512];
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, "t", "stcs");
+    big_edit(&e, 1, 2000);
+    CHECK_EQ(eng_manifest_apply(m, &e), 0);
+    eng_manifest_edit_free(&e);
+    count_manifests(dir, path, sizeof path);
+    long long cut = size_of(path); /* where the torn edit starts */
+    eng_manifest_edit torn = {0};
+    big_edit(&torn, 2001, 10);
+    CHECK_EQ(eng_manifest_apply(m, &torn), 0);
+    eng_manifest_edit_free(&torn);
+    eng_manifest_close(m);
+    CHECK_EQ(truncate(path, size_of(path) - 3), 0); /* tear the last edit */
+    test_fill(filler);
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    CHECK_EQ(count_manifests(dir, path, sizeof path), 1); /* no snapshot, no .tmp left */
+    CHECK_EQ(size_of(path), cut);
+    eng_manifest_close(m);
+    check_gens(dir, 2000);
+    unlink(filler);
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    eng_manifest_edit more = {0};
+    big_edit(&more, 2001, 10);
+    CHECK_EQ(eng_manifest_apply(m, &more), 0);
+    eng_manifest_edit_free(&more);
+    eng_manifest_close(m);
+    check_gens(dir, 2010);
+    free(dir);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -196,6 +304,8 @@ int main(void)
         TEST(test_manifest_damage_before_valid_edit_is_ecorrupt),
         TEST(test_manifest_snapshot_rewrites_large_log),
         TEST(test_manifest_refuses_contradicting_edit),
+        TEST(test_manifest_edit_without_space_is_refused_not_failed),
+        TEST(test_manifest_opens_on_a_full_disk),
     };
     return test_main(cases, TEST_COUNT(cases));
 }

@@ -1,11 +1,13 @@
 /*
  * errors_test.c -- the S3 error table has a row for every code, with the
- * code strings and statuses S3 clients expect, and the error body is byte
- * exact, escaped, and leaves out what is empty.
+ * code strings and statuses S3 clients expect, the error body is byte
+ * exact, escaped, and leaves out what is empty, and store errors map to the
+ * rows they should (a full disk: 507 InsufficientStorage).
  */
 #include <string.h>
 
 #include "s3/errors.h"
+#include "s3/s3_int.h"
 #include "test.h"
 #include "util/err.h"
 
@@ -135,6 +137,18 @@ static void test_render_rejects_none_and_out_of_range(void)
     buf_free(&b);
 }
 
+/* s3_err_of: a full disk (CF_ENOSPC, whatever write path met it) is 507, never 500 */
+static void test_store_errors_map_to_their_rows_enospc_is_507(void)
+{
+    CHECK_EQ(s3_err_of(CF_ENOSPC, S3_ERR_NO_SUCH_KEY), S3_ERR_INSUFFICIENT_STORAGE);
+    CHECK_EQ(s3_err_status(S3_ERR_INSUFFICIENT_STORAGE), 507);
+    CHECK(strcmp(s3_err_name(S3_ERR_INSUFFICIENT_STORAGE), "InsufficientStorage") == 0);
+    CHECK_EQ(s3_err_of(CF_ENOTFOUND, S3_ERR_NO_SUCH_UPLOAD), S3_ERR_NO_SUCH_UPLOAD);
+    CHECK_EQ(s3_err_of(CF_EIO, S3_ERR_NO_SUCH_KEY), S3_ERR_INTERNAL_ERROR);
+    CHECK_EQ(s3_err_of(CF_ELIMIT, S3_ERR_NO_SUCH_KEY), S3_ERR_ENTITY_TOO_LARGE);
+    CHECK_EQ(s3_err_of(CF_EEXIST, S3_ERR_NO_SUCH_KEY), S3_ERR_PRECONDITION_FAILED);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -143,6 +157,7 @@ int main(void)
         TEST(test_render_exact_bytes),
         TEST(test_render_override_extras_and_escaping),
         TEST(test_render_rejects_none_and_out_of_range),
+        TEST(test_store_errors_map_to_their_rows_enospc_is_507),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
