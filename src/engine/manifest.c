@@ -162,8 +162,8 @@ static int check_ops(eng_manifest *m, const uint8_t *p, const uint8_t *end)
             p = get_str(p, end, name, sizeof name);
             if (p)
                 p = get_str(p, end, strat, sizeof strat);
-            if (known || n_created == ENG_MAX_TABLES)
-                return CF_ECORRUPT;
+            if (!p || known || n_created == ENG_MAX_TABLES)
+                return CF_ECORRUPT; /* !p: a name or strategy too long or cut short */
             created[n_created++] = (uint32_t)id;
             continue;
         case ENG_MAN_ADD:
