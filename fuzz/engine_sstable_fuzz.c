@@ -13,11 +13,12 @@
  *     re-encode to the bytes it was decoded from);
  *   - iterated again with lazy values (eng_sst_iter_lazy_values), whose
  *     keys and values must be those of the first pass when both succeed;
- *   - point-looked-up (eng_sst_may_contain, seek) with keys derived from the
- *     input: some keys of the file, each with its successor (the same key
- *     with a 0 byte appended to col), which must land exactly on the entry
- *     and the one after it when the scan saw strictly increasing keys; and a
- *     key made of the input's first bytes, which must land at or after it.
+ *   - point-looked-up (eng_sst_may_contain, then seek on one iterator, plain
+ *     and again with lazy values) with keys derived from the input: some
+ *     keys of the file, each with its successor (the same key with a 0
+ *     byte appended to col), which must land exactly on the entry and the
+ *     one after it when the scan saw strictly increasing keys; and a key
+ *     made of the input's first bytes, which must land at or after it.
  * The open returns 0 or CF_ECORRUPT, iterators end with status 0 or
  * CF_ECORRUPT; anything else, a crash, a leak or UB is a finding. The input
  * bytes themselves also go through the key decoder.
@@ -48,6 +49,8 @@
 
 #define MAX_SAMPLES 24   /* keys kept for point lookups: indices 0, 1, 2, 4, 8, ... and the last */
 #define RAW_KEY_BYTES 16 /* input bytes that make the raw lookup key */
+#define MAX_COMPONENTS 8 /* composite-key components decoded per key (the store's have 1 to 3);
+                            each failed bytes decode reads to the end, so no more than this */
 
 /* A key of the file kept for lookup, and the key that followed it. */
 typedef struct sample {
@@ -135,15 +138,15 @@ static uint64_t file_gen(const uint8_t *p, size_t n)
 }
 
 /*
- * check_key_codec -- decodes s as a sequence of composite-key components,
- * a bytes component where one parses, else a u64. A decoded component must
- * re-encode to exactly the bytes it consumed; a failed decode must leave s
- * as it was.
+ * check_key_codec -- decodes s as a sequence of up to MAX_COMPONENTS
+ * composite-key components, a bytes component where one parses, else a
+ * u64. A decoded component must re-encode to exactly the bytes it
+ * consumed; a failed decode must leave s as it was.
  */
 static void check_key_codec(cf_slice s)
 {
     static cf_buf out, enc;
-    while (s.len > 0) {
+    for (int i = 0; i < MAX_COMPONENTS && s.len > 0; i++) {
         cf_slice before = s;
         int rc = eng_key_get_bytes(&s, &out);
         fuzz_require(rc == 0 || rc == CF_ECORRUPT);
@@ -219,7 +222,8 @@ static void check_entry(eng_iiter *it, const eng_entry *e, uint64_t file_bytes, 
 static void key_copy(cf_buf *b, const eng_ikey *k, size_t *pk, size_t *ck, size_t *col)
 {
     buf_clear(b);
-    fuzz_require(buf_append(b, k->pk.ptr, k->pk.len) == 0 &&
+    fuzz_require(buf_reserve(b, 1) == 0 && /* key_view adds offsets to b->data: never NULL */
+                 buf_append(b, k->pk.ptr, k->pk.len) == 0 &&
                  buf_append(b, k->ck.ptr, k->ck.len) == 0 &&
                  buf_append(b, k->col.ptr, k->col.len) == 0);
     *pk = k->pk.len;
@@ -296,12 +300,14 @@ static scan scan_all(eng_sst *s, uint32_t lazy_min, uint64_t file_bytes, sample 
     return r;
 }
 
-/* lookup -- seek(target); when want (not NULL) it must land exactly there, else at or after target. */
-static void lookup(eng_sst *s, const eng_ikey *target, const eng_ikey *want, bool exact)
+/*
+ * lookup -- seeks it to target: an entry >= target or none; when exact, the
+ * entry must be want (none when want is NULL) with status 0.
+ */
+static void lookup(eng_sst *s, eng_iiter *it, const eng_ikey *target, const eng_ikey *want,
+                   bool exact)
 {
     (void)eng_sst_may_contain(s, target->pk);
-    eng_iiter *it;
-    fuzz_require(eng_sst_iter_new(s, &it) == 0);
     eng_iiter_seek(it, target);
     int st = eng_iiter_status(it);
     fuzz_require(st == 0 || st == CF_ECORRUPT);
@@ -312,31 +318,40 @@ static void lookup(eng_sst *s, const eng_ikey *target, const eng_ikey *want, boo
         if (want)
             fuzz_require(eng_ikey_cmp(&eng_iiter_entry(it)->key, want) == 0);
     }
-    eng_iiter_close(it);
 }
 
-static void lookups(eng_sst *s, sample *samples, size_t n, bool exact, const uint8_t *in,
-                    size_t size)
+/*
+ * lookups -- each sample and its successor, then the raw key, on one
+ * iterator (so seeks reuse the block it holds, as a reader's do); lazy_min
+ * as in scan_all.
+ */
+static void lookups(eng_sst *s, uint32_t lazy_min, sample *samples, size_t n, bool exact,
+                    const uint8_t *in, size_t size)
 {
     static cf_buf succ;
+    eng_iiter *it;
+    fuzz_require(eng_sst_iter_new(s, &it) == 0);
+    if (lazy_min)
+        eng_sst_iter_lazy_values(it, lazy_min);
     for (size_t i = 0; i < n; i++) {
         sample *q = &samples[i];
         eng_ikey k = key_view(&q->key, q->pk_len, q->ck_len, q->col_len, q->sec, q->sub);
         eng_ikey next = q->has_next ? key_view(&q->next, q->next_pk_len, q->next_ck_len,
                                                q->next_col_len, q->next_sec, q->next_sub)
                                     : k;
-        lookup(s, &k, &k, exact);
+        lookup(s, it, &k, &k, exact);
         /* the successor of k: nothing sorts between col and col "\0" */
         buf_clear(&succ);
         fuzz_require(buf_append(&succ, q->key.data, q->key.len) == 0 &&
                      buf_append(&succ, "", 1) == 0);
         eng_ikey after = key_view(&succ, q->pk_len, q->ck_len, q->col_len + 1, q->sec, q->sub);
-        lookup(s, &after, q->has_next ? &next : NULL, exact);
+        lookup(s, it, &after, q->has_next ? &next : NULL, exact);
     }
     size_t n_raw = size < RAW_KEY_BYTES ? size : RAW_KEY_BYTES;
     eng_ikey raw = {.pk = slice_make(in, n_raw / 2), .sec = n_raw ? in[0] % 3 : 0,
                     .ck = slice_make(in + n_raw / 2, n_raw - n_raw / 2)};
-    lookup(s, &raw, NULL, false);
+    lookup(s, it, &raw, NULL, false);
+    eng_iiter_close(it);
 }
 
 static void run(const uint8_t *data, size_t size)
@@ -359,7 +374,9 @@ static void run(const uint8_t *data, size_t size)
         scan lazy = scan_all(s, 1, size, NULL, NULL);
         if (whole.status == 0 && lazy.status == 0)
             fuzz_require(whole.count == lazy.count && whole.digest == lazy.digest);
-        lookups(s, samples, n, whole.status == 0 && whole.ordered, data, size);
+        bool exact = whole.status == 0 && whole.ordered;
+        lookups(s, 0, samples, n, exact, data, size);
+        lookups(s, 1, samples, n, exact, data, size);
         eng_sst_unref(s);
     }
     unlink(path);

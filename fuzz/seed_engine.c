@@ -8,8 +8,9 @@
  * tables shaped like the store's (doc/formats.md, "Store rows": buckets,
  * objects with composite keys, chunks with a 16-byte blob id), rows with a
  * 0 byte in a key, every kind of deletion (cell, row, range, partition),
- * a chunk large enough to be a block of its own (256-byte blocks) so the
- * iterator's lazy-value path has a seed, four flushes of `objects` and a
+ * chunks sized so that one large value is a block of its own and another
+ * ends a block after a smaller entry (256-byte blocks), the two shapes of
+ * the iterator's lazy-value path, four flushes of `objects` and a
  * size-tiered compaction of them (ADD and REMOVE edits in the manifest),
  * then writes that are only in the commitlog (4 KiB segments, sync on, so
  * the open segment ends in its zero-filled tail). It ends with _exit(0), as
@@ -119,8 +120,10 @@ int main(int argc, char **argv)
     }
     must(eng_table_compact(objects), "compact");
 
-    put_chunk(bt, chunks, 0x11, 2000, 'x');
-    put_chunk(bt, chunks, 0x22, 100, 'y');
+    /* 256-byte blocks: [row 0x11 (marker, 154-byte cell), marker of 0x22] then
+     * [the 2004-byte cell of 0x22] alone, the lazy path's one-entry block */
+    put_chunk(bt, chunks, 0x11, 150, 'x');
+    put_chunk(bt, chunks, 0x22, 2000, 'y');
     commit(db, bt);
     must(eng_table_flush(chunks), "flush");
     must(eng_table_flush(buckets), "flush");

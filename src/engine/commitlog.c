@@ -596,17 +596,17 @@ static int list_segments(eng_commitlog *cl)
 }
 
 /*
- * replay_segment -- feeds every valid record of segment seq to fn. In the
- * last segment the first invalid byte starts the torn tail, which is cut off
- * the file; anywhere else it is corruption (invariant (4)). The tail must be
- * cut, not skipped: the next segment makes this one non-last, and a later
- * replay would then call the leftover bytes corruption.
+ * eng_commitlog_replay_segment -- in the last segment the first invalid byte
+ * starts the torn tail, which is cut off the file; anywhere else it is
+ * corruption (invariant (4)). The tail must be cut, not skipped: the next
+ * segment makes this one non-last, and a later replay would then call the
+ * leftover bytes corruption.
  */
-static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
-                          int (*fn)(void *, eng_clog_pos, const uint8_t *, size_t), void *arg)
+int eng_commitlog_replay_segment(const char *path, uint64_t seq, bool last,
+                                 int (*fn)(void *arg, eng_clog_pos pos, const uint8_t *rec,
+                                           size_t len),
+                                 void *arg)
 {
-    char path[PATH_MAX];
-    seg_path(cl, seq, path);
     int rc = 0;
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -696,8 +696,11 @@ int eng_commitlog_replay(eng_commitlog *cl,
     clog_check(cl);
     pthread_mutex_unlock(&cl->mu);
     /* While OPEN nothing else changes the list: release() is a no-op. */
-    for (size_t i = 0; rc == 0 && i < cl->seg_count; i++)
-        rc = replay_segment(cl, cl->segs[i], i + 1 == cl->seg_count, fn, arg);
+    for (size_t i = 0; rc == 0 && i < cl->seg_count; i++) {
+        char path[PATH_MAX];
+        seg_path(cl, cl->segs[i], path);
+        rc = eng_commitlog_replay_segment(path, cl->segs[i], i + 1 == cl->seg_count, fn, arg);
+    }
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&cl->mu);
