@@ -345,8 +345,17 @@ static int load(eng_manifest *m, uint64_t n)
         const uint8_t *payload;
         uint32_t len;
         int64_t used = eng_log_record_parse(n, data, size, off, &payload, &len);
+        uint64_t claimed = size - off >= ENG_LOG_HEADER_BYTES ? get_u32(data + off) : 0;
+        if (used < 0 && claimed <= ENG_CLOG_MAX_RECORD_BYTES &&
+            ENG_LOG_HEADER_BYTES + claimed < size - off) {
+            /* bytes follow the bad record, so a later append followed it, which
+             * happens only after its fdatasync: it was durable, this is damage */
+            log_error("manifest %s: corrupt record at offset %zu", path, off);
+            rc = CF_ECORRUPT;
+            break;
+        }
         if (used <= 0) {
-            /* a torn or invalid record can only be the last one: nothing valid may follow */
+            /* the torn last record of an append that never returned */
             log_warn("manifest %s: cut %zu bytes of torn tail at offset %zu", path, size - off,
                      off);
             break;

@@ -196,6 +196,36 @@ static void test_manifest_file_with_cut_table_name_is_corrupt(void)
     CHECK(m == NULL);
 }
 
+/*
+ * A damaged record with more records after it is not a torn tail: load()
+ * used to cut the log there and open the manifest without the later edits
+ * (whose SSTables the database then deletes as leftovers).
+ */
+static void test_manifest_damaged_record_before_the_last_is_corrupt(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    for (uint64_t g = 1; g <= 3; g++) {
+        eng_manifest_edit e = {0};
+        if (g == 1)
+            eng_manifest_edit_table(&e, 1, "t", "stcs");
+        eng_manifest_edit_add(&e, 1, g);
+        CHECK_EQ(eng_manifest_apply(m, &e), 0);
+        eng_manifest_edit_free(&e);
+    }
+    eng_manifest_close(m);
+    char path[512];
+    count_manifests(dir, path, sizeof path);
+    /* records: 8 + 12 (TABLE 1 "t" "stcs", ADD 1 1), then 8 + 3 (ADD 1 2), 8 + 3 */
+    int fd = open(path, O_RDWR);
+    uint8_t gen = 9;
+    CHECK(fd >= 0 && file_pwrite_all(fd, &gen, 1, 20 + 8 + 2) == 0); /* the 2nd ADD's gen */
+    close(fd);
+    CHECK_EQ(eng_manifest_open(dir, &m), CF_ECORRUPT);
+    CHECK(m == NULL);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -206,6 +236,7 @@ int main(void)
         TEST(test_manifest_refuses_contradicting_edit),
         TEST(test_manifest_table_op_with_bad_name_is_refused),
         TEST(test_manifest_file_with_cut_table_name_is_corrupt),
+        TEST(test_manifest_damaged_record_before_the_last_is_corrupt),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
