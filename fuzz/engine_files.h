@@ -6,7 +6,8 @@
  * input to a file in one scratch directory per process and opens it with the
  * real open or replay function. The directory is on tmpfs (/dev/shm) when
  * there is one: the manifest and commitlog paths fsync, which costs nothing
- * there and milliseconds on a disk. It is emptied and removed at exit.
+ * there and milliseconds on a disk. It is emptied and removed at exit (a
+ * crash leaves it behind: /dev/shm/coffer-fuzz-*, one input's files).
  *
  * Most mutations of a file break a CRC32C and stop the reader at its first
  * check; the targets therefore run each input twice, as given and with its

@@ -29,8 +29,8 @@
  *
  * Seeds (fuzz/corpus/engine_sstable/): SSTables written by the engine, made
  * by fuzz/seed_engine.sh (a small database of store-like rows: composite
- * keys, every kind of tombstone, a block with one large value for the lazy
- * path, small blocks so the index has several records).
+ * keys, every kind of tombstone, large values placed for both shapes of
+ * the lazy path, 256-byte blocks so the index has several records).
  *
  * Sources (fuzz/run.sh reads this line):
  * FUZZ_SRCS: src/engine/[a-z]*.c src/util/[a-z]*.c fuzz/engine_files.c
