@@ -12,6 +12,9 @@
 # says so with lines in its top comment, which replace the defaults:
 #     * FUZZ_SRCS: src/s3/xml_parse.c src/util/buf.c
 #     * FUZZ_LIBS: -lexpat
+# The flags are the same for every target, so each distinct source file is
+# compiled once per run (in parallel, into build/fuzz/obj/, emptied first)
+# and the targets link the objects they name.
 # It runs on a scratch directory plus its seed corpus fuzz/corpus/<target>/
 # (read only: new inputs land in build/fuzz/corpus/, not in the tree). A crash leaves its input in
 # build/fuzz/<target>-crash-*; reproduce with build/fuzz/<target> <file>.
@@ -43,18 +46,47 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0
 failed=0
 shift $(($# > 0 ? 1 : 0))
+declare -A sources # target name -> its fuzz file and the sources it links
 for src in fuzz/*_fuzz.c; do
     name=$(basename "$src" _fuzz.c)
     if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
         continue
     fi
-    bin="$out/${name}_fuzz"
     srcs=$(sed -n 's/^ \* FUZZ_SRCS: //p' "$src" | head -n 1)
-    libs=$(sed -n 's/^ \* FUZZ_LIBS: //p' "$src" | head -n 1)
     [ -n "$srcs" ] || srcs="src/${name%%_*}/*.c src/util/*.c"
-    [ -n "$libs" ] || libs="-lisal -lcrypto -lpthread"
+    # shellcheck disable=SC2086,SC2116 # echo expands the globs
+    sources[$name]="$src $(echo $srcs)"
+done
+
+obj="$out/obj"
+rm -rf "$obj"
+mkdir -p "$obj"
+compile() {
+    local o
+    o="$obj/$(echo "$1" | tr / _).o"
     # shellcheck disable=SC2086
-    if ! clang $CFLAGS "$src" $srcs $libs -o "$bin" 2>"$out/$name.build.log"; then
+    clang $CFLAGS -c "$1" -o "$o" 2>"$o.log" || rm -f "$o"
+}
+export -f compile
+export CFLAGS obj
+# shellcheck disable=SC2068,SC2016 # each element is a list; $1 is bash -c's
+printf '%s\n' ${sources[@]} | sort -u | xargs -P "$(nproc)" -I{} bash -c 'compile "$1"' _ {}
+
+for src in fuzz/*_fuzz.c; do
+    name=$(basename "$src" _fuzz.c)
+    [ -n "${sources[$name]:-}" ] || continue
+    bin="$out/${name}_fuzz"
+    libs=$(sed -n 's/^ \* FUZZ_LIBS: //p' "$src" | head -n 1)
+    [ -n "$libs" ] || libs="-lisal -lcrypto -lpthread"
+    objs=""
+    : >"$out/$name.build.log"
+    for f in ${sources[$name]}; do
+        o="$obj/$(echo "$f" | tr / _).o"
+        objs="$objs $o"
+        cat "$o.log" >>"$out/$name.build.log"
+    done
+    # shellcheck disable=SC2086
+    if ! clang $CFLAGS $objs $libs -o "$bin" 2>>"$out/$name.build.log"; then
         echo "FAIL $name (build)"
         cat "$out/$name.build.log"
         failed=$((failed + 1))

@@ -2,7 +2,7 @@
 # tests/reliability.sh -- generates tests/RELIABILITY.md: what the stress and
 # fault tests proved on this machine, each row with the command behind it.
 #
-#   bash tests/reliability.sh                      # ~6 min: 30 kill rounds, 30 s per fuzz target
+#   bash tests/reliability.sh                      # ~9 min: 30 kill rounds, 30 s per fuzz target
 #   CRASH_ROUNDS=500 FUZZ_SECS=600 bash tests/reliability.sh   # the long run, hours
 #
 # Runs (against build/release/coffer and the ASan engine crash test):

@@ -660,7 +660,7 @@ static void report_damage(const char *path, size_t off, const char *what, int la
 }
 
 /*
- * replay_segment -- feeds every valid record of segment seq to fn, in order,
+ * eng_commitlog_replay_segment -- feeds every valid record of segment seq to fn, in order,
  * up to the first offset that holds none (a record failing its check, or the
  * zero end marker). What the rest of the file means (invariant (4)):
  *  - in the last segment, only zeros (the preallocated part): the end of
@@ -679,11 +679,11 @@ static void report_damage(const char *path, size_t off, const char *what, int la
  *    drop acknowledged records, skipping the damage would replay a log with
  *    a hole, so the operator decides (report_damage).
  */
-static int replay_segment(eng_commitlog *cl, uint64_t seq, int last,
-                          int (*fn)(void *, eng_clog_pos, const uint8_t *, size_t), void *arg)
+int eng_commitlog_replay_segment(const char *path, uint64_t seq, bool last,
+                                 int (*fn)(void *arg, eng_clog_pos pos, const uint8_t *rec,
+                                           size_t len),
+                                 void *arg)
 {
-    char path[PATH_MAX];
-    seg_path(cl, seq, path);
     int rc = 0;
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -786,8 +786,11 @@ int eng_commitlog_replay(eng_commitlog *cl,
     clog_check(cl);
     pthread_mutex_unlock(&cl->mu);
     /* While OPEN nothing else changes the list: release() is a no-op. */
-    for (size_t i = 0; rc == 0 && i < cl->seg_count; i++)
-        rc = replay_segment(cl, cl->segs[i], i + 1 == cl->seg_count, fn, arg);
+    for (size_t i = 0; rc == 0 && i < cl->seg_count; i++) {
+        char path[PATH_MAX];
+        seg_path(cl, cl->segs[i], path);
+        rc = eng_commitlog_replay_segment(path, cl->segs[i], i + 1 == cl->seg_count, fn, arg);
+    }
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&cl->mu);

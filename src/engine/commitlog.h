@@ -41,6 +41,7 @@
 #ifndef ENG_COMMITLOG_H
 #define ENG_COMMITLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,6 +92,22 @@ int eng_commitlog_open(const char *dir, const eng_commitlog_opts *o, eng_commitl
 int eng_commitlog_replay(eng_commitlog *cl,
                          int (*fn)(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t len),
                          void *arg);
+
+/*
+ * eng_commitlog_replay_segment -- replays the one segment file at path,
+ * whose sequence number is seq, as eng_commitlog_replay() replays each of
+ * its segments: fn(arg, pos, rec, len) for every valid record in order
+ * (rec valid only during the call; a non-zero return stops and is
+ * returned); then, if last, the rest of the file, the torn tail, is cut
+ * (truncated and fsynced; CF_EIO if that fails) unless a valid record
+ * starts anywhere in it (damage, not a torn write: CF_ECORRUPT, nothing
+ * cut); if not last, any rest is CF_ECORRUPT (invariant (4)). For eng_commitlog_replay() and for feeding a single file
+ * to replay without a log around it (the engine_commitlog fuzz target).
+ */
+int eng_commitlog_replay_segment(const char *path, uint64_t seq, bool last,
+                                 int (*fn)(void *arg, eng_clog_pos pos, const uint8_t *rec,
+                                           size_t len),
+                                 void *arg);
 
 /*
  * eng_commitlog_append -- copies the record rec[0..len) into the log buffer

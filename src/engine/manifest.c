@@ -181,8 +181,8 @@ static int check_ops(eng_manifest *m, const uint8_t *p, const uint8_t *end)
             p = get_str(p, end, name, sizeof name);
             if (p)
                 p = get_str(p, end, strat, sizeof strat);
-            if (known || n_created == ENG_MAX_TABLES)
-                return CF_ECORRUPT;
+            if (!p || known || n_created == ENG_MAX_TABLES)
+                return CF_ECORRUPT; /* !p: a name or strategy too long or cut short */
             created[n_created++] = (uint32_t)id;
             continue;
         case ENG_MAN_ADD:
@@ -377,6 +377,15 @@ static int load(eng_manifest *m, uint64_t n, uint64_t *valid)
         const uint8_t *payload;
         uint32_t len;
         int64_t used = eng_log_record_parse(n, data, size, off, &payload, &len);
+        uint64_t claimed = size - off >= ENG_LOG_HEADER_BYTES ? get_u32(data + off) : 0;
+        if (used < 0 && claimed <= ENG_CLOG_MAX_RECORD_BYTES &&
+            ENG_LOG_HEADER_BYTES + claimed < size - off) {
+            /* bytes follow the bad record, so a later append followed it, which
+             * happens only after its fdatasync: it was durable, this is damage */
+            log_error("manifest %s: corrupt record at offset %zu", path, off);
+            rc = CF_ECORRUPT;
+            break;
+        }
         if (used <= 0) {
             /* A torn record can only be the last one. Damage that a valid
              * record follows is not a torn write: the edits after it name

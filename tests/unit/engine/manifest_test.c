@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/log_format.h"
 #include "engine/manifest.h"
 #include "test.h"
+#include "util/coding.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 static int count_manifests(const char *dir, char *last, size_t cap)
@@ -295,6 +298,75 @@ static void test_manifest_opens_on_a_full_disk(void)
     free(dir);
 }
 
+/*
+ * Found by fuzz/engine_manifest_fuzz.c: a TABLE op whose name or strategy
+ * did not parse left check_ops() with a NULL cursor, which its loop then
+ * compared and dereferenced. Both ways in must refuse the edit instead.
+ */
+static void test_manifest_table_op_with_bad_name_is_refused(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    char name[80];
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0'; /* 79 bytes: the limit is 64 */
+    eng_manifest_edit e = {0};
+    eng_manifest_edit_table(&e, 1, name, "stcs");
+    CHECK_EQ(eng_manifest_apply(m, &e), CF_ECORRUPT);
+    eng_manifest_edit_free(&e);
+    eng_manifest_close(m);
+}
+
+static void test_manifest_file_with_cut_table_name_is_corrupt(void)
+{
+    const char *dir = test_tmpdir();
+    /* one record in MANIFEST-1: TABLE id 1, name_len 5 but 2 name bytes */
+    static const uint8_t op[] = {1, 1, 5, 'a', 'b'};
+    uint8_t rec[ENG_LOG_HEADER_BYTES + sizeof op];
+    put_u32(rec, sizeof op);
+    put_u32(rec + 4, eng_log_record_crc(1, op, sizeof op));
+    memcpy(rec + ENG_LOG_HEADER_BYTES, op, sizeof op);
+    char path[512];
+    snprintf(path, sizeof path, "%s/MANIFEST-0000000000000001", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && file_write_all(fd, rec, sizeof rec) == 0);
+    close(fd);
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), CF_ECORRUPT);
+    CHECK(m == NULL);
+}
+
+/*
+ * A damaged record with more records after it is not a torn tail: load()
+ * used to cut the log there and open the manifest without the later edits
+ * (whose SSTables the database then deletes as leftovers).
+ */
+static void test_manifest_damaged_record_before_the_last_is_corrupt(void)
+{
+    const char *dir = test_tmpdir();
+    eng_manifest *m;
+    CHECK_EQ(eng_manifest_open(dir, &m), 0);
+    for (uint64_t g = 1; g <= 3; g++) {
+        eng_manifest_edit e = {0};
+        if (g == 1)
+            eng_manifest_edit_table(&e, 1, "t", "stcs");
+        eng_manifest_edit_add(&e, 1, g);
+        CHECK_EQ(eng_manifest_apply(m, &e), 0);
+        eng_manifest_edit_free(&e);
+    }
+    eng_manifest_close(m);
+    char path[512];
+    count_manifests(dir, path, sizeof path);
+    /* records: 8 + 12 (TABLE 1 "t" "stcs", ADD 1 1), then 8 + 3 (ADD 1 2), 8 + 3 */
+    int fd = open(path, O_RDWR);
+    uint8_t gen = 9;
+    CHECK(fd >= 0 && file_pwrite_all(fd, &gen, 1, 20 + 8 + 2) == 0); /* the 2nd ADD's gen */
+    close(fd);
+    CHECK_EQ(eng_manifest_open(dir, &m), CF_ECORRUPT);
+    CHECK(m == NULL);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -306,6 +378,9 @@ int main(void)
         TEST(test_manifest_refuses_contradicting_edit),
         TEST(test_manifest_edit_without_space_is_refused_not_failed),
         TEST(test_manifest_opens_on_a_full_disk),
+        TEST(test_manifest_table_op_with_bad_name_is_refused),
+        TEST(test_manifest_file_with_cut_table_name_is_corrupt),
+        TEST(test_manifest_damaged_record_before_the_last_is_corrupt),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
