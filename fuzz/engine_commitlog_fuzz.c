@@ -108,23 +108,12 @@ static void run(const uint8_t *data, size_t size, bool also_earlier)
     }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_ERROR + 1); /* every rejected input logs an error */
-    fuzz_dir();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static cf_buf fixed;
-    buf_clear(&fixed);
-    fuzz_require(buf_append(&fixed, data, size) == 0);
-    bool changed = fuzz_log_fix_crcs(1, fixed.data, fixed.len);
+    uint8_t *fixed = fuzz_copy(data, size);
+    bool changed = fuzz_log_fix_crcs(1, fixed, size);
     if (changed)
         run(data, size, false);
-    run(fixed.data, fixed.len, true);
+    run(fixed, size, true);
     return 0;
 }

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "engine/log_format.h"
+#include "util/buf.h"
 #include "util/coding.h"
 #include "util/fileio.h"
+#include "util/log.h"
 
 static char scratch[PATH_MAX]; /* the directory, "" until made */
 
@@ -84,4 +86,21 @@ int fuzz_log_fix_crcs(uint64_t file_id, uint8_t *p, size_t n)
         off += ENG_LOG_HEADER_BYTES + len;
     }
     return changed;
+}
+
+uint8_t *fuzz_copy(const uint8_t *p, size_t n)
+{
+    static cf_buf copy;
+    buf_clear(&copy);
+    fuzz_require(buf_append(&copy, p, n) == 0);
+    return copy.data;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    log_set_level(LOG_ERROR + 1); /* every rejected input logs an error */
+    fuzz_dir();
+    return 0;
 }

@@ -12,7 +12,9 @@
  * Most mutations of a file break a CRC32C and stop the reader at its first
  * check; the targets therefore run each input twice, as given and with its
  * checksums recomputed, so the decoders behind the checks see mutated bytes
- * too. Built into the engine_* targets through their FUZZ_SRCS lines.
+ * too. Built into the engine_* targets through their FUZZ_SRCS lines; it
+ * also holds their common LLVMFuzzerInitialize (errors not logged, the
+ * scratch directory made).
  */
 #ifndef FUZZ_ENGINE_FILES_H
 #define FUZZ_ENGINE_FILES_H
@@ -34,6 +36,9 @@ void fuzz_file_put(const char *path, const uint8_t *p, size_t n);
 
 /* fuzz_file_size -- the size of the file at path; -1 if it does not exist. */
 long long fuzz_file_size(const char *path);
+
+/* fuzz_copy -- p[0..n) copied into a buffer every call reuses (for a checksum fix-up). */
+uint8_t *fuzz_copy(const uint8_t *p, size_t n);
 
 /*
  * fuzz_log_fix_crcs -- rewrites the crc of every log record (log_format.h)

@@ -138,14 +138,28 @@ void test_skip(const char *why)
     case_skipped = why;
 }
 
-uint64_t test_rand(void)
+/* xorshift -- one step of the generator behind test_rand and test_pattern. */
+static uint64_t xorshift(uint64_t x)
 {
-    uint64_t x = rng_state;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    rng_state = x;
     return x;
+}
+
+uint64_t test_rand(void)
+{
+    rng_state = xorshift(rng_state);
+    return rng_state;
+}
+
+void test_pattern(uint8_t *p, size_t len, uint64_t id)
+{
+    uint64_t x = id * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < len; i++) {
+        x = xorshift(x);
+        p[i] = (uint8_t)(x >> 24);
+    }
 }
 
 int test_main(const test_case *cases, size_t n)

@@ -58,6 +58,10 @@ void test_skip(const char *why);
 /* test_rand -- a deterministic xorshift generator seeded by TEST_SEED (default 1). */
 uint64_t test_rand(void);
 
+/* test_pattern -- fills p[0..len) with content number id: a xorshift stream seeded by id,
+ * the same for the same id, to write and regenerate for comparison. */
+void test_pattern(uint8_t *p, size_t len, uint64_t id);
+
 int test_main(const test_case *cases, size_t n);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "store/store_int.h"
 #include "util/coding.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define CHECK_PAGE_KEYS 1000u
@@ -56,12 +57,6 @@ static int md5_range(store *s, const store_meta *m, uint64_t off, uint64_t len, 
     return rc;
 }
 
-static void hex(const uint8_t *md, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        sprintf(out + 2 * i, "%02x", md[i]);
-}
-
 /* check_parts -- (3) for the multipart object m: NULL if it holds, else what failed. */
 static const char *check_parts(store *s, const store_meta *m, store_check_stats *st, int *rc)
 {
@@ -88,7 +83,7 @@ static const char *check_parts(store *s, const store_meta *m, store_check_stats 
         } else if ((*rc = md5_range(s, m, p.offset, p.size, md, &st->bytes)) < 0) {
             bad = "a part's bytes cannot be read";
         } else {
-            hex(md, 16, md_hex);
+            hex_encode(md, 16, md_hex);
             if (strcmp(md_hex, p.etag) != 0)
                 bad = "a part's MD5 differs from its ETag";
             EVP_DigestUpdate(all, md, 16);
@@ -106,7 +101,7 @@ static const char *check_parts(store *s, const store_meta *m, store_check_stats 
         uint8_t md[16];
         char etag[80];
         EVP_DigestFinal_ex(all, md, NULL);
-        hex(md, 16, etag);
+        hex_encode(md, 16, etag);
         snprintf(etag + 32, sizeof etag - 32, "-%u", count);
         if (strcmp(etag, m->etag) != 0)
             bad = "the MD5 of the parts' MD5s differs from the ETag";
@@ -136,10 +131,9 @@ static int check_object(store *s, const char *bucket, cf_slice key, store_check_
         uint8_t md[16];
         char md_hex[33];
         rc = md5_range(s, m, 0, m->size, md, &st->bytes);
-        hex(md, 16, md_hex);
         if (rc < 0)
             bad = "its bytes cannot be read";
-        else if (strcmp(md_hex, m->etag) != 0)
+        else if (hex_encode(md, 16, md_hex), strcmp(md_hex, m->etag) != 0)
             bad = "its MD5 differs from its ETag";
     }
     st->objects++;

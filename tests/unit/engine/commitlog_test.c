@@ -29,18 +29,6 @@
 
 static uint8_t scratch[MAX_LEN];
 
-/* rec_fill -- the content of record id: a xorshift stream seeded by id. */
-static void rec_fill(uint8_t *p, size_t len, uint64_t id)
-{
-    uint64_t x = id * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)(x >> 24);
-    }
-}
-
 /* written -- what a test appended, in order. */
 typedef struct written {
     size_t n;
@@ -52,7 +40,7 @@ typedef struct written {
 static int append_rec(eng_commitlog *cl, written *w, size_t len, uint64_t id)
 {
     static uint8_t buf[MAX_LEN];
-    rec_fill(buf, len, id);
+    test_pattern(buf, len, id);
     eng_clog_pos pos;
     int rc = eng_commitlog_append(cl, buf, len, &pos);
     if (rc == 0 && w->n < MAX_RECS) {
@@ -80,7 +68,7 @@ static int check_cb(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t len)
         r->bad++;
         return 0;
     }
-    rec_fill(scratch, r->w->len[i], r->w->id[i]);
+    test_pattern(scratch, r->w->len[i], r->w->id[i]);
     if (!CHECK_EQ(pos.seg, r->w->pos[i].seg) || !CHECK_EQ(pos.off, r->w->pos[i].off) ||
         !CHECK_MEM(rec, len, scratch, r->w->len[i]))
         r->bad++;
@@ -172,10 +160,10 @@ static int brute_find(uint64_t id, const uint8_t *buf, size_t size, size_t from,
     return 0;
 }
 
-/* put_record -- frames rec_fill(len, seed) for file id at buf + off; returns its size. */
+/* put_record -- frames test_pattern(len, seed) for file id at buf + off; returns its size. */
 static size_t put_record(uint8_t *buf, size_t off, uint64_t id, uint32_t len, uint64_t seed)
 {
-    rec_fill(buf + off + 8, len, seed);
+    test_pattern(buf + off + 8, len, seed);
     put_u32(buf + off, len);
     put_u32(buf + off + 4, eng_log_record_crc(id, buf + off + 8, len));
     return 8 + (size_t)len;
@@ -324,7 +312,7 @@ static void *gc_writer(void *p)
         size_t len = 8 + i % 64;
         put_u32(rec, a->thread);
         put_u32(rec + 4, i);
-        rec_fill(rec + 8, len - 8, a->thread * 100000ull + i);
+        test_pattern(rec + 8, len - 8, a->thread * 100000ull + i);
         eng_clog_pos pos;
         if (eng_commitlog_append(a->cl, rec, len, &pos) != 0 ||
             eng_commitlog_sync_wait(a->cl, pos) != 0)
@@ -347,7 +335,7 @@ static int gc_check_cb(void *arg, eng_clog_pos pos, const uint8_t *rec, size_t l
     uint32_t t = len >= 8 ? get_u32(rec) : GC_THREADS;
     uint32_t i = len >= 8 ? get_u32(rec + 4) : 0;
     uint8_t want[64];
-    rec_fill(want, i % 64, t * 100000ull + i);
+    test_pattern(want, i % 64, t * 100000ull + i);
     if (t >= GC_THREADS || i != c->next[t] || len != 8 + i % 64 ||
         memcmp(rec + 8, want, len - 8) != 0 || (i > 0 && eng_clog_pos_cmp(c->last[t], pos) >= 0)) {
         c->bad++;

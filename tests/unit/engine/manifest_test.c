@@ -221,35 +221,53 @@ static void check_gens(const char *dir, uint64_t n)
     eng_manifest_close(m);
 }
 
-/* manifest.h invariant (4): an edit that finds no space is cut off the file and refused;
- * the manifest stays usable, and the same edit goes through once there is space. */
-static void test_manifest_edit_without_space_is_refused_not_failed(void)
+/* apply_gens -- applies one edit adding gens [from, from + n) to table 1 (created first
+ * if table): eng_manifest_apply's result. */
+static int apply_gens(eng_manifest *m, bool table, uint64_t from, uint64_t n)
+{
+    eng_manifest_edit e = {0};
+    if (table)
+        eng_manifest_edit_table(&e, 1, "t", "stcs");
+    big_edit(&e, from, n);
+    int rc = eng_manifest_apply(m, &e);
+    eng_manifest_edit_free(&e);
+    return rc;
+}
+
+/* on_small_tmpfs -- an open manifest on a fresh 64 KiB tmpfs, table 1 holding gens [1, n]:
+ * the directory (caller frees), the manifest file's path and a filler file's path there
+ * (600 and 512 bytes); NULL, the case skipped, where no tmpfs can be mounted. */
+static char *on_small_tmpfs(uint64_t n, eng_manifest **m, char *filler, char *path)
 {
     const char *mnt = test_tmpfs(64 << 10);
     if (!mnt) {
         test_skip("cannot mount a tmpfs");
-        return;
+        return NULL;
     }
-    char *dir = strdup(mnt), filler[600], path[512];
-    snprintf(filler, sizeof filler, "%s/filler", dir);
+    char *dir = strdup(mnt);
+    snprintf(filler, 600, "%s/filler", dir);
+    CHECK_EQ(eng_manifest_open(dir, m), 0);
+    CHECK_EQ(apply_gens(*m, true, 1, n), 0);
+    count_manifests(dir, path, 512);
+    return dir;
+}
+
+/* manifest.h invariant (4): an edit that finds no space is cut off the file and refused;
+ * the manifest stays usable, and the same edit goes through once there is space. */
+static void test_manifest_edit_without_space_is_refused_not_failed(void)
+{
+    char filler[600], path[512];
     eng_manifest *m;
-    CHECK_EQ(eng_manifest_open(dir, &m), 0);
-    eng_manifest_edit e = {0};
-    eng_manifest_edit_table(&e, 1, "t", "stcs");
-    big_edit(&e, 1, 10);
-    CHECK_EQ(eng_manifest_apply(m, &e), 0);
-    eng_manifest_edit_free(&e);
-    count_manifests(dir, path, sizeof path);
+    char *dir = on_small_tmpfs(10, &m, filler, path);
+    if (!dir)
+        return;
     long long before = size_of(path);
     test_fill(filler);
-    eng_manifest_edit big = {0};
-    big_edit(&big, 11, 4000);
-    CHECK_EQ(eng_manifest_apply(m, &big), CF_ENOSPC);
+    CHECK_EQ(apply_gens(m, false, 11, 4000), CF_ENOSPC);
     CHECK_EQ(size_of(path), before); /* the partial record was cut */
-    CHECK_EQ(eng_manifest_apply(m, &big), CF_ENOSPC); /* refused, not FAILED (that is CF_EIO) */
+    CHECK_EQ(apply_gens(m, false, 11, 4000), CF_ENOSPC); /* refused, not FAILED (that is CF_EIO) */
     unlink(filler);
-    CHECK_EQ(eng_manifest_apply(m, &big), 0);
-    eng_manifest_edit_free(&big);
+    CHECK_EQ(apply_gens(m, false, 11, 4000), 0);
     eng_manifest_close(m);
     check_gens(dir, 4010);
     free(dir);
@@ -259,26 +277,13 @@ static void test_manifest_edit_without_space_is_refused_not_failed(void)
  * it read, its torn last edit cut first; nothing is lost either way. */
 static void test_manifest_opens_on_a_full_disk(void)
 {
-    const char *mnt = test_tmpfs(64 << 10);
-    if (!mnt) {
-        test_skip("cannot mount a tmpfs");
-        return;
-    }
-    char *dir = strdup(mnt), filler[600], path[512];
-    snprintf(filler, sizeof filler, "%s/filler", dir);
+    char filler[600], path[512];
     eng_manifest *m;
-    CHECK_EQ(eng_manifest_open(dir, &m), 0);
-    eng_manifest_edit e = {0};
-    eng_manifest_edit_table(&e, 1, "t", "stcs");
-    big_edit(&e, 1, 2000);
-    CHECK_EQ(eng_manifest_apply(m, &e), 0);
-    eng_manifest_edit_free(&e);
-    count_manifests(dir, path, sizeof path);
+    char *dir = on_small_tmpfs(2000, &m, filler, path);
+    if (!dir)
+        return;
     long long cut = size_of(path); /* where the torn edit starts */
-    eng_manifest_edit torn = {0};
-    big_edit(&torn, 2001, 10);
-    CHECK_EQ(eng_manifest_apply(m, &torn), 0);
-    eng_manifest_edit_free(&torn);
+    CHECK_EQ(apply_gens(m, false, 2001, 10), 0);
     eng_manifest_close(m);
     CHECK_EQ(truncate(path, size_of(path) - 3), 0); /* tear the last edit */
     test_fill(filler);
@@ -289,10 +294,7 @@ static void test_manifest_opens_on_a_full_disk(void)
     check_gens(dir, 2000);
     unlink(filler);
     CHECK_EQ(eng_manifest_open(dir, &m), 0);
-    eng_manifest_edit more = {0};
-    big_edit(&more, 2001, 10);
-    CHECK_EQ(eng_manifest_apply(m, &more), 0);
-    eng_manifest_edit_free(&more);
+    CHECK_EQ(apply_gens(m, false, 2001, 10), 0);
     eng_manifest_close(m);
     check_gens(dir, 2010);
     free(dir);

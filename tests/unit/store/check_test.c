@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "fixture.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 /* put_md5 -- put_obj, then the object's real MD5 as its ETag (a metadata-only self-copy). */
@@ -18,8 +19,7 @@ static void put_md5(env *e, const char *key, uint64_t size, uint32_t seed, store
     EVP_Digest(p, size, md, NULL, EVP_md5(), NULL);
     free(p);
     CHECK_EQ(put_obj(e, "bkt", key, size, seed, NULL, out), 0);
-    for (int i = 0; i < 16; i++)
-        sprintf(out->etag + 2 * i, "%02x", md[i]);
+    hex_encode(md, 16, out->etag);
     CHECK_EQ(store_copy(e->s, S("bkt"), S(key), S("bkt"), S(key), out, out), 0);
 }
 
