@@ -12,7 +12,9 @@
  *     and ck as composite keys (eng_key_get_*: a decoded component must
  *     re-encode to the bytes it was decoded from);
  *   - iterated again with lazy values (eng_sst_iter_lazy_values), whose
- *     keys and values must be those of the first pass when both succeed;
+ *     keys and values must be those of the first pass when both succeed,
+ *     and again opened with ENG_SST_OPEN_NO_MAP (blocks read with pread, not
+ *     in place), which must yield exactly the first pass, its end included;
  *   - point-looked-up (eng_sst_may_contain, then seek on one iterator, plain
  *     and again with lazy values) with keys derived from the input: some
  *     keys of the file, each with its successor (the same key with a 0
@@ -362,7 +364,7 @@ static void run(const uint8_t *data, size_t size)
     fuzz_path(path, sizeof path, name);
     fuzz_file_put(path, data, size);
     eng_sst *s;
-    int rc = eng_sst_open(fuzz_dir(), gen, &s);
+    int rc = eng_sst_open(fuzz_dir(), gen, 0, &s);
     fuzz_require(rc == 0 || rc == CF_ECORRUPT);
     fuzz_require((rc == 0) == (s != NULL));
     if (rc == 0) {
@@ -376,6 +378,12 @@ static void run(const uint8_t *data, size_t size)
         bool exact = whole.status == 0 && whole.ordered;
         lookups(s, 0, samples, n, exact, data, size);
         lookups(s, 1, samples, n, exact, data, size);
+        eng_sst_unref(s);
+        /* read with pread instead of in place: the same entries, the same end */
+        fuzz_require(eng_sst_open(fuzz_dir(), gen, ENG_SST_OPEN_NO_MAP, &s) == 0);
+        scan unmapped = scan_all(s, 0, size, NULL, NULL);
+        fuzz_require(unmapped.status == whole.status && unmapped.count == whole.count &&
+                     unmapped.digest == whole.digest);
         eng_sst_unref(s);
     }
     unlink(path);

@@ -171,7 +171,7 @@ static int table_new(eng_db *db, const eng_manifest_table *mt, eng_table **out)
         goto fail;
     }
     for (; n < mt->n_gens; n++) {
-        rc = eng_sst_open(t->dir, mt->gens[n], &ssts[n]);
+        rc = eng_sst_open(t->dir, mt->gens[n], 0, &ssts[n]);
         if (rc) {
             log_error("engine: table %s: cannot open sstable %016llx: %s", t->name,
                       (unsigned long long)mt->gens[n], cf_err_str(rc));

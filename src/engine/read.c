@@ -13,10 +13,11 @@
  *  (1) every entering of a partition is a seek to its first key (section 0),
  *      so the shadow tracker sees its partition and range tombstones before
  *      any row; seeks inside a partition only move forward between rows.
- *  (2) memory is one block per SSTable source plus a copy of the current
- *      row: the row's cells are copied because the merged entries move on
- *      while the row is gathered, except values taken by reference
- *      (by_ref_min_bytes), which stay in their SSTable file.
+ *  (2) memory is a copy of the current row plus one block buffer per
+ *      SSTable source that is not mapped (mapped ones are read in place,
+ *      sstable_read.c): the row's cells are copied because the merged
+ *      entries move on while the row is gathered, except values taken by
+ *      reference (by_ref_min_bytes), which stay in their SSTable file.
  */
 #include <stdlib.h>
 #include <string.h>

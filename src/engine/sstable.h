@@ -93,11 +93,16 @@ int eng_sst_writer_finish(eng_sst_writer *w, eng_sst **out);
 /* eng_sst_writer_abort -- unlinks the temp file and frees w. NULL is a no-op. */
 void eng_sst_writer_abort(eng_sst_writer *w);
 
+/* eng_sst_open flags */
+#define ENG_SST_OPEN_NO_MAP 1u /* never map the file: read with pread, as when mmap fails */
+
 /*
  * eng_sst_open -- opens <dir>/<gen>.sst, verifying footer, index, filter and
- * statistics (invariant (3)). Refcount 1; caller unrefs.
+ * statistics (invariant (3)), and maps it read-only unless flags has
+ * ENG_SST_OPEN_NO_MAP (or the mapping fails): iterators then read blocks in
+ * place. Refcount 1; caller unrefs.
  */
-int eng_sst_open(const char *dir, uint64_t gen, eng_sst **out);
+int eng_sst_open(const char *dir, uint64_t gen, unsigned flags, eng_sst **out);
 
 void eng_sst_ref(eng_sst *s);
 /* eng_sst_unref -- the last unref closes the file (and unlinks it if obsolete). NULL is a no-op. */
@@ -113,7 +118,8 @@ const eng_sst_stats *eng_sst_get_stats(const eng_sst *s);
 
 /*
  * eng_sst_iter_new -- an iterator over the file (iter.h contract). Reads one
- * block at a time into a buffer the iterator owns; holds a reference on s.
+ * block at a time, in place through the file's mapping or, without one, into
+ * a buffer the iterator owns; holds a reference on s.
  */
 int eng_sst_iter_new(eng_sst *s, eng_iiter **out);
 

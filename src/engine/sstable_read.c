@@ -4,9 +4,16 @@
  * eng_sst_open() reads the footer, then the index, filter and stats in one
  * pread into one allocation, which afterwards also holds the decoded index
  * (one sst_block per data block, keys pointing into the bytes). The fd stays
- * open for the sst's lifetime; iterators pread() blocks through it, which is
- * thread-safe, each into a buffer of its own that it reuses. Format:
- * doc/formats.md ("SSTable"), constants in sstable_format.h.
+ * open for the sst's lifetime, and the whole file is mapped read-only once:
+ * iterators read blocks in place through that mapping (the kernel's page
+ * cache is the block cache: no syscall, no copy, no allocation and no lock
+ * per block), checking each block's CRC32C before decoding it. When the
+ * mapping fails (vm.max_map_count: a store of many large blobs has one file
+ * each) or ENG_SST_OPEN_NO_MAP asks, iterators pread() blocks into a buffer
+ * of their own instead; both ways yield the same entries. An I/O error under
+ * a mapping raises SIGBUS rather than CF_EIO: the price of reading in place,
+ * already paid by the values read by reference. Format: doc/formats.md
+ * ("SSTable"), constants in sstable_format.h.
  *
  * Invariants (numbers of sstable.h):
  *  (3) nothing from the file is used before its CRC32C matched; every length
@@ -49,9 +56,9 @@ typedef struct sst_block {
 struct eng_sst {
     /* fixed at open */
     int fd;              /* open until the last unref; shared by all iterators */
-    const uint8_t *map;  /* the whole file mapped read-only, or NULL: values by reference
-                            are checked through it without a copy (mapped once, so no
-                            per-read munmap and its cross-CPU TLB flush) */
+    const uint8_t *map;  /* the whole file mapped read-only, or NULL: blocks are read and
+                            values by reference checked through it without a copy (mapped
+                            once, so no per-read munmap and its cross-CPU TLB flush) */
     size_t map_len;
     eng_sst_stats stats; /* min_pk/max_pk point into meta */
     cf_slice filter;     /* into meta */
@@ -219,7 +226,7 @@ static int load_meta(eng_sst *s, const section sec[3], uint64_t gen, uint64_t fi
     return 0;
 }
 
-int eng_sst_open(const char *dir, uint64_t gen, eng_sst **out)
+int eng_sst_open(const char *dir, uint64_t gen, unsigned flags, eng_sst **out)
 {
     *out = NULL;
     char path[PATH_MAX];
@@ -256,8 +263,9 @@ int eng_sst_open(const char *dir, uint64_t gen, eng_sst **out)
         rc = load_meta(s, sec, gen, size);
     if (rc)
         goto fail;
-    void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, s->fd, 0);
-    if (m != MAP_FAILED) { /* without it, values by reference are read with pread */
+    void *m = (flags & ENG_SST_OPEN_NO_MAP) ? MAP_FAILED
+                                            : mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, s->fd, 0);
+    if (m != MAP_FAILED) { /* without it, blocks and values by reference are read with pread */
         s->map = m;
         s->map_len = (size_t)size;
     }
@@ -310,17 +318,19 @@ const eng_sst_stats *eng_sst_get_stats(const eng_sst *s)
 typedef struct sst_iter {
     eng_iiter base;
     eng_sst *s;          /* referenced until close */
-    cf_buf buf;          /* the loaded block: entries then CRC; reused across blocks */
-    size_t blk;          /* block in buf, s->nblocks when none */
-    const uint8_t *p;    /* next entry to decode in buf */
+    cf_buf buf;          /* without a mapping: the bytes read; reused across blocks */
+    const uint8_t *bytes; /* block blk's bytes (or the head of a lazy one): in the
+                             mapping or in buf */
+    size_t blk;          /* block at bytes, s->nblocks when none */
+    const uint8_t *p;    /* next entry to decode at bytes */
     const uint8_t *end;  /* end of the block's entries */
     eng_entry cur;
     bool valid;
     int status;          /* invariant (5): sticky once non-zero */
     uint32_t lazy_min;   /* 0, or: values this big are not read (eng_sst_iter_lazy_values) */
-    bool lazy_block;     /* buf holds only the head of block blk; its last value is not read */
+    bool lazy_block;     /* bytes holds only the head of block blk; its last value is not read */
     bool lazy_pending;   /* that last entry comes after the entries in [p, end) */
-    const uint8_t *lazy_start; /* the last entry, in buf */
+    const uint8_t *lazy_start; /* the last entry, at bytes */
     size_t lazy_vlen;    /* its value's length */
     uint64_t lazy_value_off; /* and the value's file offset */
 } sst_iter;
@@ -334,7 +344,30 @@ static void iter_fail(sst_iter *it, int rc, const char *what, uint64_t off)
                   (unsigned long long)off);
     it->valid = false;
     it->status = rc;
-    it->blk = it->s->nblocks; /* buf no longer holds a checked block */
+    it->blk = it->s->nblocks; /* bytes no longer holds a checked block */
+}
+
+/*
+ * view -- len bytes of the file at off (inside the data region: decode_index
+ * checked it): a view into the mapping, or read into it->buf without one,
+ * valid until the next view. 0, or the read's error.
+ */
+static int view(sst_iter *it, uint64_t off, size_t len, const uint8_t **out)
+{
+    *out = NULL;
+    if (it->s->map) {
+        *out = it->s->map + off;
+        return 0;
+    }
+    buf_clear(&it->buf);
+    int rc = buf_reserve(&it->buf, len);
+    if (rc == 0)
+        rc = file_pread_all(it->s->fd, it->buf.data, len, off);
+    if (rc)
+        return rc;
+    it->buf.len = len;
+    *out = it->buf.data;
+    return 0;
 }
 
 /*
@@ -381,8 +414,8 @@ static const uint8_t *decode_entry(const uint8_t *p, const uint8_t *end, bool fi
 static void iter_decode(sst_iter *it)
 {
     const sst_block *b = &it->s->blocks[it->blk];
-    uint64_t off = b->off + (uint64_t)(it->p - it->buf.data);
-    const uint8_t *p = decode_entry(it->p, it->end, it->p == it->buf.data, &it->cur);
+    uint64_t off = b->off + (uint64_t)(it->p - it->bytes);
+    const uint8_t *p = decode_entry(it->p, it->end, it->p == it->bytes, &it->cur);
     if (!p) {
         iter_fail(it, CF_ECORRUPT, "malformed entry in data block", off);
         return;
@@ -407,9 +440,9 @@ static void iter_decode(sst_iter *it)
 static void emit_lazy(sst_iter *it)
 {
     const sst_block *b = &it->s->blocks[it->blk];
-    const uint8_t *end = it->buf.data + it->buf.len;
+    const uint8_t *end = it->bytes + LAZY_HEAD_BYTES;
     it->lazy_pending = false;
-    if (!decode_entry_head(it->lazy_start, end, it->lazy_start == it->buf.data, &it->cur) ||
+    if (!decode_entry_head(it->lazy_start, end, it->lazy_start == it->bytes, &it->cur) ||
         eng_ikey_cmp(&it->cur.key, &b->last) != 0) { /* invariant (3) */
         iter_fail(it, CF_ECORRUPT, "data block's last key differs from the index", b->off);
         return;
@@ -432,18 +465,17 @@ static bool load_lazy(sst_iter *it, size_t i)
     const sst_block *b = &it->s->blocks[i];
     if (!it->lazy_min || b->len <= LAZY_HEAD_BYTES || b->len < it->lazy_min)
         return false;
-    buf_clear(&it->buf);
-    if (buf_reserve(&it->buf, LAZY_HEAD_BYTES) != 0 ||
-        file_pread_all(it->s->fd, it->buf.data, LAZY_HEAD_BYTES, b->off) != 0)
+    const uint8_t *head;
+    it->blk = it->s->nblocks; /* bytes will not hold a whole block */
+    if (view(it, b->off, LAZY_HEAD_BYTES, &head) != 0)
         return false;
-    it->buf.len = LAZY_HEAD_BYTES;
-    it->blk = it->s->nblocks; /* buf does not hold a whole block */
-    const uint8_t *q = it->buf.data, *end = it->buf.data + LAZY_HEAD_BYTES, *p, *vp;
+    it->bytes = head;
+    const uint8_t *q = head, *end = head + LAZY_HEAD_BYTES, *p, *vp;
     eng_entry e;
     memset(&e, 0, sizeof e);
     uint64_t vlen;
     for (;;) { /* walk the entries whose values fit in the head */
-        if (!(vp = decode_entry_head(q, end, q == it->buf.data, &e)) ||
+        if (!(vp = decode_entry_head(q, end, q == head, &e)) ||
             !(p = get_varint(vp, end, &vlen)))
             return false;
         if (vlen <= (uint64_t)(end - p)) {
@@ -452,15 +484,15 @@ static bool load_lazy(sst_iter *it, size_t i)
         }
         break;
     }
-    if ((uint64_t)(p - it->buf.data) + vlen != b->len || vlen < it->lazy_min)
+    if ((uint64_t)(p - head) + vlen != b->len || vlen < it->lazy_min)
         return false; /* a big value that is not the block's last entry: read it all */
     it->blk = i;
     it->lazy_block = true;
     it->lazy_pending = true;
     it->lazy_start = q;
     it->lazy_vlen = (size_t)vlen;
-    it->lazy_value_off = b->off + (uint64_t)(p - it->buf.data);
-    it->p = it->buf.data;
+    it->lazy_value_off = b->off + (uint64_t)(p - head);
+    it->p = head;
     it->end = q;
     if (it->p < it->end)
         iter_decode(it);
@@ -469,12 +501,12 @@ static bool load_lazy(sst_iter *it, size_t i)
     return true;
 }
 
-/* Makes block i current (reading it unless buf holds it) and decodes its first entry. */
+/* Makes block i current (reading it unless it is at bytes) and decodes its first entry. */
 static void iter_load(sst_iter *it, size_t i)
 {
     const sst_block *b = &it->s->blocks[i];
     if (it->lazy_block && it->blk == i) { /* re-seek into the lazily read block */
-        it->p = it->buf.data;
+        it->p = it->bytes;
         it->lazy_pending = true;
         if (it->p < it->end)
             iter_decode(it);
@@ -487,27 +519,21 @@ static void iter_load(sst_iter *it, size_t i)
     if (it->blk != i && load_lazy(it, i))
         return;
     if (it->blk != i) {
-        size_t n = (size_t)b->len + ENG_SST_BLOCK_TRAILER_BYTES;
-        buf_clear(&it->buf);
-        int rc = buf_reserve(&it->buf, n);
-        if (rc) {
-            iter_fail(it, rc, "block buffer allocation failed", b->off);
-            return;
-        }
-        it->buf.len = n;
-        rc = file_pread_all(it->s->fd, it->buf.data, n, b->off);
+        const uint8_t *block;
+        int rc = view(it, b->off, (size_t)b->len + ENG_SST_BLOCK_TRAILER_BYTES, &block);
         if (rc) {
             iter_fail(it, rc, "data block cut short", b->off);
             return;
         }
-        if (crc32c(it->buf.data, (size_t)b->len) != get_u32(it->buf.data + b->len)) {
+        if (crc32c(block, (size_t)b->len) != get_u32(block + b->len)) { /* invariant (3) */
             iter_fail(it, CF_ECORRUPT, "data block checksum mismatch", b->off);
             return;
         }
+        it->bytes = block;
         it->blk = i;
     }
-    it->p = it->buf.data;
-    it->end = it->buf.data + b->len;
+    it->p = it->bytes;
+    it->end = it->bytes + b->len;
     iter_decode(it);
 }
 
@@ -589,7 +615,7 @@ static int iter_value_file(const eng_iiter *base, int *fd, uint64_t *off, const 
     *fd = it->s->fd;
     *mapped = it->s->map;
     *off = !it->cur.value.ptr ? it->lazy_value_off
-                              : it->s->blocks[it->blk].off + (uint64_t)(it->cur.value.ptr - it->buf.data);
+                              : it->s->blocks[it->blk].off + (uint64_t)(it->cur.value.ptr - it->bytes);
     return 0;
 }
 

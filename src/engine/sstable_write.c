@@ -416,7 +416,7 @@ int eng_sst_writer_finish(eng_sst_writer *w, eng_sst **out)
         goto fail;
     }
     w->fd = -1;
-    if (out && (rc = eng_sst_open(w->dir, w->gen, out)))
+    if (out && (rc = eng_sst_open(w->dir, w->gen, 0, out)))
         goto fail;
     goto done;
 fail:

@@ -143,6 +143,17 @@ static eng_sst *write_set(const char *dir, uint64_t gen, const eng_entry *e, siz
     return s;
 }
 
+/* The two ways a file is read: in place through its mapping, and with pread. */
+static const unsigned open_modes[2] = {0, ENG_SST_OPEN_NO_MAP};
+
+/* open_mode -- <dir>/<gen>.sst opened with flags (checked), or NULL. */
+static eng_sst *open_mode(const char *dir, uint64_t gen, unsigned flags)
+{
+    eng_sst *s = NULL;
+    CHECK_EQ(eng_sst_open(dir, gen, flags, &s), 0);
+    return s;
+}
+
 static bool entry_eq(const eng_entry *a, const eng_entry *b)
 {
     return eng_ikey_cmp(&a->key, &b->key) == 0 && a->key.pk.len == b->key.pk.len &&
@@ -212,7 +223,7 @@ static void reseal(uint8_t *f, size_t len, int i)
 static void expect_open(const char *dir, uint64_t gen, int want)
 {
     eng_sst *s = (eng_sst *)&s;
-    int rc = eng_sst_open(dir, gen, &s);
+    int rc = eng_sst_open(dir, gen, 0, &s);
     CHECK_EQ(rc, want);
     CHECK(rc == 0 ? s != NULL : s == NULL);
     eng_sst_unref(rc == 0 ? s : NULL);
@@ -280,6 +291,12 @@ static void test_sst_roundtrip_random_entries_byte_exact(void)
         CHECK_EQ(eng_sst_get_stats(s)->file_bytes, sb.st_size);
         CHECK_EQ(count_dir(dir, NULL), 1);
     }
+    eng_iiter_close(it);
+    eng_sst_unref(s);
+    s = open_mode(dir, 7, ENG_SST_OPEN_NO_MAP); /* read with pread: the same entries */
+    it = NULL;
+    if (CHECK(s != NULL) && CHECK_EQ(eng_sst_iter_new(s, &it), 0))
+        CHECK_EQ(scan_check(it, set.e, set.n), set.n);
     eng_iiter_close(it);
     eng_sst_unref(s);
     free_set(&set);
@@ -365,18 +382,16 @@ static void test_sst_stats_of_hand_built_table(void)
 }
 
 /* Seek to every key and to a key just after every key (col + "\0"): first >= target. */
-static void test_sst_seek_present_and_absent_keys_across_blocks(void)
+static void seek_in_mode(const char *dir, const entry_set *set, unsigned flags)
 {
-    const char *dir = test_tmpdir();
-    entry_set set = make_set(2500, 25, true);
-    eng_sst *s = write_set(dir, 1, set.e, set.n, 512);
+    eng_sst *s = open_mode(dir, 1, flags);
     eng_iiter *it = NULL;
     if (!CHECK(s != NULL) || !CHECK_EQ(eng_sst_iter_new(s, &it), 0))
         goto out;
     uint8_t col[64];
-    for (size_t round = 0; round < 2 * set.n; round++) {
-        size_t i = rand_below(set.n); /* random order: forward and backward seeks */
-        eng_ikey k = set.e[i].key;
+    for (size_t round = 0; round < 2 * set->n; round++) {
+        size_t i = rand_below(set->n); /* random order: forward and backward seeks */
+        eng_ikey k = set->e[i].key;
         if (round % 2) {
             if (k.col.len)
                 memcpy(col, k.col.ptr, k.col.len);
@@ -385,26 +400,35 @@ static void test_sst_seek_present_and_absent_keys_across_blocks(void)
             i++;
         }
         eng_iiter_seek(it, &k);
-        if (i == set.n) {
+        if (i == set->n) {
             CHECK(!eng_iiter_valid(it));
         } else if (!CHECK(eng_iiter_valid(it)) ||
-                   !CHECK(entry_eq(eng_iiter_entry(it), &set.e[i]))) {
+                   !CHECK(entry_eq(eng_iiter_entry(it), &set->e[i]))) {
             break;
         }
-        if (i + 1 < set.n) {
+        if (i + 1 < set->n) {
             eng_iiter_next(it); /* next() after seek crosses blocks like a scan */
-            CHECK(eng_iiter_valid(it) && entry_eq(eng_iiter_entry(it), &set.e[i + 1]));
+            CHECK(eng_iiter_valid(it) && entry_eq(eng_iiter_entry(it), &set->e[i + 1]));
         }
     }
     eng_ikey first = {0}, past = {.pk = slice_str("\xff")};
     eng_iiter_seek(it, &first);
-    CHECK(eng_iiter_valid(it) && entry_eq(eng_iiter_entry(it), &set.e[0]));
+    CHECK(eng_iiter_valid(it) && entry_eq(eng_iiter_entry(it), &set->e[0]));
     eng_iiter_seek(it, &past);
     CHECK(!eng_iiter_valid(it));
     CHECK_EQ(eng_iiter_status(it), 0);
 out:
     eng_iiter_close(it);
     eng_sst_unref(s);
+}
+
+static void test_sst_seek_present_and_absent_keys_across_blocks(void)
+{
+    const char *dir = test_tmpdir();
+    entry_set set = make_set(2500, 25, true);
+    eng_sst_unref(write_set(dir, 1, set.e, set.n, 512));
+    for (int m = 0; m < 2; m++)
+        seek_in_mode(dir, &set, open_modes[m]);
     free_set(&set);
 }
 
@@ -433,6 +457,54 @@ static void test_sst_128k_values_are_one_block_each(void)
         CHECK_EQ(scan_check(it, e, 3), 3);
     eng_iiter_close(it);
     eng_sst_unref(s);
+    free(f);
+    free(v);
+}
+
+/* Lazily read 128 KiB values: keys only, each value's file offset points at its bytes. */
+static void test_sst_lazy_values_point_into_the_file_mapped_or_not(void)
+{
+    const char *dir = test_tmpdir();
+    uint8_t *v = malloc(BIG_VALUE_BYTES);
+    for (size_t i = 0; i < BIG_VALUE_BYTES; i++)
+        v[i] = (uint8_t)test_rand();
+    eng_entry e[4] = {cell("blob", "0", "c", 1, "small"), cell("blob", "1", "c", 1, ""),
+                      cell("blob", "2", "c", 1, ""), cell("blob", "3", "c", 1, "tail")};
+    e[1].value = e[2].value = slice_make(v, BIG_VALUE_BYTES);
+    eng_sst_unref(write_set(dir, 4, e, 4, 4096));
+    size_t len;
+    char path[PATH_MAX];
+    eng_sst_path(path, sizeof path, dir, 4);
+    uint8_t *f = slurp(path, &len);
+    for (int m = 0; m < 2; m++) {
+        eng_sst *s = open_mode(dir, 4, open_modes[m]);
+        eng_iiter *it = NULL;
+        if (!CHECK(s != NULL) || !CHECK_EQ(eng_sst_iter_new(s, &it), 0)) {
+            eng_sst_unref(s);
+            continue;
+        }
+        eng_sst_iter_lazy_values(it, 16 << 10);
+        size_t n = 0;
+        for (eng_iiter_seek_first(it); eng_iiter_valid(it); eng_iiter_next(it), n++) {
+            const eng_entry *got = eng_iiter_entry(it);
+            CHECK(eng_ikey_cmp(&got->key, &e[n].key) == 0);
+            int fd;
+            uint64_t off;
+            const uint8_t *mapped;
+            if (n == 1 || n == 2) { /* left in the file, found there byte-exact */
+                CHECK(got->value.ptr == NULL && got->value.len == BIG_VALUE_BYTES);
+                CHECK_EQ(eng_iiter_value_file(it, &fd, &off, &mapped), 0);
+                CHECK(off + BIG_VALUE_BYTES <= len && memcmp(f + off, v, BIG_VALUE_BYTES) == 0);
+                CHECK(m == 0 ? mapped != NULL : mapped == NULL);
+            } else {
+                CHECK(slice_eq(got->value, e[n].value));
+            }
+        }
+        CHECK_EQ(n, 4);
+        CHECK_EQ(eng_iiter_status(it), 0);
+        eng_iiter_close(it);
+        eng_sst_unref(s);
+    }
     free(f);
     free(v);
 }
@@ -502,6 +574,33 @@ static void test_sst_may_contain_all_10k_pks_and_few_absent(void)
     free(e);
 }
 
+static void flipped_value_in_mode(const char *dir, const entry_set *set, size_t k, unsigned flags)
+{
+    eng_sst *s = open_mode(dir, 5, flags);
+    eng_iiter *it = NULL, *fresh = NULL;
+    if (!CHECK(s != NULL) || !CHECK_EQ(eng_sst_iter_new(s, &it), 0))
+        goto out;
+    size_t got = scan_check(it, set->e, set->n); /* every entry before the bad block is exact */
+    CHECK(got > 0 && got <= k);
+    CHECK(!eng_iiter_valid(it));
+    CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
+    eng_iiter_seek(it, &set->e[0].key); /* sticky: a merge cannot step over the bad block */
+    CHECK(!eng_iiter_valid(it));
+    CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
+    CHECK_EQ(eng_sst_iter_new(s, &fresh), 0);
+    eng_iiter_seek(fresh, &set->e[k].key);
+    CHECK(!eng_iiter_valid(fresh));
+    CHECK_EQ(eng_iiter_status(fresh), CF_ECORRUPT);
+    eng_iiter_close(fresh);
+    CHECK_EQ(eng_sst_iter_new(s, &fresh), 0);
+    eng_iiter_seek(fresh, &set->e[0].key); /* the other blocks still read */
+    CHECK(eng_iiter_valid(fresh) && entry_eq(eng_iiter_entry(fresh), &set->e[0]));
+    eng_iiter_close(fresh);
+out:
+    eng_iiter_close(it);
+    eng_sst_unref(s);
+}
+
 static void test_sst_flipped_value_byte_stops_iteration_with_ecorrupt(void)
 {
     const char *dir = test_tmpdir();
@@ -514,39 +613,18 @@ static void test_sst_flipped_value_byte_stops_iteration_with_ecorrupt(void)
     eng_sst_path(path, sizeof path, dir, 5);
     uint8_t *f = slurp(path, &len);
     uint8_t *hit = k < set.n ? memmem(f, len, set.e[k].value.ptr, set.e[k].value.len) : NULL;
-    eng_sst *s = NULL;
-    eng_iiter *it = NULL, *fresh = NULL;
     int saved = stderr_redirect(NULL);
     if (!CHECK(hit != NULL))
         goto out;
     hit[3] ^= 0x40;
     spit(path, f, len);
-    if (!CHECK_EQ(eng_sst_open(dir, 5, &s), 0) || !CHECK_EQ(eng_sst_iter_new(s, &it), 0))
-        goto out;
-    size_t got = scan_check(it, set.e, set.n); /* every entry before the bad block is exact */
-    CHECK(got > 0 && got <= k);
-    CHECK(!eng_iiter_valid(it));
-    CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
-    eng_iiter_seek(it, &set.e[0].key); /* sticky: a merge cannot step over the bad block */
-    CHECK(!eng_iiter_valid(it));
-    CHECK_EQ(eng_iiter_status(it), CF_ECORRUPT);
-    CHECK_EQ(eng_sst_iter_new(s, &fresh), 0);
-    eng_iiter_seek(fresh, &set.e[k].key);
-    CHECK(!eng_iiter_valid(fresh));
-    CHECK_EQ(eng_iiter_status(fresh), CF_ECORRUPT);
-    eng_iiter_close(fresh);
-    CHECK_EQ(eng_sst_iter_new(s, &fresh), 0);
-    eng_iiter_seek(fresh, &set.e[0].key); /* the other blocks still read */
-    CHECK(eng_iiter_valid(fresh) && entry_eq(eng_iiter_entry(fresh), &set.e[0]));
-    eng_iiter_close(fresh);
+    for (int m = 0; m < 2; m++) /* read in place and with pread alike */
+        flipped_value_in_mode(dir, &set, k, open_modes[m]);
 out:
     stderr_restore(saved);
-    eng_iiter_close(it);
-    eng_sst_unref(s);
     free(f);
     free_set(&set);
 }
-
 static void test_sst_bad_first_block_logs_file_and_offset_0(void)
 {
     const char *dir = test_tmpdir();
@@ -629,7 +707,7 @@ static void test_sst_every_byte_flip_is_detected(void)
         f[at] ^= 0x80;
         eng_sst *s = NULL;
         eng_iiter *it = NULL;
-        int rc = eng_sst_open(dir, 8, &s);
+        int rc = eng_sst_open(dir, 8, open_modes[at % 2], &s); /* both ways of reading */
         if (rc == 0 && eng_sst_iter_new(s, &it) == 0) {
             size_t got = scan_check(it, set.e, set.n);
             rc = eng_iiter_status(it);
@@ -703,7 +781,7 @@ static void test_sst_index_edits_behind_valid_crc_never_return_wrong_data(void)
         f[at] ^= 0x01;
         eng_sst *s = NULL;
         eng_iiter *it = NULL;
-        int rc = eng_sst_open(dir, 10, &s);
+        int rc = eng_sst_open(dir, 10, open_modes[at % 2], &s);
         if (rc == 0 && eng_sst_iter_new(s, &it) == 0) {
             size_t got = scan_check(it, set.e, set.n);
             rc = eng_iiter_status(it);
@@ -933,6 +1011,7 @@ static const test_case cases[] = {
     TEST(test_sst_stats_of_hand_built_table),
     TEST(test_sst_seek_present_and_absent_keys_across_blocks),
     TEST(test_sst_128k_values_are_one_block_each),
+    TEST(test_sst_lazy_values_point_into_the_file_mapped_or_not),
     TEST(test_sst_out_of_order_add_is_einval_and_sticky),
     TEST(test_sst_may_contain_all_10k_pks_and_few_absent),
     TEST(test_sst_flipped_value_byte_stops_iteration_with_ecorrupt),
