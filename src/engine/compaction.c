@@ -37,17 +37,20 @@
 #include "engine/shadow.h"
 #include "util/err.h"
 
-int eng_strategy_new(const char *name, eng_strategy **out)
+int eng_strategy_new(const char *name, uint64_t max_output_bytes, eng_strategy **out)
 {
     *out = NULL;
-    if (strcmp(name, "stcs") == 0)
-        return eng_stcs_new(NULL, out);
+    if (strcmp(name, "stcs") == 0) {
+        eng_stcs_opts o;
+        eng_stcs_opts_default(&o, max_output_bytes);
+        return eng_stcs_new(&o, out);
+    }
     /* "oacs:N": the first N bytes of a partition key name the object */
     if (strncmp(name, "oacs:", 5) == 0) {
         char *end;
         unsigned long n = strtoul(name + 5, &end, 10);
         if (end != name + 5 && *end == '\0')
-            return eng_oacs_new(n, out);
+            return eng_oacs_new(n, max_output_bytes, out);
     }
     return CF_EINVAL;
 }

@@ -69,10 +69,11 @@ struct eng_strategy {
 
 /*
  * eng_strategy_new -- the strategy called name: "stcs", or "oacs:N" (the
- * first N bytes of a partition key name the object). CF_EINVAL for an
- * unknown name. Caller frees with eng_strategy_free().
+ * first N bytes of a partition key name the object), for jobs whose outputs
+ * split at max_output_bytes (0: never). CF_EINVAL for an unknown name.
+ * Caller frees with eng_strategy_free().
  */
-int eng_strategy_new(const char *name, eng_strategy **out);
+int eng_strategy_new(const char *name, uint64_t max_output_bytes, eng_strategy **out);
 
 /* eng_strategy_free -- NULL is a no-op. */
 void eng_strategy_free(eng_strategy *s);
@@ -80,8 +81,12 @@ void eng_strategy_free(eng_strategy *s);
 /* eng_compaction_pick_clear -- drops the pick's references and arrays; *p is zeroed. */
 void eng_compaction_pick_clear(eng_compaction_pick *p);
 
-/* eng_oacs_new -- OACS (oacs.c) for objects named by the first prefix bytes of a partition key. */
-int eng_oacs_new(size_t prefix, eng_strategy **out);
+/*
+ * eng_oacs_new -- OACS (oacs.c) for objects named by the first prefix bytes
+ * of a partition key; its shared files are tiered by an STCS for outputs of
+ * max_output_bytes.
+ */
+int eng_oacs_new(size_t prefix, uint64_t max_output_bytes, eng_strategy **out);
 
 /* STCS tunables (Cassandra's defaults). */
 typedef struct eng_stcs_opts {
@@ -90,7 +95,13 @@ typedef struct eng_stcs_opts {
     double bucket_low;      /* a file joins a bucket if size >= avg * low (0.5) */
     double bucket_high;     /* ... and size <= avg * high (1.5) */
     uint64_t min_sstable_bytes; /* files smaller than this share one bucket (50 MiB) */
+    uint64_t max_output_bytes;  /* the job splits outputs at this size (0: never); a merge
+                                   that could not write fewer files than it reads is not
+                                   picked (stcs.c invariant (2)) */
 } eng_stcs_opts;
+
+/* eng_stcs_opts_default -- Cassandra's defaults above, for outputs of max_output_bytes. */
+void eng_stcs_opts_default(eng_stcs_opts *o, uint64_t max_output_bytes);
 
 /*
  * eng_stcs_new -- an STCS strategy with o (NULL: defaults). CF_EINVAL if

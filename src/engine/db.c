@@ -157,7 +157,7 @@ static int table_new(eng_db *db, const eng_manifest_table *mt, eng_table **out)
     if (snprintf(t->dir, sizeof t->dir, "%s/tables/%s", db->dir, mt->name) >= (int)sizeof t->dir)
         rc = CF_ELIMIT;
     if (!rc)
-        rc = eng_strategy_new(mt->strategy, &t->strategy);
+        rc = eng_strategy_new(mt->strategy, db->opts.max_sstable_bytes, &t->strategy);
     if (!rc)
         rc = file_mkdir_p(t->dir);
     if (!rc)
@@ -370,7 +370,7 @@ int eng_table_open(eng_db *db, const char *name, const char *strategy, eng_table
         goto out;
     }
     eng_strategy *probe;
-    rc = eng_strategy_new(strategy, &probe); /* refuse unknown strategies before the edit */
+    rc = eng_strategy_new(strategy, 0, &probe); /* refuse unknown strategies before the edit */
     if (rc)
         goto out;
     eng_strategy_free(probe);

@@ -30,8 +30,9 @@
  *      share the object prefix and that holds no tombstone: an object's own
  *      files are never merged, so their bytes are never rewritten.
  *  (2) split_before() never splits: the job's size bound is the only
- *      reason for a new output, so a merge's outputs are fewer and larger
- *      than its inputs, and tiering converges.
+ *      reason for a new output, and the tiering STCS picks only merges
+ *      whose outputs are fewer than their inputs (stcs.c (2)), so tiering
+ *      converges.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static const eng_strategy_ops oacs_ops = {
     .free = oacs_free,
 };
 
-int eng_oacs_new(size_t prefix, eng_strategy **out)
+int eng_oacs_new(size_t prefix, uint64_t max_output_bytes, eng_strategy **out)
 {
     *out = NULL;
     if (prefix == 0 || prefix > 255)
@@ -97,7 +98,9 @@ int eng_oacs_new(size_t prefix, eng_strategy **out)
     oacs *o = calloc(1, sizeof *o);
     if (!o)
         return CF_ENOMEM;
-    int rc = eng_stcs_new(NULL, &o->tiered);
+    eng_stcs_opts so;
+    eng_stcs_opts_default(&so, max_output_bytes);
+    int rc = eng_stcs_new(&so, &o->tiered);
     if (rc) {
         free(o);
         return rc;

@@ -19,6 +19,14 @@
  *  (1) a pick holds between min_threshold and max_threshold inputs, all from
  *      one bucket and the smallest files of it, or is empty; it never drops
  *      files whole.
+ *  (2) with outputs split at max_output_bytes M, a merge of k files of S
+ *      bytes in all writes about ceil(S / M) files; a bucket for which that
+ *      is not fewer than k is passed over (the next best one is taken).
+ *      Without this, k files near M merged into k files near M, which
+ *      formed the same bucket again: the table was rewritten without end
+ *      (db_test: test_compaction_of_files_at_the_size_bound_converges).
+ *      The price: data deleted from such files is reclaimed only when a
+ *      merge that does lower the count includes them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +56,14 @@ static const eng_stcs_opts stcs_defaults = {
     .bucket_low = 0.5,
     .bucket_high = 1.5,
     .min_sstable_bytes = 50ull << 20,
+    .max_output_bytes = 0,
 };
+
+void eng_stcs_opts_default(eng_stcs_opts *o, uint64_t max_output_bytes)
+{
+    *o = stcs_defaults;
+    o->max_output_bytes = max_output_bytes;
+}
 
 static int sized_cmp(const void *a, const void *b)
 {
@@ -84,6 +99,33 @@ static size_t group(const eng_stcs_opts *o, const sized *f, size_t n, bucket *b,
     return nb;
 }
 
+/* pick_count -- how many of bucket b's files a merge of it takes. */
+static size_t pick_count(const eng_stcs_opts *o, const bucket *b)
+{
+    return b->n < o->max_threshold ? b->n : o->max_threshold;
+}
+
+/*
+ * lowers_file_count -- invariant (2): would merging bucket j (its smallest
+ * pick_count() files) write fewer files than it reads?
+ */
+static bool lowers_file_count(const eng_stcs_opts *o, const sized *f, const size_t *which,
+                              const bucket *b, size_t j)
+{
+    if (o->max_output_bytes == 0)
+        return true; /* one output, from at least min_threshold >= 2 inputs */
+    size_t take = pick_count(o, b), seen = 0;
+    uint64_t bytes = 0;
+    for (size_t i = b->first; seen < take; i++) {
+        if (which[i] != j)
+            continue;
+        bytes += f[i].bytes;
+        seen++;
+    }
+    uint64_t outputs = bytes / o->max_output_bytes + (bytes % o->max_output_bytes != 0);
+    return outputs < take;
+}
+
 static int stcs_pick(eng_strategy *s, eng_sst *const *ssts, size_t n, eng_compaction_pick *out)
 {
     const eng_stcs_opts *o = &((stcs *)s)->o;
@@ -102,7 +144,7 @@ static int stcs_pick(eng_strategy *s, eng_sst *const *ssts, size_t n, eng_compac
 
     size_t best = nb;
     for (size_t j = 0; j < nb; j++) {
-        if (b[j].n < o->min_threshold)
+        if (b[j].n < o->min_threshold || !lowers_file_count(o, f, which, &b[j], j))
             continue;
         if (best == nb || b[j].n > b[best].n ||
             (b[j].n == b[best].n && b[j].avg_bytes < b[best].avg_bytes))
@@ -111,7 +153,7 @@ static int stcs_pick(eng_strategy *s, eng_sst *const *ssts, size_t n, eng_compac
     rc = 0;
     if (best == nb)
         goto out;
-    size_t take = b[best].n < o->max_threshold ? b[best].n : o->max_threshold;
+    size_t take = pick_count(o, &b[best]);
     out->inputs = malloc(take * sizeof *out->inputs);
     if (!out->inputs) {
         rc = CF_ENOMEM;

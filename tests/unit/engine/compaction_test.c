@@ -156,7 +156,7 @@ static void test_compaction_overlapping_inputs_keep_newest_version(void)
 {
     const char *dir = test_tmpdir();
     eng_strategy *st;
-    if (!CHECK_EQ(eng_strategy_new("stcs", &st), 0))
+    if (!CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0))
         return;
     const eng_entry old[] = {cell("a", "r1", "c", 1, "a-old"), cell("b", "r1", "c", 5, "b-new"),
                              cell("b", "r2", "c", 1, "b2"), cell("c", "r1", "c", 3, "c-tie-a")};
@@ -196,7 +196,7 @@ static void test_compaction_drops_shadowed_data_keeps_tombstones_in_grace(void)
 {
     const char *dir = test_tmpdir();
     eng_strategy *st;
-    if (!CHECK_EQ(eng_strategy_new("stcs", &st), 0))
+    if (!CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0))
         return;
     const eng_entry old[] = {
         cell("p", "r1", "c", 5, "gone"), /* under the partition tombstone at 10 */
@@ -240,7 +240,7 @@ static void purge_case(const eng_entry *other, size_t n_other, int64_t memtable_
 {
     const char *dir = test_tmpdir();
     eng_strategy *st;
-    if (!CHECK_EQ(eng_strategy_new("stcs", &st), 0))
+    if (!CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0))
         return;
     const eng_entry in_e[] = {pdel("p", 10), cell("p", "r", "c", 5, "gone"),
                               cell("q", "r", "c", 1, "q")};
@@ -373,7 +373,7 @@ static void test_compaction_size_bound_splits_at_partition_boundaries(void)
     eng_sst *in = write_sst(dir, 1, e, N(e));
     eng_iiter *src = in ? merge_of(&in, 1) : NULL;
     eng_strategy *st;
-    if (!CHECK_EQ(eng_strategy_new("stcs", &st), 0))
+    if (!CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0))
         return;
     uint64_t gen = 1;
     eng_compaction_job job = base_job(dir, st, &gen);
@@ -416,7 +416,7 @@ static void test_compaction_everything_dropped_writes_no_output(void)
 {
     const char *dir = test_tmpdir();
     eng_strategy *st;
-    if (!CHECK_EQ(eng_strategy_new("stcs", &st), 0))
+    if (!CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0))
         return;
     const eng_entry e[] = {pdel("p", 10), cell("p", "r", "c", 3, "gone"), rowdel("q", "r", 2)};
     eng_sst *in = write_sst(dir, 1, e, N(e));
@@ -699,13 +699,53 @@ out:
     unref_all(ssts, N(sizes));
 }
 
+/* invariant (2) of stcs.c: a bucket whose merge cannot lower the file count is passed over */
+static void test_stcs_passes_over_a_bucket_of_files_at_the_output_bound(void)
+{
+    const char *dir = test_tmpdir();
+    /* 5 files at about the bound (100 kB), 4 small ones */
+    const size_t sizes[] = {100000, 10000, 101000, 10100, 102000, 10200, 103000, 10300, 99000};
+    eng_sst *ssts[N(sizes)];
+    eng_strategy *st = NULL;
+    eng_stcs_opts o = stcs_opts(0);
+    if (!make_sized(dir, sizes, N(sizes), ssts) || !CHECK_EQ(eng_stcs_new(&o, &st), 0))
+        goto out;
+    eng_compaction_pick p;
+    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0); /* unbounded outputs: the fullest */
+    const size_t big[] = {8, 0, 2, 4, 6};
+    pick_is(&p, ssts, big, N(big));
+    eng_compaction_pick_clear(&p);
+
+    o.max_output_bytes = 100000; /* 5 files near the bound merge into 5 or 6 again */
+    eng_strategy_free(st);
+    if (!CHECK_EQ(eng_stcs_new(&o, &st), 0))
+        goto out;
+    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0);
+    const size_t small[] = {1, 3, 5, 7};
+    pick_is(&p, ssts, small, N(small));
+    eng_compaction_pick_clear(&p);
+    CHECK_EQ(st->ops->pick(st, ssts, 1, &p), 0);
+    CHECK_EQ(p.n_inputs, 0);
+
+    o.max_output_bytes = 200000; /* now the 5 fit in 3 outputs: picked again */
+    eng_strategy_free(st);
+    if (!CHECK_EQ(eng_stcs_new(&o, &st), 0))
+        goto out;
+    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0);
+    pick_is(&p, ssts, big, N(big));
+    eng_compaction_pick_clear(&p);
+out:
+    eng_strategy_free(st);
+    unref_all(ssts, N(sizes));
+}
+
 static void test_stcs_pick_holds_references_until_cleared(void)
 {
     const char *dir = test_tmpdir();
     const size_t sizes[] = {1000, 1100, 1200, 1300};
     eng_sst *ssts[N(sizes)];
     eng_strategy *st = NULL;
-    if (!make_sized(dir, sizes, N(sizes), ssts) || !CHECK_EQ(eng_strategy_new("stcs", &st), 0)) {
+    if (!make_sized(dir, sizes, N(sizes), ssts) || !CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0)) {
         unref_all(ssts, N(sizes));
         goto out;
     }
@@ -727,9 +767,9 @@ out:
 static void test_strategy_new_rejects_unknown_names_and_bad_opts(void)
 {
     eng_strategy *st = (eng_strategy *)&st;
-    CHECK_EQ(eng_strategy_new("lcs", &st), CF_EINVAL);
+    CHECK_EQ(eng_strategy_new("lcs", 0, &st), CF_EINVAL);
     CHECK(st == NULL);
-    CHECK_EQ(eng_strategy_new("stcs", &st), 0);
+    CHECK_EQ(eng_strategy_new("stcs", 0, &st), 0);
     if (CHECK(st != NULL)) {
         CHECK(strcmp(st->ops->name, "stcs") == 0);
         CHECK(!st->ops->split_before(st, NULL, NULL, UINT64_MAX));
@@ -763,6 +803,7 @@ static const test_case cases[] = {
     TEST(test_stcs_equal_buckets_prefer_the_smaller_files),
     TEST(test_stcs_below_min_threshold_picks_nothing),
     TEST(test_stcs_files_under_min_sstable_bytes_share_one_bucket),
+    TEST(test_stcs_passes_over_a_bucket_of_files_at_the_output_bound),
     TEST(test_stcs_pick_holds_references_until_cleared),
     TEST(test_strategy_new_rejects_unknown_names_and_bad_opts),
 };

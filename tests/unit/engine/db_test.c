@@ -664,6 +664,55 @@ static void test_model_random_ops_flush_compact_reopen(void)
     eng_db_close(db);
 }
 
+/*
+ * Regression: with outputs split at max_sstable_bytes, four files at that
+ * size merged into four files at that size, which STCS picked again,
+ * forever (eng_table_compact never returned; the background thread rewrote
+ * the table without end). A merge that cannot lower the file count is not
+ * picked: compaction converges, writing each byte a bounded number of times.
+ */
+static void test_compaction_of_files_at_the_size_bound_converges(void)
+{
+    const char *dir = test_tmpdir();
+    eng_db_opts o;
+    eng_db_opts_default(&o, dir);
+    o.memtable_bytes = 256 << 10;
+    o.max_sstable_bytes = 64 << 10;
+    o.background = 0;
+    o.sync = 0;
+    eng_db *db = NULL;
+    eng_table *t = NULL;
+    eng_batch *b = NULL;
+    if (!CHECK_EQ(eng_db_open(&o, &db), 0) || !CHECK_EQ(eng_table_open(db, "t", "stcs", &t), 0) ||
+        !CHECK_EQ(eng_batch_new(&b), 0))
+        goto out;
+    static char val[1000];
+    memset(val, 'v', sizeof val);
+    for (int i = 0; i < 2048; i++) { /* 2 MB of distinct rows: 8 flushes of 4 bound-sized files */
+        char ck[16];
+        snprintf(ck, sizeof ck, "%06d", i);
+        eng_cell c = {S("c"), slice_make(val, sizeof val)};
+        eng_batch_clear(b);
+        CHECK_EQ(eng_batch_put(b, t, S("p"), S(ck), &c, 1), 0);
+        CHECK_EQ(eng_db_write(db, b), 0);
+        if (i % 256 == 255)
+            CHECK_EQ(eng_table_flush(t), 0);
+    }
+    alarm(60); /* the old loop never ends: die, and fail, rather than hang */
+    CHECK_EQ(eng_table_compact(t), 0);
+    alarm(0);
+    eng_table_stats ts;
+    eng_table_stats_get(t, &ts);
+    /* nothing was deleted: the bytes of the table, written again at most a few times */
+    CHECK(ts.compaction_bytes <= 4 * ts.flush_bytes);
+    char out1[8];
+    CHECK(get_cell(t, "p", "000000", "c", out1, sizeof out1) == NULL); /* 1000 B: does not fit */
+    CHECK(row_exists(t, "p", "000000") && row_exists(t, "p", "002047"));
+out:
+    eng_batch_free(b);
+    eng_db_close(db);
+}
+
 /* ---- concurrency ---- */
 
 typedef struct writer_arg {
@@ -789,6 +838,7 @@ int main(void)
         TEST(test_large_value_by_reference_reads_from_the_file),
         TEST(test_large_values_round_trip),
         TEST(test_model_random_ops_flush_compact_reopen),
+    TEST(test_compaction_of_files_at_the_size_bound_converges),
         TEST(test_concurrent_writers_and_readers_background_flush),
         TEST(test_second_process_cannot_open_the_directory),
         TEST(test_unknown_strategy_and_bad_names_refused),
