@@ -331,6 +331,7 @@ void eng_db_close(eng_db *db)
     if (!db)
         return;
     eng_db_bg_stop(db);
+    eng_db_reap_all(db);
     size_t n = atomic_load(&db->n_tables);
     for (size_t i = 0; db->clog && i < n; i++) {
         int rc = flush_table(db->tables[i]);

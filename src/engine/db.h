@@ -116,6 +116,8 @@ struct eng_db {
     uint64_t bg_gen;               /* bumped by every wake-up */
     pthread_t bg_flush, bg_compact;
     bool bg_started;
+    eng_sst **reap;                /* under bg_mu: references eng_db_reap() handed over */
+    size_t n_reap, cap_reap;
 };
 
 /* ---- versions (lsm.c) ---- */
@@ -164,6 +166,18 @@ int eng_db_bg_start(eng_db *db);
 void eng_db_bg_stop(eng_db *db);
 /* eng_db_bg_wake -- tells the background threads there may be work. */
 void eng_db_bg_wake(eng_db *db);
+
+/*
+ * eng_db_reap -- takes ownership of one reference to each of ssts[0..n) and
+ * releases them on a background thread, the flush or the compaction one,
+ * whichever wakes first (at once when there is none, or when memory for the
+ * list is short): for unlinked files (eng_sst_unlink), whose last release
+ * is the slow close, off a request's path.
+ */
+void eng_db_reap(eng_db *db, eng_sst *const *ssts, size_t n);
+
+/* eng_db_reap_all -- releases what eng_db_reap() holds. REQUIRES: background stopped. */
+void eng_db_reap_all(eng_db *db);
 
 /* Positions packed in 64 bits for atomic max tracking: seg < 2^24, off < 2^40. */
 static inline uint64_t eng_pos_pack(eng_clog_pos p)

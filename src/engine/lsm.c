@@ -247,6 +247,12 @@ int eng_table_remove_ssts(eng_table *t, eng_sst *const *ssts, size_t n, uint64_t
     mark_compacting(t, &pick, false);
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->mu);
+    if (!rc) { /* the names go now; the slow last close, on the compaction thread */
+        for (size_t i = 0; i < pick.n_drops; i++)
+            eng_sst_unlink(pick.drops[i]);
+        eng_db_reap(t->db, pick.drops, pick.n_drops);
+        pick.n_drops = 0;
+    }
     eng_compaction_pick_clear(&pick);
     return rc;
 }
@@ -525,6 +531,7 @@ static void *flush_main(void *arg)
     long wait_ms = BG_RETRY_MS;
     while (bg_wait(db, &seen, wait_ms)) {
         wait_ms = BG_RETRY_MS;
+        eng_db_reap_all(db); /* whichever thread is free first */
         size_t n = atomic_load(&db->n_tables);
         for (size_t i = 0; i < n; i++) {
             eng_table *t = db->tables[i];
@@ -542,11 +549,46 @@ static void *flush_main(void *arg)
     return NULL;
 }
 
+void eng_db_reap(eng_db *db, eng_sst *const *ssts, size_t n)
+{
+    size_t kept = 0;
+    pthread_mutex_lock(&db->bg_mu);
+    if (db->bg_started && db->n_reap + n > db->cap_reap) {
+        size_t cap = (db->n_reap + n) * 2;
+        eng_sst **r = realloc(db->reap, cap * sizeof *r);
+        if (r) {
+            db->reap = r;
+            db->cap_reap = cap;
+        }
+    }
+    for (; db->bg_started && kept < n && db->n_reap < db->cap_reap; kept++)
+        db->reap[db->n_reap++] = ssts[kept];
+    db->bg_gen += kept > 0;
+    pthread_cond_broadcast(&db->bg_cond);
+    pthread_mutex_unlock(&db->bg_mu);
+    for (size_t i = kept; i < n; i++) /* no thread, or no memory: here and now */
+        eng_sst_unref(ssts[i]);
+}
+
+void eng_db_reap_all(eng_db *db)
+{
+    pthread_mutex_lock(&db->bg_mu);
+    eng_sst **r = db->reap;
+    size_t n = db->n_reap;
+    db->reap = NULL;
+    db->n_reap = db->cap_reap = 0;
+    pthread_mutex_unlock(&db->bg_mu);
+    for (size_t i = 0; i < n; i++)
+        eng_sst_unref(r[i]);
+    free(r);
+}
+
 static void *compact_main(void *arg)
 {
     eng_db *db = arg;
     uint64_t seen = 0;
     while (bg_wait(db, &seen, BG_COMPACT_PERIOD_MS)) {
+        eng_db_reap_all(db);
         size_t n = atomic_load(&db->n_tables);
         for (size_t i = 0; i < n; i++) {
             bool did = true;

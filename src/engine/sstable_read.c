@@ -23,7 +23,9 @@
  *      order, and each block's last entry must equal its index key.
  *  (4) refs counts the opener, each iterator and each eng_sst_ref(); the
  *      release that drops it to zero closes the fd, and unlinks the file if
- *      eng_sst_mark_obsolete() was called before.
+ *      eng_sst_mark_obsolete() was called before and eng_sst_unlink() was
+ *      not (it unlinks at once; POSIX keeps the bytes for the open fd and
+ *      the mapping until that last release).
  *  (5) an iterator's error is sticky: once status() is non-zero it stays
  *      invalid, so a merge cannot step over a bad block and miss its entries.
  */
@@ -67,9 +69,12 @@ struct eng_sst {
     uint8_t *meta;       /* index, filter and stats bytes, then blocks[] */
     /* changes at run time */
     atomic_uint refs;    /* invariant (4) */
-    atomic_bool obsolete; /* unlink at the last unref */
+    atomic_int fate;      /* FATE_*: what the last unref does to the file */
     char path[];         /* <dir>/<gen:016x>.sst */
 };
+
+/* eng_sst.fate: the file lives on, or goes at the last unref, or has gone (eng_sst_unlink) */
+enum { FATE_LIVE, FATE_OBSOLETE, FATE_UNLINKED };
 
 typedef struct section {
     uint64_t off, len;
@@ -237,7 +242,7 @@ int eng_sst_open(const char *dir, uint64_t gen, unsigned flags, eng_sst **out)
         return CF_ENOMEM;
     memcpy(s->path, path, plen + 1);
     atomic_init(&s->refs, 1);
-    atomic_init(&s->obsolete, false);
+    atomic_init(&s->fate, FATE_LIVE);
     int rc;
     struct stat sb;
     uint8_t foot[ENG_SST_FOOTER_BYTES];
@@ -279,6 +284,12 @@ fail:
     return rc;
 }
 
+static void unlink_file(const eng_sst *s)
+{
+    if (unlink(s->path) != 0)
+        log_warn("sstable %s: unlink of obsolete file failed: %s", s->path, strerror(errno));
+}
+
 void eng_sst_ref(eng_sst *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
@@ -288,8 +299,8 @@ void eng_sst_unref(eng_sst *s)
 {
     if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (atomic_load_explicit(&s->obsolete, memory_order_acquire) && unlink(s->path) != 0)
-        log_warn("sstable %s: unlink of obsolete file failed: %s", s->path, strerror(errno));
+    if (atomic_load_explicit(&s->fate, memory_order_acquire) == FATE_OBSOLETE)
+        unlink_file(s);
     if (s->map)
         munmap((void *)s->map, s->map_len);
     close(s->fd); /* invariant (4): the last reference closes */
@@ -299,7 +310,15 @@ void eng_sst_unref(eng_sst *s)
 
 void eng_sst_mark_obsolete(eng_sst *s)
 {
-    atomic_store_explicit(&s->obsolete, true, memory_order_release);
+    int live = FATE_LIVE;
+    atomic_compare_exchange_strong_explicit(&s->fate, &live, FATE_OBSOLETE, memory_order_acq_rel,
+                                            memory_order_acquire);
+}
+
+void eng_sst_unlink(eng_sst *s)
+{
+    if (atomic_exchange_explicit(&s->fate, FATE_UNLINKED, memory_order_acq_rel) != FATE_UNLINKED)
+        unlink_file(s);
 }
 
 bool eng_sst_may_contain(const eng_sst *s, cf_slice pk)

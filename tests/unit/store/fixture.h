@@ -27,6 +27,7 @@ typedef struct env {
     eng_db *db;
     store *s;
     eng_table *chunks, *refs;
+    int background; /* the engine's flush and compaction threads: 0 (default) or 1 */
 } env;
 
 static inline void env_open(env *e, const char *dir, uint64_t memtable_bytes)
@@ -36,7 +37,7 @@ static inline void env_open(env *e, const char *dir, uint64_t memtable_bytes)
     eng_db_opts o;
     eng_db_opts_default(&o, e->dir);
     o.memtable_bytes = memtable_bytes;
-    o.background = 0;
+    o.background = e->background;
     o.commitlog_segment_bytes = 16 << 20;
     e->db = NULL;
     e->s = NULL;
