@@ -19,7 +19,7 @@ if [ ! -f /usr/include/rocksdb/c.h ] || ! command -v fio >/dev/null; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update
-    $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y librocksdb-dev fio
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y librocksdb-dev fio
 fi
 
 make BUILD=release build/release/libcoffer.a

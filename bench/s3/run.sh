@@ -59,7 +59,7 @@ if [ ${#need[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || sudo="sudo"
     log "apt-get install ${need[*]}"
     $sudo apt-get update -qq
-    $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 log "building coffer (make BUILD=release) and s3load"
 make BUILD=release build/release/coffer >/dev/null
