@@ -589,6 +589,18 @@ static bool pick_is(const eng_compaction_pick *p, eng_sst **ssts, const size_t *
     return ok;
 }
 
+/* expect_pick -- an STCS with o picks exactly ssts[want[0]], ssts[want[1]], ... from ssts[0..n). */
+static void expect_pick(const eng_stcs_opts *o, eng_sst **ssts, size_t n, const size_t *want,
+                        size_t n_want)
+{
+    eng_strategy *st = NULL;
+    eng_compaction_pick p = {0};
+    if (CHECK_EQ(eng_stcs_new(o, &st), 0) && CHECK_EQ(st->ops->pick(st, ssts, n, &p), 0))
+        pick_is(&p, ssts, want, n_want);
+    eng_compaction_pick_clear(&p);
+    eng_strategy_free(st);
+}
+
 static eng_stcs_opts stcs_opts(uint64_t min_sstable_bytes)
 {
     eng_stcs_opts o = {.min_threshold = 4,
@@ -705,37 +717,17 @@ static void test_stcs_passes_over_a_bucket_of_files_at_the_output_bound(void)
     const char *dir = test_tmpdir();
     /* 5 files at about the bound (100 kB), 4 small ones */
     const size_t sizes[] = {100000, 10000, 101000, 10100, 102000, 10200, 103000, 10300, 99000};
+    const size_t big[] = {8, 0, 2, 4, 6}, small[] = {1, 3, 5, 7};
     eng_sst *ssts[N(sizes)];
-    eng_strategy *st = NULL;
     eng_stcs_opts o = stcs_opts(0);
-    if (!make_sized(dir, sizes, N(sizes), ssts) || !CHECK_EQ(eng_stcs_new(&o, &st), 0))
-        goto out;
-    eng_compaction_pick p;
-    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0); /* unbounded outputs: the fullest */
-    const size_t big[] = {8, 0, 2, 4, 6};
-    pick_is(&p, ssts, big, N(big));
-    eng_compaction_pick_clear(&p);
-
-    o.max_output_bytes = 100000; /* 5 files near the bound merge into 5 or 6 again */
-    eng_strategy_free(st);
-    if (!CHECK_EQ(eng_stcs_new(&o, &st), 0))
-        goto out;
-    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0);
-    const size_t small[] = {1, 3, 5, 7};
-    pick_is(&p, ssts, small, N(small));
-    eng_compaction_pick_clear(&p);
-    CHECK_EQ(st->ops->pick(st, ssts, 1, &p), 0);
-    CHECK_EQ(p.n_inputs, 0);
-
-    o.max_output_bytes = 200000; /* now the 5 fit in 3 outputs: picked again */
-    eng_strategy_free(st);
-    if (!CHECK_EQ(eng_stcs_new(&o, &st), 0))
-        goto out;
-    CHECK_EQ(st->ops->pick(st, ssts, N(sizes), &p), 0);
-    pick_is(&p, ssts, big, N(big));
-    eng_compaction_pick_clear(&p);
-out:
-    eng_strategy_free(st);
+    if (make_sized(dir, sizes, N(sizes), ssts)) {
+        expect_pick(&o, ssts, N(sizes), big, N(big)); /* unbounded outputs: the fullest */
+        o.max_output_bytes = 100000; /* 5 files near the bound merge into 5 or 6 again */
+        expect_pick(&o, ssts, N(sizes), small, N(small));
+        expect_pick(&o, ssts, 1, NULL, 0);
+        o.max_output_bytes = 200000; /* now the 5 fit in 3 outputs: picked again */
+        expect_pick(&o, ssts, N(sizes), big, N(big));
+    }
     unref_all(ssts, N(sizes));
 }
 
