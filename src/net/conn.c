@@ -234,7 +234,7 @@ static void conn_serve(void *arg, http_exchange *ex)
     atomic_store(&c->w->serving, false);
     c->xfer_start_ms = 0;
     c->state = NET_CONN_OPEN;
-    c->last_ms = net_now_ms(); /* a completed request restarts the idle clock */
+    c->served_ms = net_now_ms(); /* the loop restarts the idle clock (internal.h (1)) */
 }
 
 int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)

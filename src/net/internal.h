@@ -31,8 +31,12 @@
  * Invariants:
  *  (1) a connection is touched only by its owner's thread, and its owner
  *      changes only under both workers' locks (pool.c); a worker's lists
- *      are changed only under its lock. The server's atomics and eventfds
- *      are the only other cross-thread state.
+ *      are changed only under its lock. One exception: a hand-over into a
+ *      worker's lists reads the last_ms of the connections there, under
+ *      that worker's lock, so last_ms too is written only under it (a
+ *      handler, which runs unlocked, writes served_ms instead; found by
+ *      ThreadSanitizer in tests/it/tsan.sh). The server's atomics and
+ *      eventfds are the only other cross-thread state.
  *  (2) a worker's open list holds its OPEN connections ordered by last_ms,
  *      oldest first (last_ms only grows, and a connection whose last_ms moved
  *      goes to the tail; a hand-over merges in order), so the head is the
@@ -80,7 +84,11 @@ struct net_conn {
     /* run-time state */
     enum net_conn_state state;
     int64_t last_ms;           /* monotonic: accept, the end of the last request, or
-                                  the start of lingering */
+                                  the start of lingering; written under the owner's
+                                  lock only: a hand-over into the owner's lists reads
+                                  it (pool.c insert) while the owner serves */
+    int64_t served_ms;         /* the end of the last request, written by the handler
+                                  unlocked; the owner's loop carries it to last_ms */
     int64_t xfer_start_ms;     /* the current request's start, 0 outside a handler (rate floor) */
     uint64_t xfer_bytes;       /* bytes the current request moved, both directions */
     net_conn *prev, *next;     /* the worker's open or linger list, or its dead list */

@@ -193,7 +193,6 @@ static void on_conn_event(net_worker *w, net_conn *c, uint32_t events)
         conn_close(w, c);
         return;
     }
-    int64_t before = c->last_ms;
     bool lingering = c->state == NET_CONN_LINGER;
     pthread_mutex_unlock(&w->mu); /* the I/O, and the handler, run unlocked */
     int r = lingering ? net_conn_on_linger_readable(c) : net_conn_on_readable(c);
@@ -207,7 +206,8 @@ static void on_conn_event(net_worker *w, net_conn *c, uint32_t events)
         conn_linger(w, c);
         return;
     }
-    if (c->last_ms != before) { /* a request completed: invariant (2) */
+    if (c->served_ms > c->last_ms) { /* a request completed: invariants (1), (2) */
+        c->last_ms = c->served_ms;
         net_list_remove(&w->open, c);
         net_list_push(&w->open, c);
     }
