@@ -176,7 +176,10 @@ void eng_db_bg_wake(eng_db *db);
  */
 void eng_db_reap(eng_db *db, eng_sst *const *ssts, size_t n);
 
-/* eng_db_reap_all -- releases what eng_db_reap() holds. REQUIRES: background stopped. */
+/*
+ * eng_db_reap_all -- releases every reference eng_db_reap() holds: the
+ * background threads at each wake-up, eng_db_close() once they stopped.
+ */
 void eng_db_reap_all(eng_db *db);
 
 /* Positions packed in 64 bits for atomic max tracking: seg < 2^24, off < 2^40. */

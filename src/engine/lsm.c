@@ -247,7 +247,7 @@ int eng_table_remove_ssts(eng_table *t, eng_sst *const *ssts, size_t n, uint64_t
     mark_compacting(t, &pick, false);
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->mu);
-    if (!rc) { /* the names go now; the slow last close, on the compaction thread */
+    if (!rc) { /* the names go now; the slow last close, on a background thread */
         for (size_t i = 0; i < pick.n_drops; i++)
             eng_sst_unlink(pick.drops[i]);
         eng_db_reap(t->db, pick.drops, pick.n_drops);
