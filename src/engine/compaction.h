@@ -104,7 +104,7 @@ typedef struct eng_stcs_opts {
 void eng_stcs_opts_default(eng_stcs_opts *o, uint64_t max_output_bytes);
 
 /*
- * eng_stcs_new -- an STCS strategy with o (NULL: defaults). CF_EINVAL if
+ * eng_stcs_new -- an STCS strategy with o (eng_stcs_opts_default). CF_EINVAL if
  * min_threshold < 2, max_threshold < min_threshold or the bucket bounds are
  * not 0 < low <= high. Caller frees with eng_strategy_free().
  */

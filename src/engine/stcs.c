@@ -194,15 +194,14 @@ static const eng_strategy_ops stcs_ops = {
 int eng_stcs_new(const eng_stcs_opts *o, eng_strategy **out)
 {
     *out = NULL;
-    const eng_stcs_opts *opts = o ? o : &stcs_defaults;
-    if (opts->min_threshold < 2 || opts->max_threshold < opts->min_threshold ||
-        !(opts->bucket_low > 0) || !(opts->bucket_high >= opts->bucket_low))
+    if (o->min_threshold < 2 || o->max_threshold < o->min_threshold || !(o->bucket_low > 0) ||
+        !(o->bucket_high >= o->bucket_low))
         return CF_EINVAL;
     stcs *s = calloc(1, sizeof *s);
     if (!s)
         return CF_ENOMEM;
     s->base.ops = &stcs_ops;
-    s->o = *opts;
+    s->o = *o;
     *out = &s->base;
     return 0;
 }
