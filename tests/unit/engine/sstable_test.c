@@ -432,12 +432,19 @@ static void test_sst_seek_present_and_absent_keys_across_blocks(void)
     free_set(&set);
 }
 
+/* big_random_value -- BIG_VALUE_BYTES random bytes; caller frees. */
+static uint8_t *big_random_value(void)
+{
+    uint8_t *v = malloc(BIG_VALUE_BYTES);
+    for (size_t i = 0; v && i < BIG_VALUE_BYTES; i++)
+        v[i] = (uint8_t)test_rand();
+    return v;
+}
+
 static void test_sst_128k_values_are_one_block_each(void)
 {
     const char *dir = test_tmpdir();
-    uint8_t *v = malloc(BIG_VALUE_BYTES);
-    for (size_t i = 0; i < BIG_VALUE_BYTES; i++)
-        v[i] = (uint8_t)test_rand();
+    uint8_t *v = big_random_value();
     eng_entry e[3] = {cell("blob", "0", "", 1, ""), cell("blob", "1", "", 1, ""),
                       cell("blob", "2", "", 1, "")};
     for (int i = 0; i < 3; i++)
@@ -465,9 +472,7 @@ static void test_sst_128k_values_are_one_block_each(void)
 static void test_sst_lazy_values_point_into_the_file_mapped_or_not(void)
 {
     const char *dir = test_tmpdir();
-    uint8_t *v = malloc(BIG_VALUE_BYTES);
-    for (size_t i = 0; i < BIG_VALUE_BYTES; i++)
-        v[i] = (uint8_t)test_rand();
+    uint8_t *v = big_random_value();
     eng_entry e[4] = {cell("blob", "0", "c", 1, "small"), cell("blob", "1", "c", 1, ""),
                       cell("blob", "2", "c", 1, ""), cell("blob", "3", "c", 1, "tail")};
     e[1].value = e[2].value = slice_make(v, BIG_VALUE_BYTES);
