@@ -78,7 +78,7 @@ void s3_h_create_bucket(s3_req *r)
             return;
         }
     }
-    int rc = store_bucket_create(r->ctx->st, s3_bucket(r), slice_str(r->access_key), &b);
+    int rc = store_bucket_create(r->ctx->st, s3_bucket(r), slice_str(r->access_key), NULL, 0, &b);
     if (rc == CF_EEXIST) {
         bool mine = strcmp(b.owner, r->access_key) == 0;
         s3_error(r, mine ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU : S3_ERR_BUCKET_ALREADY_EXISTS,

@@ -2,8 +2,9 @@
  * buckets.c -- bucket names, creation, lookup, deletion and listing.
  *
  * A bucket is one row of table buckets (pk = name, empty ck; cells owner,
- * created_us, shards: store_format.h). Its objects are the rows of the
- * objects partition (bucket, shard 0).
+ * created_us, shards, and the optional access attributes acl, own, pab,
+ * policy with policy_us: store_format.h, store.h). Its objects are the rows
+ * of the objects partition (bucket, shard 0).
  *
  * Invariants:
  *  (1) create and delete hold bucket_lock exclusively, and every writer of
@@ -13,7 +14,13 @@
  *  (2) a delete also tombstones the bucket's objects partition, so a bucket
  *      created again under the same name starts with nothing of the old one,
  *      not even row tombstones to skip when listing.
+ *  (3) attributes are written under bucket_lock exclusively after the bucket
+ *      was found, so an attribute never outlives (or recreates part of) a
+ *      deleted bucket's row; policy_us only grows for a bucket (a cache of
+ *      parsed policies keyed by it never serves a replaced policy).
  */
+
+#include <stdlib.h>
 
 #include "store/store_int.h"
 #include "util/coding.h"
@@ -61,11 +68,25 @@ static cf_slice no_ck(void)
     return slice_make(NULL, 0);
 }
 
+/* copy_attr -- the optional cell col into dst[cap] (NUL-terminated); CF_ECORRUPT if too long. */
+static int copy_attr(eng_iter *it, const char *col, char *dst, size_t cap)
+{
+    eng_cell_view v;
+    dst[0] = '\0';
+    if (eng_iter_find(it, slice_str(col), &v) != 0)
+        return 0;
+    if (v.value.len >= cap)
+        return CF_ECORRUPT;
+    memcpy(dst, v.value.ptr, v.value.len);
+    dst[v.value.len] = '\0';
+    return 0;
+}
+
 /* decode -- the bucket row at it into *out. */
 static int decode(eng_iter *it, store_bucket *out)
 {
     cf_slice name = eng_iter_pk(it);
-    eng_cell_view owner, created, shards;
+    eng_cell_view owner, created, shards, policy_us;
     if (name.len >= sizeof out->name || eng_iter_find(it, slice_str(STORE_C_OWNER), &owner) != 0 ||
         owner.value.len >= sizeof out->owner ||
         eng_iter_find(it, slice_str(STORE_C_CREATED), &created) != 0 || created.value.len != 8 ||
@@ -77,7 +98,17 @@ static int decode(eng_iter *it, store_bucket *out)
     memcpy(out->owner, owner.value.ptr, owner.value.len);
     out->owner[owner.value.len] = '\0';
     out->created_us = (int64_t)get_u64(created.value.ptr);
-    return 0;
+    int rc = copy_attr(it, STORE_BUCKET_ACL, out->acl, sizeof out->acl);
+    if (!rc)
+        rc = copy_attr(it, STORE_BUCKET_OWNERSHIP, out->ownership, sizeof out->ownership);
+    if (!rc)
+        rc = copy_attr(it, STORE_BUCKET_BLOCK, out->block, sizeof out->block);
+    if (!rc && eng_iter_find(it, slice_str(STORE_C_POLICY_US), &policy_us) == 0) {
+        if (policy_us.value.len != 8)
+            return CF_ECORRUPT;
+        out->policy_us = (int64_t)get_u64(policy_us.value.ptr);
+    }
+    return rc;
 }
 
 int store_bucket_get(store *s, cf_slice name, store_bucket *out)
@@ -99,14 +130,66 @@ int store_bucket_check(store *s, cf_slice name)
     return rc;
 }
 
-/* store_bucket_create -- out may be NULL. */
-int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *out)
+/* attr_cap -- the largest value attribute name may hold; 0 for a name the store does not know. */
+static size_t attr_cap(const char *name)
 {
-    store_bucket tmp;
-    out = out ? out : &tmp;
+    if (strcmp(name, STORE_BUCKET_ACL) == 0)
+        return STORE_MAX_ACL_BYTES;
+    if (strcmp(name, STORE_BUCKET_OWNERSHIP) == 0)
+        return sizeof ((store_bucket *)0)->ownership - 1;
+    if (strcmp(name, STORE_BUCKET_BLOCK) == 0)
+        return sizeof ((store_bucket *)0)->block - 1;
+    if (strcmp(name, STORE_BUCKET_POLICY) == 0)
+        return STORE_MAX_ATTR_BYTES;
+    return 0;
+}
+
+/*
+ * stage_attrs -- adds the puts and removals of attrs to b for bucket name
+ * (whose current row is cur, or NULL for a new one); a change of the policy
+ * also writes policy_us (invariant (3)), which is *policy_us' storage.
+ */
+static int stage_attrs(eng_batch *b, store *s, cf_slice name, const store_bucket *cur,
+                       const store_attr *attrs, size_t n, uint8_t *policy_us)
+{
+    int rc = 0;
+    bool policy = false;
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t cap = attr_cap(attrs[i].name);
+        if (cap == 0 || attrs[i].value.len > cap)
+            return CF_EINVAL;
+        policy = policy || strcmp(attrs[i].name, STORE_BUCKET_POLICY) == 0;
+        if (attrs[i].value.ptr) {
+            eng_cell c = {slice_str(attrs[i].name), attrs[i].value};
+            rc = eng_batch_put(b, s->buckets, name, no_ck(), &c, 1);
+        } else {
+            rc = eng_batch_delete_cell(b, s->buckets, name, no_ck(), slice_str(attrs[i].name));
+        }
+    }
+    if (!rc && policy) {
+        int64_t now = clock_now_us();
+        if (cur && now <= cur->policy_us)
+            now = cur->policy_us + 1;
+        put_u64(policy_us, (uint64_t)now);
+        eng_cell c = {slice_str(STORE_C_POLICY_US), slice_make(policy_us, 8)};
+        rc = eng_batch_put(b, s->buckets, name, no_ck(), &c, 1);
+    }
+    return rc;
+}
+
+int store_bucket_create(store *s, cf_slice name, cf_slice owner, const store_attr *attrs,
+                        size_t n, store_bucket *out)
+{
+    store_bucket *tmp = NULL;
+    if (!out)
+        out = tmp = malloc(sizeof *out);
+    if (!out)
+        return CF_ENOMEM;
     memset(out, 0, sizeof *out);
-    if (!store_bucket_name_valid(name) || owner.len >= sizeof out->owner)
+    if (!store_bucket_name_valid(name) || owner.len >= sizeof out->owner) {
+        free(tmp);
         return CF_EINVAL;
+    }
     pthread_rwlock_wrlock(&s->bucket_lock); /* invariant (1) */
     eng_batch *b = NULL;
     int rc = store_bucket_get(s, name, out);
@@ -117,7 +200,7 @@ int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *o
     if (rc != CF_ENOTFOUND)
         goto out;
     int64_t now = clock_now_us();
-    uint8_t created[8], shards[4];
+    uint8_t created[8], shards[4], policy_us[8];
     put_u64(created, (uint64_t)now);
     put_u32(shards, STORE_SHARDS);
     eng_cell cells[3] = {
@@ -129,15 +212,50 @@ int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *o
     if (!rc)
         rc = eng_batch_put(b, s->buckets, name, no_ck(), cells, 3);
     if (!rc)
+        rc = stage_attrs(b, s, name, NULL, attrs, n, policy_us);
+    if (!rc)
         rc = eng_db_write(s->db, b);
-    if (!rc) {
-        memcpy(out->name, name.ptr, name.len);
-        memcpy(out->owner, owner.ptr, owner.len);
-        out->created_us = now;
-    }
+    if (!rc)
+        rc = store_bucket_get(s, name, out);
 out:
     pthread_rwlock_unlock(&s->bucket_lock);
     eng_batch_free(b);
+    free(tmp);
+    return rc;
+}
+
+int store_bucket_set(store *s, cf_slice name, const store_attr *attrs, size_t n)
+{
+    store_bucket *cur = malloc(sizeof *cur);
+    if (!cur)
+        return CF_ENOMEM;
+    eng_batch *b = NULL;
+    uint8_t policy_us[8];
+    pthread_rwlock_wrlock(&s->bucket_lock); /* invariant (3) */
+    int rc = store_bucket_get(s, name, cur);
+    if (!rc)
+        rc = eng_batch_new(&b);
+    if (!rc)
+        rc = stage_attrs(b, s, name, cur, attrs, n, policy_us);
+    if (!rc)
+        rc = eng_db_write(s->db, b);
+    pthread_rwlock_unlock(&s->bucket_lock);
+    eng_batch_free(b);
+    free(cur);
+    return rc;
+}
+
+int store_bucket_policy(store *s, cf_slice name, cf_buf *out)
+{
+    buf_clear(out);
+    eng_iter *it = NULL;
+    eng_cell_view v;
+    int rc = eng_get(s->buckets, name, no_ck(), &it);
+    if (!rc && eng_iter_find(it, slice_str(STORE_BUCKET_POLICY), &v) != 0)
+        rc = CF_ENOTFOUND;
+    if (!rc)
+        rc = buf_append(out, v.value.ptr, v.value.len);
+    eng_iter_close(it);
     return rc;
 }
 

@@ -76,19 +76,54 @@ int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *a
 
 /* ---- buckets ---- */
 
+/*
+ * A bucket's access settings are attributes the s3 layer defines and the
+ * store keeps opaquely, each a cell of the bucket row (doc/formats.md,
+ * "Store rows"): its ACL, Object Ownership, public access block and policy.
+ * An absent attribute is the s3 layer's default.
+ */
+#define STORE_BUCKET_ACL "acl"       /* encoded ACL (s3/acl.h), at most STORE_MAX_ACL_BYTES */
+#define STORE_BUCKET_OWNERSHIP "own" /* "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter" */
+#define STORE_BUCKET_BLOCK "pab"     /* public access block: four '0'/'1' flags */
+#define STORE_BUCKET_POLICY "policy" /* the policy document as sent (JSON), at most 20 KiB */
+#define STORE_MAX_ACL_BYTES 4096
+#define STORE_MAX_ATTR_BYTES 20480
+
 typedef struct store_bucket {
     char name[64];
     char owner[129];   /* access key of the creator */
     int64_t created_us;
+    char acl[STORE_MAX_ACL_BYTES + 1]; /* "" when absent */
+    char ownership[32];                /* "" when absent */
+    char block[8];                     /* "" when absent */
+    /* when the policy was last set (microseconds, strictly increasing per
+     * bucket): with name and created_us a key for a cache of parsed
+     * policies; 0 when the bucket has no policy */
+    int64_t policy_us;
 } store_bucket;
+
+/* A bucket attribute to set (value.ptr non-NULL) or remove (value.ptr NULL). */
+typedef struct store_attr {
+    const char *name; /* STORE_BUCKET_* */
+    cf_slice value;
+} store_attr;
 
 /* store_bucket_name_valid -- S3's bucket naming rules (3-63 chars, lowercase, digits, '.', '-', ...). */
 bool store_bucket_name_valid(cf_slice name);
 
-/* store_bucket_create -- CF_EINVAL bad name (or owner over 128 bytes), CF_EEXIST if it exists
- * (out gets the existing one). out may be NULL. */
-int store_bucket_create(store *s, cf_slice name, cf_slice owner, store_bucket *out);
+/* store_bucket_create -- a new bucket with n initial attributes (attrs may be NULL if n is 0),
+ * all in one write. CF_EINVAL bad name (or owner over 128 bytes, an unknown or oversized
+ * attribute), CF_EEXIST if it exists (out gets the existing one). out may be NULL. */
+int store_bucket_create(store *s, cf_slice name, cf_slice owner, const store_attr *attrs,
+                        size_t n, store_bucket *out);
+/* store_bucket_get -- the bucket row (its policy text is read by store_bucket_policy). */
 int store_bucket_get(store *s, cf_slice name, store_bucket *out);
+/* store_bucket_set -- sets or removes n attributes of the bucket in one write (setting or
+ * removing the policy also advances policy_us). CF_ENOTFOUND, CF_EINVAL as above. */
+int store_bucket_set(store *s, cf_slice name, const store_attr *attrs, size_t n);
+/* store_bucket_policy -- the bucket's policy document into out (cleared first); CF_ENOTFOUND
+ * if the bucket or its policy does not exist. */
+int store_bucket_policy(store *s, cf_slice name, cf_buf *out);
 /* store_bucket_delete -- CF_ENOTFOUND, CF_ENOTEMPTY if any object remains. */
 int store_bucket_delete(store *s, cf_slice name);
 /* store_bucket_list -- every bucket in name order (all owners; the caller filters). */

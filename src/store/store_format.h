@@ -50,6 +50,7 @@
 #define STORE_C_OWNER "owner"        /* buckets: creator's access key, raw bytes */
 #define STORE_C_CREATED "created_us" /* buckets: creation time, i64 LE, microseconds */
 #define STORE_C_SHARDS "shards"      /* buckets: index shard count N, u32 LE (always 1 here) */
+#define STORE_C_POLICY_US "policy_us" /* buckets: when the policy was set, i64 LE, us */
 #define STORE_C_SECRET "secret"      /* users: secret key, raw bytes */
 #define STORE_C_NAME "name"          /* users: display name, raw bytes */
 #define STORE_C_ADMIN "admin"        /* users: one byte, 0 or 1 */

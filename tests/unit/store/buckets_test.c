@@ -1,7 +1,8 @@
 /*
  * buckets_test.c -- buckets and users through the store's interface: S3
  * bucket naming rules, create/get/exists, delete of a non-empty bucket,
- * recreation, listing order, and the users table.
+ * recreation, listing order, access attributes (set, removed, across a
+ * reopen, gone with the bucket), and the users table.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -98,19 +99,19 @@ static void test_bucket_create_get_exists_and_invalid(void)
     store_bucket b;
     CHECK_EQ(store_bucket_get(e.s, S("alpha"), &b), CF_ENOTFOUND);
     CHECK_EQ(b.name[0], '\0');
-    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK1"), &b), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK1"), NULL, 0, &b), 0);
     CHECK(strcmp(b.name, "alpha") == 0 && strcmp(b.owner, "AK1") == 0 && b.created_us > 0);
     int64_t created = b.created_us;
     store_bucket x;
-    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK2"), &x), CF_EEXIST);
+    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK2"), NULL, 0, &x), CF_EEXIST);
     CHECK(strcmp(x.owner, "AK1") == 0); /* the existing one, to tell "owned by you" apart */
     CHECK_EQ(x.created_us, created);
-    CHECK_EQ(store_bucket_create(e.s, S("Bad_Name"), S("AK1"), &x), CF_EINVAL);
+    CHECK_EQ(store_bucket_create(e.s, S("Bad_Name"), S("AK1"), NULL, 0, &x), CF_EINVAL);
     CHECK_EQ(store_bucket_get(e.s, S("Bad_Name"), &x), CF_ENOTFOUND);
     char owner[200];
     memset(owner, 'o', sizeof owner - 1);
     owner[sizeof owner - 1] = '\0';
-    CHECK_EQ(store_bucket_create(e.s, S("beta"), S(owner), &x), CF_EINVAL);
+    CHECK_EQ(store_bucket_create(e.s, S("beta"), S(owner), NULL, 0, &x), CF_EINVAL);
     CHECK_EQ(store_bucket_get(e.s, S("alpha"), &x), 0);
     CHECK_MEM(&x, sizeof x, &b, sizeof b);
     CHECK_EQ(store_bucket_delete(e.s, S("nope")), CF_ENOTFOUND);
@@ -121,7 +122,7 @@ static void test_delete_nonempty_bucket_refused_then_recreated_empty(void)
 {
     env e;
     env_open(&e, test_tmpdir());
-    CHECK_EQ(store_bucket_create(e.s, S("bkt"), S("AK1"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("bkt"), S("AK1"), NULL, 0, NULL), 0);
     CHECK_EQ(put_empty(e.s, "bkt", "a"), 0);
     CHECK_EQ(put_empty(e.s, "bkt", "b"), 0);
     CHECK_EQ(store_bucket_delete(e.s, S("bkt")), CF_ENOTEMPTY);
@@ -132,7 +133,7 @@ static void test_delete_nonempty_bucket_refused_then_recreated_empty(void)
     store_bucket b;
     CHECK_EQ(store_bucket_get(e.s, S("bkt"), &b), CF_ENOTFOUND);
     CHECK_EQ(put_empty(e.s, "bkt", "c"), CF_ENOTFOUND);
-    CHECK_EQ(store_bucket_create(e.s, S("bkt"), S("AK2"), &b), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("bkt"), S("AK2"), NULL, 0, &b), 0);
     CHECK(strcmp(b.owner, "AK2") == 0);
     store_meta m;
     CHECK_EQ(store_head(e.s, S("bkt"), S("a"), &m), CF_ENOTFOUND);
@@ -159,9 +160,9 @@ static void test_bucket_list_in_name_order_survives_reopen(void)
     const char *dir = test_tmpdir();
     env e;
     env_open(&e, dir);
-    CHECK_EQ(store_bucket_create(e.s, S("zeta"), S("AK"), NULL), 0);
-    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK"), NULL), 0);
-    CHECK_EQ(store_bucket_create(e.s, S("mid.dle"), S("AK"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("zeta"), S("AK"), NULL, 0, NULL), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("alpha"), S("AK"), NULL, 0, NULL), 0);
+    CHECK_EQ(store_bucket_create(e.s, S("mid.dle"), S("AK"), NULL, 0, NULL), 0);
     env_close(&e);
     env_open(&e, dir);
     names a = {0};
@@ -181,7 +182,7 @@ typedef struct creator {
 static void *create_one(void *arg)
 {
     creator *c = arg;
-    c->rc = store_bucket_create(c->s, S("contended"), S("AK"), NULL);
+    c->rc = store_bucket_create(c->s, S("contended"), S("AK"), NULL, 0, NULL);
     return NULL;
 }
 
@@ -269,6 +270,56 @@ static void test_users_put_get_list_delete(void)
     env_close(&e);
 }
 
+static void test_bucket_attributes_set_removed_reopened_and_gone_with_the_bucket(void)
+{
+    const char *dir = test_tmpdir();
+    env e;
+    env_open(&e, dir);
+    store_bucket b;
+    store_attr init[2] = {{STORE_BUCKET_OWNERSHIP, S("BucketOwnerEnforced")},
+                          {STORE_BUCKET_BLOCK, S("1111")}};
+    CHECK_EQ(store_bucket_create(e.s, S("attrs"), S("AK1"), init, 2, &b), 0);
+    CHECK(strcmp(b.ownership, "BucketOwnerEnforced") == 0);
+    CHECK(strcmp(b.block, "1111") == 0);
+    CHECK(b.acl[0] == '\0' && b.policy_us == 0);
+    cf_buf pol = {0};
+    CHECK_EQ(store_bucket_policy(e.s, S("attrs"), &pol), CF_ENOTFOUND);
+    store_attr set[2] = {{STORE_BUCKET_POLICY, S("{\"Statement\":[]}")},
+                         {STORE_BUCKET_BLOCK, slice_make(NULL, 0)}};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), set, 2), 0);
+    CHECK_EQ(store_bucket_get(e.s, S("attrs"), &b), 0);
+    CHECK(b.block[0] == '\0');
+    CHECK(b.policy_us > 0);
+    int64_t first = b.policy_us;
+    CHECK_EQ(store_bucket_policy(e.s, S("attrs"), &pol), 0);
+    CHECK(slice_eq(buf_slice(&pol), S("{\"Statement\":[]}")));
+    /* the policy's time only grows, even when set twice within a microsecond */
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), set, 1), 0);
+    CHECK_EQ(store_bucket_get(e.s, S("attrs"), &b), 0);
+    CHECK(b.policy_us > first);
+    store_attr bad = {"nope", S("x")};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &bad, 1), CF_EINVAL);
+    store_attr big = {STORE_BUCKET_OWNERSHIP, S("0123456789012345678901234567890123456789")};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &big, 1), CF_EINVAL);
+    CHECK_EQ(store_bucket_set(e.s, S("missing"), set, 1), CF_ENOTFOUND);
+    store_attr acl = {STORE_BUCKET_ACL, S("AK1 all::READ")};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &acl, 1), 0);
+    env_close(&e);
+    env_open(&e, dir);
+    CHECK_EQ(store_bucket_get(e.s, S("attrs"), &b), 0);
+    CHECK(strcmp(b.acl, "AK1 all::READ") == 0);
+    CHECK(strcmp(b.ownership, "BucketOwnerEnforced") == 0);
+    CHECK(b.policy_us > first);
+    /* a bucket created again under the name has none of the old attributes */
+    CHECK_EQ(store_bucket_delete(e.s, S("attrs")), 0);
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &acl, 1), CF_ENOTFOUND);
+    CHECK_EQ(store_bucket_create(e.s, S("attrs"), S("AK2"), NULL, 0, &b), 0);
+    CHECK(b.acl[0] == '\0' && b.ownership[0] == '\0' && b.policy_us == 0);
+    CHECK_EQ(store_bucket_policy(e.s, S("attrs"), &pol), CF_ENOTFOUND);
+    buf_free(&pol);
+    env_close(&e);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -278,6 +329,7 @@ int main(void)
         TEST(test_bucket_list_in_name_order_survives_reopen),
         TEST(test_racing_bucket_creates_exactly_one_wins),
         TEST(test_users_put_get_list_delete),
+        TEST(test_bucket_attributes_set_removed_reopened_and_gone_with_the_bucket),
     };
     return test_main(cases, TEST_COUNT(cases));
 }

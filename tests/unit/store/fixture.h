@@ -59,7 +59,7 @@ static inline env *env_new(uint64_t memtable_bytes)
 {
     env *e = calloc(1, sizeof *e);
     env_open(e, test_tmpdir(), memtable_bytes);
-    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("owner"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("owner"), NULL, 0, NULL), 0);
     return e;
 }
 

@@ -33,7 +33,7 @@ static void env_open(env *e, const char *dir, uint64_t memtable_bytes)
     CHECK_EQ(eng_db_open(&o, &e->db), 0);
     CHECK_EQ(store_open(e->db, &e->s), 0);
     CHECK_EQ(eng_table_open(e->db, STORE_T_OBJECTS, STORE_STRATEGY, &e->objects), 0);
-    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("AK"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("AK"), NULL, 0, NULL), 0);
 }
 
 static void env_close(env *e)

@@ -59,7 +59,7 @@ static void test_delete_leaves_the_slow_last_close_to_a_background_thread(void)
     env *e = calloc(1, sizeof *e);
     e->background = 1;
     env_open(e, test_tmpdir(), 64 << 20);
-    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("owner"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e->s, S("bkt"), S("owner"), NULL, 0, NULL), 0);
     CHECK_EQ(put_obj(e, "bkt", "big", 40 * CB + 11, 7, NULL, NULL), 0);
     CHECK_EQ(sst_files(e), 1);
     CHECK_EQ(open_deleted_ssts(), 0);

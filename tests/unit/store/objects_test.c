@@ -38,7 +38,7 @@ static void test_overwrite_drops_old_blob_chunks(void)
 static void test_copy_shares_blob_and_last_delete_frees_it(void)
 {
     env *e = env_new(4 << 20);
-    CHECK_EQ(store_bucket_create(e->s, S("other"), S("owner"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e->s, S("other"), S("owner"), NULL, 0, NULL), 0);
     store_meta src, cp, h;
     CHECK_EQ(put_obj(e, "bkt", "src", 3 * CB + 7, 5, NULL, &src), 0);
     store_stats before, after;
@@ -221,7 +221,7 @@ static void test_put_argument_errors_and_abort_drops_chunks(void)
     CHECK_EQ(count_rows(e->chunks), 1);
     CHECK_EQ(store_head(e->s, S("bkt"), S("mis"), &m), CF_ENOTFOUND);
     /* the bucket vanished between begin and commit */
-    CHECK_EQ(store_bucket_create(e->s, S("gone"), S("o"), NULL), 0);
+    CHECK_EQ(store_bucket_create(e->s, S("gone"), S("o"), NULL, 0, NULL), 0);
     CHECK_EQ(store_put_begin(e->s, S("gone"), S("k"), &w), 0);
     CHECK_EQ(store_put_write(w, buf, CB), 0);
     CHECK_EQ(store_bucket_delete(e->s, S("gone")), 0);
