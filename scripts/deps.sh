@@ -9,7 +9,7 @@
 #   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
-want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev)
+want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev libjson-c-dev)
 case "${1:-build}" in
     build) ;;
     test)

@@ -3,11 +3,15 @@
  *
  *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
  *                  [--min-part-size BYTES] [--upload-expiry SECONDS]
+ *                  [--bucket-defaults open|aws]
  *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
  *       data directory DIR (COFFER_DATA, default ./coffer-data). Multipart
  *       parts but the last must be at least BYTES (COFFER_MIN_PART_SIZE,
  *       default 5 MiB as S3); uploads not completed SECONDS after they began
- *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never).
+ *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never). New
+ *       buckets get ACLs on and no public access block, as Ceph RGW
+ *       (COFFER_BUCKET_DEFAULTS=open), or AWS's current defaults: ACLs
+ *       disabled (BucketOwnerEnforced) and public access blocked (aws).
  *   coffer user add ACCESS_KEY [SECRET] | user list | user remove ACCESS_KEY
  *       manages users in the data directory (the server must not be running)
  *   coffer shell [--data DIR]
@@ -245,6 +249,7 @@ typedef struct cli {
     const char *addr;
     const char *region;
     const char *domain;
+    const char *bucket_defaults; /* "open" or "aws" */
     const char *mode;
     uint64_t min_part_bytes;
     uint64_t upload_expiry_s;
@@ -308,6 +313,8 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->addr = getenv("COFFER_ADDR") ? getenv("COFFER_ADDR") : "127.0.0.1:9000";
     c->region = getenv("COFFER_REGION") ? getenv("COFFER_REGION") : "us-east-1";
     c->domain = getenv("COFFER_DOMAIN");
+    c->bucket_defaults =
+        getenv("COFFER_BUCKET_DEFAULTS") ? getenv("COFFER_BUCKET_DEFAULTS") : "open";
     c->mode = "serve";
     c->min_part_bytes = 5ull << 20;
     c->upload_expiry_s = 7 * 24 * 3600;
@@ -330,6 +337,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->region = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--domain") == 0)
             c->domain = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--bucket-defaults") == 0)
+            c->bucket_defaults = argv[++i];
         else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user") ||
                            !strcmp(a, "check")))
             c->mode = a;
@@ -338,6 +347,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         else
             return -1;
     }
+    if (strcmp(c->bucket_defaults, "open") != 0 && strcmp(c->bucket_defaults, "aws") != 0)
+        return -1;
     return c->min_part_bytes == 0 ? -1 : 0;
 }
 
@@ -475,7 +486,8 @@ static int serve(eng_db *db, const cli *c)
         fprintf(stderr, "coffer: cannot open the store in %s: %s\n", c->data, cf_err_str(orc));
         goto out;
     }
-    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes};
+    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes,
+                    strcmp(c->bucket_defaults, "aws") == 0};
     if (s3_new(st, &sc, &s3) != 0)
         goto out;
     sweeper_stop(&sw);
@@ -596,6 +608,7 @@ int main(int argc, char **argv)
     if (parse_cli(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: coffer [serve|check|shell|user ...] [--data DIR] [--addr HOST:PORT] "
                         "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n"
+                        "       [--bucket-defaults open|aws]\n"
                         "       [--workers N] [--max-workers N] [--max-conns N] [--idle-timeout-ms MS]\n"
                         "       [--io-timeout-ms MS] [--min-rate BYTES_PER_S]\n"
                         "numeric options may also be set as COFFER_MIN_PART_SIZE, COFFER_WORKERS, ...\n");

@@ -1,8 +1,8 @@
 /*
  * auth.c -- who is asking: SigV4 verification against the store's users.
  *
- * Every request is authenticated; anonymous requests are refused with
- * AccessDenied until bucket policies exist. The secret lookup reads the
+ * A request with no signature at all is the anonymous principal "*":
+ * authz.c allows it only what a bucket policy or an ACL grants to anyone. The secret lookup reads the
  * users table through the store, so `coffer user add` takes effect at once.
  */
 #include <stdio.h>
@@ -26,6 +26,11 @@ int s3_authenticate(s3_req *r)
 {
     s3_sigv4_config cfg = {slice_str(r->ctx->region), lookup_secret, r};
     int rc = s3_sigv4_verify(r->hr, &cfg, (int64_t)time(NULL), &r->sig_scratch, &r->auth);
+    if (rc == S3_AUTH_MISSING) { /* no signature: the anonymous principal, for authz.c */
+        r->anonymous = true;
+        r->access_key[0] = '\0';
+        return 0;
+    }
     if (rc != S3_AUTH_OK) {
         s3_error(r, r->auth.code, r->auth.message);
         return -1;

@@ -1,28 +1,18 @@
 /*
  * bucket.c -- the bucket API family: ListBuckets, CreateBucket, DeleteBucket,
- * HeadBucket, GetBucketLocation, GetBucketVersioning, GetBucketAcl.
+ * HeadBucket, GetBucketLocation, GetBucketVersioning.
  *
- * A bucket belongs to the user who created it; another user (unless admin)
- * gets AccessDenied for it, and ListBuckets shows each user their own.
+ * A bucket belongs to the user who created it; who else may do what to it
+ * is decided by authz.c before these run. ListBuckets shows each user the
+ * buckets they own (an admin: all). CreateBucket sets the new bucket's
+ * Object Ownership (x-amz-object-ownership, else the server's default),
+ * public access block (blocked under --bucket-defaults aws) and ACL
+ * (x-amz-acl / x-amz-grant-*) in the same write as the bucket.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "s3/s3_int.h"
-
-int s3_bucket_access(s3_req *r, store_bucket *b)
-{
-    int rc = store_bucket_get(r->ctx->st, s3_bucket(r), b);
-    if (rc) {
-        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
-        return -1;
-    }
-    if (!r->admin && strcmp(b->owner, r->access_key) != 0) {
-        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
-        return -1;
-    }
-    return 0;
-}
 
 typedef struct list_buckets_arg {
     s3_req *r;
@@ -59,10 +49,42 @@ void s3_h_list_buckets(s3_req *r)
     s3_respond_xml(r, 200, NULL, 0);
 }
 
+/*
+ * new_bucket_attrs -- the attributes CreateBucket writes with the bucket: into attrs[]
+ * (at most 3), their values kept in nb (ownership, block) and acl; the count, or -1
+ * when the request was answered with an error.
+ */
+static int new_bucket_attrs(s3_req *r, store_bucket *nb, cf_buf *acl, store_attr *attrs)
+{
+    int n = 0;
+    memset(nb, 0, sizeof *nb);
+    snprintf(nb->owner, sizeof nb->owner, "%s", r->access_key);
+    cf_slice own = s3_header(r, "x-amz-object-ownership");
+    if (own.ptr && !slice_eq(own, slice_str("BucketOwnerEnforced")) &&
+        !slice_eq(own, slice_str("BucketOwnerPreferred")) &&
+        !slice_eq(own, slice_str("ObjectWriter"))) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header");
+        return -1;
+    }
+    if (own.ptr || r->ctx->aws_defaults) {
+        snprintf(nb->ownership, sizeof nb->ownership, "%.*s", own.ptr ? (int)own.len : 19,
+                 own.ptr ? (const char *)own.ptr : "BucketOwnerEnforced");
+        attrs[n++] = (store_attr){STORE_BUCKET_OWNERSHIP, slice_str(nb->ownership)};
+    }
+    if (r->ctx->aws_defaults) {
+        snprintf(nb->block, sizeof nb->block, "1111");
+        attrs[n++] = (store_attr){STORE_BUCKET_BLOCK, slice_str(nb->block)};
+    }
+    if (s3_acl_for_bucket(r, nb, acl) != 0)
+        return -1;
+    if (acl->len)
+        attrs[n++] = (store_attr){STORE_BUCKET_ACL, buf_slice(acl)};
+    return n;
+}
+
 /* PUT /{bucket} -- CreateBucket */
 void s3_h_create_bucket(s3_req *r)
 {
-    store_bucket b;
     if (!store_bucket_name_valid(s3_bucket(r))) {
         s3_error(r, S3_ERR_INVALID_BUCKET_NAME, NULL);
         return;
@@ -78,9 +100,19 @@ void s3_h_create_bucket(s3_req *r)
             return;
         }
     }
-    int rc = store_bucket_create(r->ctx->st, s3_bucket(r), slice_str(r->access_key), NULL, 0, &b);
+    store_bucket nb;
+    store_attr attrs[3];
+    cf_buf acl = {0};
+    int n_attrs = new_bucket_attrs(r, &nb, &acl, attrs);
+    if (n_attrs < 0) {
+        buf_free(&acl);
+        return;
+    }
+    int rc = store_bucket_create(r->ctx->st, s3_bucket(r), slice_str(r->access_key), attrs,
+                                 (size_t)n_attrs, &r->b);
+    buf_free(&acl);
     if (rc == CF_EEXIST) {
-        bool mine = strcmp(b.owner, r->access_key) == 0;
+        bool mine = strcmp(r->b.owner, r->access_key) == 0;
         s3_error(r, mine ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU : S3_ERR_BUCKET_ALREADY_EXISTS,
                  NULL);
         return;
@@ -90,7 +122,7 @@ void s3_h_create_bucket(s3_req *r)
         return;
     }
     char loc[80];
-    snprintf(loc, sizeof loc, "/%s", b.name);
+    snprintf(loc, sizeof loc, "/%s", r->b.name);
     http_header h = {slice_str("Location"), slice_str(loc)};
     s3_respond_empty(r, 200, &h, 1);
 }
@@ -98,9 +130,6 @@ void s3_h_create_bucket(s3_req *r)
 /* DELETE /{bucket} -- DeleteBucket */
 void s3_h_delete_bucket(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
     int rc = store_bucket_delete(r->ctx->st, s3_bucket(r));
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
@@ -112,9 +141,6 @@ void s3_h_delete_bucket(s3_req *r)
 /* HEAD /{bucket} -- HeadBucket */
 void s3_h_head_bucket(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
     http_header h = {slice_str("x-amz-bucket-region"), slice_str(r->ctx->region)};
     s3_respond_empty(r, 200, &h, 1);
 }
@@ -122,9 +148,6 @@ void s3_h_head_bucket(s3_req *r)
 /* GET /{bucket}?location -- GetBucketLocation */
 void s3_h_bucket_location(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
     const char *region = strcmp(r->ctx->region, "us-east-1") == 0 ? "" : r->ctx->region;
     s3_doc_begin(r, "LocationConstraint");
     s3_xml_text(&r->xw, slice_str(region));
@@ -135,57 +158,7 @@ void s3_h_bucket_location(s3_req *r)
 /* GET /{bucket}?versioning -- GetBucketVersioning (never enabled yet) */
 void s3_h_bucket_versioning(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
     s3_doc_begin(r, "VersioningConfiguration");
     s3_xml_close(&r->xw);
     s3_respond_xml(r, 200, NULL, 0);
-}
-
-#define GRANTEE_OPEN                                                                      \
-    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">"
-
-/* acl_body -- the owner's FULL_CONTROL grant, the only ACL coffer has. */
-static void acl_body(s3_req *r, const char *owner)
-{
-    s3_doc_begin(r, "AccessControlPolicy");
-    s3_doc_user(r, "Owner", owner);
-    s3_xml_open(&r->xw, "AccessControlList");
-    s3_xml_open(&r->xw, "Grant");
-    /* the grantee carries xsi attributes the writer has no call for; owner ids are
-     * access keys (letters and digits), so nothing in it needs escaping */
-    buf_append(&r->out, GRANTEE_OPEN, strlen(GRANTEE_OPEN));
-    s3_xml_elem_str(&r->xw, "ID", owner);
-    s3_xml_elem_str(&r->xw, "DisplayName", owner);
-    buf_append(&r->out, "</Grantee>", 10);
-    s3_xml_elem_str(&r->xw, "Permission", "FULL_CONTROL");
-    s3_xml_close(&r->xw); /* Grant */
-    s3_xml_close(&r->xw); /* AccessControlList */
-    s3_xml_close(&r->xw); /* AccessControlPolicy */
-    s3_respond_xml(r, 200, NULL, 0);
-}
-
-/* GET /{bucket}?acl -- GetBucketAcl */
-void s3_h_bucket_acl(s3_req *r)
-{
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
-    acl_body(r, b.owner);
-}
-
-/* GET /{bucket}/{key}?acl -- GetObjectAcl */
-void s3_h_object_acl(s3_req *r)
-{
-    store_bucket b;
-    store_meta m;
-    if (s3_bucket_access(r, &b))
-        return;
-    int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), &m);
-    if (rc) {
-        s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
-        return;
-    }
-    acl_body(r, b.owner);
 }

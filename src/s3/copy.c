@@ -66,11 +66,11 @@ int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
         return -1;
     }
-    if (!r->admin && strcmp(sb.owner, r->access_key) != 0) {
+    rc = store_head(r->ctx->st, sbn, skn, src);
+    if (!s3_authorize_other(r, S3_ACT_GET_OBJECT, &sb, skn, rc ? NULL : src)) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return -1;
     }
-    rc = store_head(r->ctx->st, sbn, skn, src);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         return -1;
@@ -89,15 +89,12 @@ int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src)
 /* PUT /{bucket}/{key} with x-amz-copy-source -- CopyObject */
 void s3_h_copy_object(s3_req *r)
 {
-    store_bucket b;
     cf_buf sbucket = {0}, skey = {0};
     store_meta *src = calloc(1, sizeof *src), *m = calloc(1, sizeof *m), *out = calloc(1, sizeof *out);
     if (!src || !m || !out) {
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         goto done;
     }
-    if (s3_bucket_access(r, &b))
-        goto done;
     if (s3_copy_source(r, &sbucket, &skey, src) != 0)
         goto done;
     cf_slice sbn = buf_slice(&sbucket), skn = buf_slice(&skey);
@@ -126,8 +123,9 @@ void s3_h_copy_object(s3_req *r)
     } else {
         *m = *src;
         m->headers[0] = '\0';
-        /* every source header but the tags, which follow the tagging directive */
-        s3_meta_copy(m, src, s3_meta_not_tagging);
+        /* every source header but the tags, which follow the tagging directive, and the
+         * ACL: a copy gets the ACL of its own request, as S3 */
+        s3_meta_copy(m, src, s3_meta_not_tagging_or_acl);
     }
     /* the checksum belongs to the bytes: it always comes along */
     if (replace)
@@ -137,6 +135,8 @@ void s3_h_copy_object(s3_req *r)
         s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
         goto done;
     }
+    if (s3_acl_for_write(r, m) != 0)
+        goto done;
     snprintf(m->etag, sizeof m->etag, "%s", src->etag);
     m->size = src->size;
     m->mtime_us = clock_now_us();

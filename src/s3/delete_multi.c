@@ -1,8 +1,9 @@
 /*
  * delete_multi.c -- DeleteObjects: up to 1000 keys in one XML request.
  *
- * Each key is deleted on its own (S3 gives no atomicity across keys) and
- * reported as <Deleted> or <Error>; in quiet mode only errors are listed.
+ * Each key is authorized (s3:DeleteObject) and deleted on its own (S3
+ * gives no atomicity across keys) and reported as <Deleted> or <Error>; in
+ * quiet mode only errors are listed.
  */
 #include <string.h>
 
@@ -12,9 +13,17 @@
 /* POST /{bucket}?delete -- DeleteObjects */
 void s3_h_delete_objects(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
+    int rc = store_bucket_get(r->ctx->st, s3_bucket(r), &r->b);
+    if (rc) {
+        s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
         return;
+    }
+    /* without a policy the decision cannot depend on the key: made once for the request */
+    if (!r->b.policy_us &&
+        !s3_authorize_other(r, S3_ACT_DELETE_OBJECT, &r->b, slice_make(NULL, 0), NULL)) {
+        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     cf_buf body = {0};
     s3_delete_req req = {0};
     s3_err_code err = s3_read_small_body(r, S3_XML_DELETE_MAX_BODY_BYTES, &body);
@@ -36,9 +45,11 @@ void s3_h_delete_objects(s3_req *r)
             msg = "Invalid key";
         } else if (ver.ptr && !slice_eq(ver, slice_str("null"))) {
             code = S3_ERR_NO_SUCH_VERSION;
+        } else if (!s3_authorize_other(r, S3_ACT_DELETE_OBJECT, &r->b, key, NULL)) {
+            code = S3_ERR_ACCESS_DENIED; /* S3 authorizes each key on its own */
         } else {
             store_cond cond = {0};
-            int rc = store_delete(r->ctx->st, s3_bucket(r), key, &cond);
+            rc = store_delete(r->ctx->st, s3_bucket(r), key, &cond);
             if (rc)
                 code = s3_err_of(rc, S3_ERR_INTERNAL_ERROR); /* a full disk: InsufficientStorage */
         }

@@ -23,6 +23,23 @@ typedef struct err_row {
 } err_row;
 
 static const err_row rows[S3_ERR_COUNT] = {
+    [S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP] = {"InvalidBucketAclWithObjectOwnership", 400,
+                                                         "Bucket cannot have ACLs set with "
+                                                         "ObjectOwnership's BucketOwnerEnforced "
+                                                         "setting"},
+    [S3_ERR_MALFORMED_ACL_ERROR] = {"MalformedACLError", 400,
+                                    "The XML you provided was not well-formed or did not "
+                                    "validate against our published schema"},
+    [S3_ERR_MALFORMED_POLICY] = {"MalformedPolicy", 400, "Policies must be valid JSON"},
+    [S3_ERR_NO_SUCH_OWNERSHIP_CONTROLS] = {"OwnershipControlsNotFoundError", 404,
+                                           "The bucket ownership controls were not found"},
+    [S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION] = {"NoSuchPublicAccessBlockConfiguration",
+                                                          404,
+                                                          "The public access block configuration "
+                                                          "was not found"},
+    [S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS] = {"UnresolvableGrantByEmailAddress", 400,
+                                                    "The email address you provided does not "
+                                                    "match any account on record."},
     [S3_ERR_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
     [S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
                                                   "The bucket does not allow ACLs"},

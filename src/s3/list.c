@@ -103,10 +103,7 @@ static int on_prefix(void *arg, cf_slice prefix)
 
 static void list(s3_req *r, enum list_kind kind)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
-    list_ctx c = {r, kind, false, kind != LIST_V2, b.owner, 0};
+    list_ctx c = {r, kind, false, kind != LIST_V2, r->b.owner, 0};
     cf_slice enc = s3_param_get(r, "encoding-type");
     if (enc.ptr && !slice_eq(enc, slice_str("url"))) {
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
@@ -160,7 +157,7 @@ static void list(s3_req *r, enum list_kind kind)
     static const char *const roots[] = {"ListBucketResult", "ListBucketResult",
                                         "ListVersionsResult", "ListMultipartUploadsResult"};
     s3_doc_begin(r, roots[kind]);
-    s3_xml_elem_str(&r->xw, kind == LIST_UPLOADS ? "Bucket" : "Name", b.name);
+    s3_xml_elem_str(&r->xw, kind == LIST_UPLOADS ? "Bucket" : "Name", r->b.name);
     if (kind == LIST_UPLOADS) {
         put_key_elem(&c, "KeyMarker", marker.ptr ? marker : slice_make("", 0));
         s3_xml_elem(&r->xw, "UploadIdMarker", id_marker.ptr ? id_marker : slice_make("", 0));

@@ -4,7 +4,9 @@
  * store_meta.headers holds the kept headers verbatim as "name: value\n"
  * lines with lowercase names (format: doc/formats.md, "Store rows"): user
  * metadata x-amz-meta-* (at most 2 KiB of names and values, as S3), the
- * Content-* headers S3 returns, the object's checksum, and its tags.
+ * Content-* headers S3 returns, the object's checksum, its tags, and its
+ * ACL when it is not the default (x-coffer-acl, acl.h: never sent back as
+ * a header).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +19,7 @@
 /* Headers kept verbatim with the object (besides x-amz-meta-*). */
 static const char *const kept_headers[] = {"content-encoding", "content-disposition",
                                            "cache-control", "content-language", "expires",
-                                           "x-amz-tagging", "x-amz-website-redirect-location"};
+                                           "x-amz-tagging"};
 
 bool s3_starts_with_ci(cf_slice s, const char *prefix)
 {
@@ -105,4 +107,9 @@ bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice 
 bool s3_meta_not_tagging(cf_slice name)
 {
     return !slice_eq(name, slice_str("x-amz-tagging"));
+}
+
+bool s3_meta_not_tagging_or_acl(cf_slice name)
+{
+    return s3_meta_not_tagging(name) && !slice_eq(name, slice_str("x-coffer-acl"));
 }

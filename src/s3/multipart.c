@@ -56,9 +56,6 @@ static void upload_doc_begin(s3_req *r, const char *root, const uint8_t *id)
 /* upload_of_request -- the upload ?uploadId names for this bucket/key, or answers NoSuchUpload. */
 static int upload_of_request(s3_req *r, uint8_t *id, store_meta *up)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return -1;
     int rc = CF_ENOTFOUND;
     if (s3_upload_id_parse(s3_param_get(r, "uploadId"), id))
         rc = store_upload_get(r->ctx->st, s3_bucket(r), s3_key(r), id, up);
@@ -344,9 +341,6 @@ out:
 /* DELETE /{bucket}/{key}?uploadId=U -- AbortMultipartUpload */
 void s3_h_abort_upload(s3_req *r)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return;
     uint8_t id[STORE_UPLOAD_ID_BYTES];
     int rc = CF_ENOTFOUND;
     if (s3_upload_id_parse(s3_param_get(r, "uploadId"), id))

@@ -184,7 +184,6 @@ static void respond(s3_req *r, const store_meta *m)
 /* POST /{bucket}/{key}?uploadId=U -- CompleteMultipartUpload */
 void s3_h_complete_upload(s3_req *r)
 {
-    store_bucket b;
     complete_ctx c = {.r = r, .min_part_bytes = r->ctx->min_part_bytes, .alg = -1};
     s3_complete_req req = {0};
     cf_buf body = {0};
@@ -195,8 +194,6 @@ void s3_h_complete_upload(s3_req *r)
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         goto done;
     }
-    if (s3_bucket_access(r, &b))
-        goto done;
     uint8_t id[STORE_UPLOAD_ID_BYTES];
     char if_match[96];
     store_cond cond;

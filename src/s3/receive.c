@@ -151,19 +151,15 @@ void s3_write_cond_error(s3_req *r, int rc, const store_cond *cond, s3_err_code 
 
 store_meta *s3_write_meta(s3_req *r)
 {
-    store_bucket b;
     store_meta *m = calloc(1, sizeof *m);
     s3_err_code err = m ? S3_ERR_NONE : S3_ERR_INTERNAL_ERROR;
-    if (err == S3_ERR_NONE && s3_bucket_access(r, &b)) {
-        free(m);
-        return NULL; /* answered */
-    }
     if (err == S3_ERR_NONE && s3_key(r).len > STORE_MAX_KEY_BYTES)
         err = S3_ERR_KEY_TOO_LONG;
     if (err == S3_ERR_NONE)
         err = s3_meta_from_request(r, m);
-    if (err != S3_ERR_NONE) {
+    if (err != S3_ERR_NONE)
         s3_error(r, err, NULL);
+    if (err != S3_ERR_NONE || s3_acl_for_write(r, m) != 0) {
         free(m);
         return NULL;
     }

@@ -7,8 +7,12 @@
  * A request naming a subresource no row serves gets 501 NotImplemented, never
  * a wrong success (for example PUT ?policy must not store an object).
  *
- * Every request is authenticated (auth.c) before anything else looks at
- * it; only one whose URI cannot even be decoded is refused first.
+ * Every request is authenticated (auth.c: a signature, or none: the
+ * anonymous principal) before anything else looks at it; only one whose
+ * URI cannot even be decoded is refused first. Then what it asks that
+ * coffer does not honour is refused (unsupported.c), and the route's action
+ * is authorized (authz.c) before its handler runs: no handler decides
+ * access by itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,34 +31,51 @@ typedef struct s3_route {
     int at;
     const char *param; /* the subresource that selects this API, NULL: none */
     void (*fn)(s3_req *r);
+    s3_action action;  /* what s3_authorize decides before fn runs */
 } s3_route;
 
 static const s3_route routes[] = {
-    {"GET", AT_SERVICE, NULL, s3_h_list_buckets},
-    {"PUT", AT_BUCKET, NULL, s3_h_create_bucket},
-    {"DELETE", AT_BUCKET, NULL, s3_h_delete_bucket},
-    {"HEAD", AT_BUCKET, NULL, s3_h_head_bucket},
-    {"GET", AT_BUCKET, "location", s3_h_bucket_location},
-    {"GET", AT_BUCKET, "versioning", s3_h_bucket_versioning},
-    {"GET", AT_BUCKET, "acl", s3_h_bucket_acl},
-    {"GET", AT_BUCKET, "versions", s3_h_list_versions},
-    {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2},
-    {"GET", AT_BUCKET, NULL, s3_h_list_objects},
-    {"POST", AT_BUCKET, "delete", s3_h_delete_objects},
-    {"GET", AT_BUCKET, "uploads", s3_h_list_uploads},
-    {"GET", AT_OBJECT, "tagging", s3_h_get_tagging},
-    {"PUT", AT_OBJECT, "tagging", s3_h_put_tagging},
-    {"DELETE", AT_OBJECT, "tagging", s3_h_delete_tagging},
-    {"GET", AT_OBJECT, "acl", s3_h_object_acl},
-    {"POST", AT_OBJECT, "uploads", s3_h_create_upload},
-    {"PUT", AT_OBJECT, "uploadId", s3_h_upload_part},
-    {"POST", AT_OBJECT, "uploadId", s3_h_complete_upload},
-    {"DELETE", AT_OBJECT, "uploadId", s3_h_abort_upload},
-    {"GET", AT_OBJECT, "uploadId", s3_h_list_parts},
-    {"PUT", AT_OBJECT, NULL, s3_h_put_object},
-    {"GET", AT_OBJECT, NULL, s3_h_get_object},
-    {"HEAD", AT_OBJECT, NULL, s3_h_get_object},
-    {"DELETE", AT_OBJECT, NULL, s3_h_delete_object},
+    {"GET", AT_SERVICE, NULL, s3_h_list_buckets, S3_ACT_LIST_ALL_MY_BUCKETS},
+    {"PUT", AT_BUCKET, NULL, s3_h_create_bucket, S3_ACT_CREATE_BUCKET},
+    {"DELETE", AT_BUCKET, NULL, s3_h_delete_bucket, S3_ACT_DELETE_BUCKET},
+    {"HEAD", AT_BUCKET, NULL, s3_h_head_bucket, S3_ACT_LIST_BUCKET},
+    {"GET", AT_BUCKET, "location", s3_h_bucket_location, S3_ACT_GET_BUCKET_LOCATION},
+    {"GET", AT_BUCKET, "versioning", s3_h_bucket_versioning, S3_ACT_GET_BUCKET_VERSIONING},
+    {"GET", AT_BUCKET, "acl", s3_h_get_bucket_acl, S3_ACT_GET_BUCKET_ACL},
+    {"PUT", AT_BUCKET, "acl", s3_h_put_bucket_acl, S3_ACT_PUT_BUCKET_ACL},
+    {"GET", AT_BUCKET, "policy", s3_h_get_bucket_policy, S3_ACT_GET_BUCKET_POLICY},
+    {"PUT", AT_BUCKET, "policy", s3_h_put_bucket_policy, S3_ACT_PUT_BUCKET_POLICY},
+    {"DELETE", AT_BUCKET, "policy", s3_h_delete_bucket_policy, S3_ACT_DELETE_BUCKET_POLICY},
+    {"GET", AT_BUCKET, "policyStatus", s3_h_bucket_policy_status, S3_ACT_GET_BUCKET_POLICY_STATUS},
+    {"GET", AT_BUCKET, "ownershipControls", s3_h_get_ownership, S3_ACT_GET_BUCKET_OWNERSHIP_CONTROLS},
+    {"PUT", AT_BUCKET, "ownershipControls", s3_h_put_ownership, S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
+    {"DELETE", AT_BUCKET, "ownershipControls", s3_h_delete_ownership,
+     S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
+    {"GET", AT_BUCKET, "publicAccessBlock", s3_h_get_public_block,
+     S3_ACT_GET_BUCKET_PUBLIC_ACCESS_BLOCK},
+    {"PUT", AT_BUCKET, "publicAccessBlock", s3_h_put_public_block,
+     S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
+    {"DELETE", AT_BUCKET, "publicAccessBlock", s3_h_delete_public_block,
+     S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
+    {"GET", AT_BUCKET, "versions", s3_h_list_versions, S3_ACT_LIST_BUCKET_VERSIONS},
+    {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2, S3_ACT_LIST_BUCKET},
+    {"GET", AT_BUCKET, NULL, s3_h_list_objects, S3_ACT_LIST_BUCKET},
+    {"POST", AT_BUCKET, "delete", s3_h_delete_objects, S3_ACT_NONE}, /* per key, inside */
+    {"GET", AT_BUCKET, "uploads", s3_h_list_uploads, S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS},
+    {"GET", AT_OBJECT, "tagging", s3_h_get_tagging, S3_ACT_GET_OBJECT_TAGGING},
+    {"PUT", AT_OBJECT, "tagging", s3_h_put_tagging, S3_ACT_PUT_OBJECT_TAGGING},
+    {"DELETE", AT_OBJECT, "tagging", s3_h_delete_tagging, S3_ACT_DELETE_OBJECT_TAGGING},
+    {"GET", AT_OBJECT, "acl", s3_h_get_object_acl, S3_ACT_GET_OBJECT_ACL},
+    {"PUT", AT_OBJECT, "acl", s3_h_put_object_acl, S3_ACT_PUT_OBJECT_ACL},
+    {"POST", AT_OBJECT, "uploads", s3_h_create_upload, S3_ACT_PUT_OBJECT},
+    {"PUT", AT_OBJECT, "uploadId", s3_h_upload_part, S3_ACT_PUT_OBJECT},
+    {"POST", AT_OBJECT, "uploadId", s3_h_complete_upload, S3_ACT_PUT_OBJECT},
+    {"DELETE", AT_OBJECT, "uploadId", s3_h_abort_upload, S3_ACT_ABORT_MULTIPART_UPLOAD},
+    {"GET", AT_OBJECT, "uploadId", s3_h_list_parts, S3_ACT_LIST_MULTIPART_UPLOAD_PARTS},
+    {"PUT", AT_OBJECT, NULL, s3_h_put_object, S3_ACT_PUT_OBJECT},
+    {"GET", AT_OBJECT, NULL, s3_h_get_object, S3_ACT_GET_OBJECT},
+    {"HEAD", AT_OBJECT, NULL, s3_h_get_object, S3_ACT_GET_OBJECT},
+    {"DELETE", AT_OBJECT, NULL, s3_h_delete_object, S3_ACT_DELETE_OBJECT},
 };
 
 /* Query parameters that select an API (S3's subresources). */
@@ -104,6 +125,11 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
     if (!c)
         return CF_ENOMEM;
     c->st = st;
+    c->aws_defaults = cfg && cfg->aws_defaults;
+    if (s3_policy_cache_new(&c->policies) != 0) {
+        free(c);
+        return CF_ENOMEM;
+    }
     snprintf(c->region, sizeof c->region, "%s", cfg && cfg->region ? cfg->region : "us-east-1");
     snprintf(c->domain, sizeof c->domain, "%s", cfg && cfg->domain ? cfg->domain : "");
     c->max_skew_s = cfg && cfg->max_skew_s > 0 ? cfg->max_skew_s : 900;
@@ -114,12 +140,9 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
 
 void s3_free(s3_ctx *c)
 {
+    if (c)
+        s3_policy_cache_free(c->policies);
     free(c);
-}
-
-void s3_h_not_implemented(s3_req *r)
-{
-    s3_error(r, S3_ERR_NOT_IMPLEMENTED, NULL);
 }
 
 void s3_handle(void *arg, http_exchange *ex)
@@ -153,10 +176,14 @@ void s3_handle(void *arg, http_exchange *ex)
         goto out;
     }
     const s3_route *rt = route_find(&r);
-    if (!rt) {
-        s3_error(&r, S3_ERR_NOT_IMPLEMENTED, NULL);
+    if (!rt) { /* nothing is granted to anyone on what coffer does not serve */
+        s3_error(&r, r.anonymous ? S3_ERR_ACCESS_DENIED : S3_ERR_NOT_IMPLEMENTED, NULL);
         goto out;
     }
+    if (s3_refuse_unsupported(&r) != 0)
+        goto out;
+    if (rt->action != S3_ACT_NONE && s3_authorize(&r, rt->action) != 0)
+        goto out;
     rt->fn(&r);
     if (!r.responded)
         s3_error(&r, S3_ERR_INTERNAL_ERROR, NULL);
@@ -165,6 +192,7 @@ out:
     buf_free(&r.key);
     buf_free(&r.pbuf);
     buf_free(&r.out);
+    free(r.obj);
     s3_sigv4_result_free(&r.auth);
     s3_sigv4_scratch_free(&r.sig_scratch);
 }

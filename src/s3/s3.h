@@ -22,6 +22,8 @@ typedef struct s3_config {
     const char *domain;      /* virtual-host base: "<bucket>.<domain>" (NULL: path-style only) */
     int64_t max_skew_s;      /* allowed clock skew of signed requests (900) */
     uint64_t min_part_bytes; /* minimum size of a multipart part but the last (0: S3's 5 MiB) */
+    bool aws_defaults;       /* new buckets as AWS makes them: BucketOwnerEnforced, public
+                                access blocked (false: as Ceph RGW, ACLs on, nothing blocked) */
 } s3_config;
 
 /* s3_new -- a front end over st (borrowed; must outlive it). Caller frees with s3_free(). */

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "s3/acl.h"
+#include "s3/authz.h"
 #include "s3/checksum.h"
 #include "s3/errors.h"
 #include "s3/s3.h"
@@ -25,8 +27,12 @@
 
 #define S3_MAX_PARAMS 64
 
+typedef struct s3_policy_cache s3_policy_cache;
+
 struct s3_ctx {
     store *st;
+    s3_policy_cache *policies; /* parsed bucket policies (authz_cache.c) */
+    bool aws_defaults;         /* new buckets: BucketOwnerEnforced, public access blocked */
     char region[64];
     char domain[256];
     int64_t max_skew_s;
@@ -49,8 +55,13 @@ typedef struct s3_req {
     cf_buf pbuf;            /* decoded query parameter bytes */
     s3_param params[S3_MAX_PARAMS];
     size_t n_params;
-    char access_key[129];   /* the authenticated user */
+    char access_key[129];   /* the authenticated user; "" when anonymous */
+    bool anonymous;         /* no signature: the principal "*" */
     bool admin;
+    bool post_form;         /* a form upload: signed by its fields (s3:authType POST) */
+    store_bucket b;         /* the addressed bucket, once s3_authorize found it */
+    store_meta *obj;        /* the addressed object's meta if s3_authorize read it (malloc'd) */
+    bool obj_missing;       /* s3_authorize looked and found no such object */
     store_user user;        /* the signer, as the secret lookup found it */
     s3_sigv4_result auth;   /* what sigv4 found: payload mode, streaming seed */
     s3_sigv4_scratch sig_scratch;
@@ -112,10 +123,70 @@ void s3_iso8601(int64_t us, char *out);
  */
 int s3_authenticate(s3_req *r);
 
-/* s3_bucket_access -- the bucket exists and belongs to the user (or the user
- * is admin): 0 with *b filled; otherwise answers NoSuchBucket/AccessDenied
- * and returns non-zero. */
-int s3_bucket_access(s3_req *r, store_bucket *b);
+/* ---- authz.c (authz.h) ---- */
+
+/*
+ * s3_authorize -- may the caller perform act on what r addresses? Finds the
+ * bucket (into r->b) and, when the decision needs it, the object (r->obj).
+ * 0 if allowed; otherwise answers (NoSuchBucket, AccessDenied) and returns -1.
+ */
+int s3_authorize(s3_req *r, s3_action act);
+
+/*
+ * s3_authorize_other -- the same decision for act on another resource of
+ * this request: key (empty for the bucket itself) of bucket b, whose
+ * object meta is m (NULL if there is none or it is not needed). true if
+ * allowed; nothing is answered.
+ */
+bool s3_authorize_other(s3_req *r, s3_action act, const store_bucket *b, cf_slice key,
+                        const store_meta *m);
+
+/* s3_object_acl -- the ACL of object m in bucket b (its x-coffer-acl line, else private to
+ * the bucket owner). CF_ECORRUPT if the stored line does not decode. */
+int s3_object_acl(const store_bucket *b, const store_meta *m, s3_acl *out);
+
+/* ---- authz_cache.c ---- */
+
+/* s3_policy_cache_new / _free -- the cache of parsed policies s3_new makes. */
+int s3_policy_cache_new(s3_policy_cache **out);
+void s3_policy_cache_free(s3_policy_cache *c);
+
+/* A parsed policy lent by the cache: valid until s3_policy_release. */
+typedef struct s3_policy_ref s3_policy_ref;
+const struct s3_policy *s3_policy_of(const s3_policy_ref *ref);
+
+/*
+ * s3_policy_acquire -- the parsed policy of bucket b (b->policy_us != 0),
+ * from the cache or read and parsed now. 0 and *out; CF_ENOTFOUND if the
+ * bucket has no policy any more; CF_ECORRUPT if the stored document does
+ * not parse (the caller denies: fail closed); CF_ENOMEM.
+ */
+int s3_policy_acquire(s3_ctx *c, const store_bucket *b, s3_policy_ref **out);
+void s3_policy_release(s3_policy_ref *ref); /* NULL is a no-op */
+
+/* ---- acl_api.c ---- */
+
+/*
+ * s3_acl_for_write -- gives the object a write creates (meta m, its headers
+ * built) the owner and ACL of Object Ownership and the request's x-amz-acl
+ * or x-amz-grant-* headers, as m's x-coffer-acl line. 0, or answers
+ * (AccessControlListNotSupported, AccessDenied, InvalidArgument, ...) and -1.
+ * REQUIRES: r->b is the bucket written to (s3_authorize ran).
+ */
+int s3_acl_for_write(s3_req *r, store_meta *m);
+
+/*
+ * s3_acl_for_bucket -- the stored ACL (enc, empty for the default) of the
+ * bucket b that CreateBucket is making, from the request's ACL headers.
+ * 0, or answers and -1.
+ */
+int s3_acl_for_bucket(s3_req *r, const store_bucket *b, cf_buf *enc);
+
+/* ---- unsupported.c ---- */
+
+/* s3_refuse_unsupported -- answers NotImplemented (or S3's 400) for a header or parameter
+ * that asks for something coffer does not honour; returns -1 then, else 0. */
+int s3_refuse_unsupported(s3_req *r);
 
 /* ---- body.c ---- */
 
@@ -202,6 +273,8 @@ cf_slice s3_meta_find(const store_meta *m, const char *name);
 bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice name));
 /* s3_meta_not_tagging -- keep() for every header but the tags. */
 bool s3_meta_not_tagging(cf_slice name);
+/* s3_meta_not_tagging_or_acl -- keep() for every header but the tags and the ACL (a copy). */
+bool s3_meta_not_tagging_or_acl(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
 
@@ -223,7 +296,18 @@ void s3_h_delete_bucket(s3_req *r);
 void s3_h_head_bucket(s3_req *r);
 void s3_h_bucket_location(s3_req *r);
 void s3_h_bucket_versioning(s3_req *r);
-void s3_h_bucket_acl(s3_req *r);
+void s3_h_get_bucket_acl(s3_req *r);
+void s3_h_put_bucket_acl(s3_req *r);
+void s3_h_get_bucket_policy(s3_req *r);
+void s3_h_put_bucket_policy(s3_req *r);
+void s3_h_delete_bucket_policy(s3_req *r);
+void s3_h_bucket_policy_status(s3_req *r);
+void s3_h_get_ownership(s3_req *r);
+void s3_h_put_ownership(s3_req *r);
+void s3_h_delete_ownership(s3_req *r);
+void s3_h_get_public_block(s3_req *r);
+void s3_h_put_public_block(s3_req *r);
+void s3_h_delete_public_block(s3_req *r);
 void s3_h_list_objects(s3_req *r);
 void s3_h_list_objects_v2(s3_req *r);
 void s3_h_list_versions(s3_req *r);
@@ -232,11 +316,11 @@ void s3_h_put_object(s3_req *r);
 void s3_h_copy_object(s3_req *r);
 void s3_h_get_object(s3_req *r);
 void s3_h_delete_object(s3_req *r);
-void s3_h_object_acl(s3_req *r);
+void s3_h_get_object_acl(s3_req *r);
+void s3_h_put_object_acl(s3_req *r);
 void s3_h_get_tagging(s3_req *r);
 void s3_h_put_tagging(s3_req *r);
 void s3_h_delete_tagging(s3_req *r);
-void s3_h_not_implemented(s3_req *r);
 void s3_h_create_upload(s3_req *r);
 void s3_h_upload_part(s3_req *r);
 void s3_h_upload_part_copy(s3_req *r);

@@ -256,6 +256,7 @@ typedef struct s3_sigv4_config {
 typedef struct s3_sigv4_result {
     s3_err_code code;    /* S3_ERR_NONE, or the row to answer with */
     const char *message; /* a constant message for the error body; NULL on success */
+    bool sigv2;          /* Signature Version 2 (s3:signatureversion "AWS"), else "AWS4-HMAC-SHA256" */
     bool presigned;
     char access_key[S3_SIGV4_MAX_ACCESS_KEY_BYTES + 1]; /* set once parsed, even on failure */
     size_t access_key_len;

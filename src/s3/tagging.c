@@ -14,9 +14,6 @@
 /* object_for_tags -- bucket access and the object's metadata; answers errors itself. */
 static int object_for_tags(s3_req *r, store_meta *m)
 {
-    store_bucket b;
-    if (s3_bucket_access(r, &b))
-        return -1;
     int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), m);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);

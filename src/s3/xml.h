@@ -1,7 +1,8 @@
 /*
  * xml.h -- the s3 layer's XML: a small writer for response bodies and the
  * parsers of the request bodies S3 clients send (DeleteObjects,
- * CompleteMultipartUpload, Tagging, CreateBucketConfiguration).
+ * CompleteMultipartUpload, Tagging, CreateBucketConfiguration,
+ * AccessControlPolicy, OwnershipControls, PublicAccessBlockConfiguration).
  *
  * The writer appends to a cf_buf and escapes all text; element names are
  * trusted constants. Errors are sticky: a sequence of writes is checked once,
@@ -226,5 +227,58 @@ typedef struct s3_create_bucket_conf {
  */
 s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len, s3_create_bucket_conf *out);
 void s3_create_bucket_conf_free(s3_create_bucket_conf *c);
+
+/* PUT ?acl body: <AccessControlPolicy><Owner><ID/></Owner><AccessControlList><Grant>
+ * <Grantee><ID/>|<URI/>|<EmailAddress/></Grantee><Permission/></Grant>...</...> */
+#define S3_XML_ACL_MAX_BODY_BYTES (64u << 10)
+#define S3_XML_ACL_MAX_GRANTS 100 /* S3's limit per ACL */
+
+enum { S3_XML_GRANTEE_ID = 1, S3_XML_GRANTEE_URI, S3_XML_GRANTEE_EMAIL };
+
+typedef struct s3_xml_grant {
+    int grantee;       /* S3_XML_GRANTEE_*: which child named the grantee */
+    s3_xml_span who;   /* its text */
+    s3_xml_span perm;  /* Permission, as sent */
+} s3_xml_grant;
+
+typedef struct s3_acl_doc {
+    bool has_owner;
+    s3_xml_span owner; /* Owner/ID */
+    size_t n_grants;
+    s3_xml_grant grants[S3_XML_ACL_MAX_GRANTS];
+    cf_buf text;
+    const char *message;
+} s3_acl_doc;
+
+/*
+ * s3_xml_parse_acl -- parses an AccessControlPolicy body. Returns
+ * S3_ERR_NONE, MalformedACLError (bad XML, a Grant without exactly one
+ * grantee or without a Permission, more than 100 grants),
+ * MaxMessageLengthExceeded, InternalError. The caller judges the values.
+ * Caller frees with s3_acl_doc_free().
+ */
+s3_err_code s3_xml_parse_acl(const uint8_t *body, size_t len, s3_acl_doc *out);
+void s3_acl_doc_free(s3_acl_doc *d);
+
+/* PUT ?ownershipControls body: <OwnershipControls><Rule><ObjectOwnership/></Rule></...>,
+ * one rule; PUT ?publicAccessBlock body: <PublicAccessBlockConfiguration> with
+ * BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets. */
+#define S3_XML_SMALL_MAX_BODY_BYTES (16u << 10)
+
+/*
+ * s3_xml_parse_ownership -- the ObjectOwnership value into out[cap] (NUL-
+ * terminated, not judged). S3_ERR_NONE, MalformedXML (bad XML, not exactly
+ * one Rule with one ObjectOwnership), MaxMessageLengthExceeded.
+ */
+s3_err_code s3_xml_parse_ownership(const uint8_t *body, size_t len, char *out, size_t cap,
+                                   const char **message);
+
+/*
+ * s3_xml_parse_public_block -- flags[i] for BlockPublicAcls, IgnorePublicAcls,
+ * BlockPublicPolicy, RestrictPublicBuckets (in that order): true or false, an
+ * absent element false as S3. MalformedXML for a value other than true/false.
+ */
+s3_err_code s3_xml_parse_public_block(const uint8_t *body, size_t len, bool flags[4],
+                                      const char **message);
 
 #endif

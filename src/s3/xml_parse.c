@@ -21,49 +21,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "s3/xml.h"
+#include "s3/xml_int.h"
 
-enum { ROOT = 0 }; /* the parent id of a document's root element */
-
-typedef struct rule {
-    int parent;
-    const char *name;     /* local name (any namespace) */
-    int id;               /* < 32: ids double as bits of parser.seen */
-    uint32_t max_bytes;   /* a text field of at most this many bytes; 0: a container */
-    s3_err_code too_long; /* the error when the field is longer */
-    const char *too_long_msg;
-} rule;
-
-typedef struct parser parser;
-
-typedef struct doc {
-    const rule *rules;
-    size_t n_rules;
-    /* start -- a known container opened */
-    s3_err_code (*start)(parser *p, int id);
-    /* end -- a known element closed; text is its field text (len 0 for containers) */
-    s3_err_code (*end)(parser *p, int id, s3_xml_span text);
-} doc;
-
-struct parser {
-    XML_Parser xp;
-    const doc *doc;
-    void *out;    /* the result being filled */
-    cf_buf *text; /* the result's text buffer */
-    int stack[S3_XML_MAX_DEPTH];
-    int depth;          /* elements open, skipped ones included */
-    int skip;           /* > 0: inside an unknown element, this many levels deep */
-    const rule *field;  /* the text field being collected, or NULL */
-    uint32_t field_off; /* where its text starts in *text */
-    s3_err_code err;
-    const char *msg;
-    /* per-document state */
-    uint32_t seen;      /* bit per field id seen in the current item */
-    uint32_t doc_seen;  /* bit per element id seen anywhere */
-    uint32_t last_part; /* CompleteMultipartUpload: the previous part number */
-};
-
-static void stop(parser *p, s3_err_code err, const char *msg)
+static void stop(s3_xml_parser *p, s3_err_code err, const char *msg)
 {
     if (p->err)
         return;
@@ -72,7 +32,7 @@ static void stop(parser *p, s3_err_code err, const char *msg)
     XML_StopParser(p->xp, XML_FALSE);
 }
 
-static const rule *find_rule(const doc *d, int parent, const char *name)
+static const s3_xml_rule *find_rule(const s3_xml_doc *d, int parent, const char *name)
 {
     for (size_t i = 0; i < d->n_rules; i++)
         if (d->rules[i].parent == parent && strcmp(d->rules[i].name, name) == 0)
@@ -82,7 +42,7 @@ static const rule *find_rule(const doc *d, int parent, const char *name)
 
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    parser *p = ud;
+    s3_xml_parser *p = ud;
     if (p->err)
         return;
     if (p->depth == S3_XML_MAX_DEPTH) {
@@ -101,7 +61,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     const char *local = strrchr(name, '|'); /* "namespace|local" when namespaced */
     local = local ? local + 1 : name;
     int parent = p->depth == 1 ? ROOT : p->stack[p->depth - 2];
-    const rule *r = find_rule(p->doc, parent, local);
+    const s3_xml_rule *r = find_rule(p->doc, parent, local);
     if (!r) {
         if (p->depth == 1)
             stop(p, S3_ERR_MALFORMED_XML, "The root element is not the expected one");
@@ -123,7 +83,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
-    parser *p = ud;
+    s3_xml_parser *p = ud;
     if (p->err || p->skip || !p->field)
         return; /* text between elements or in skipped ones is ignored */
     if (p->text->len - p->field_off + (size_t)len > p->field->max_bytes) {
@@ -136,7 +96,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
-    parser *p = ud;
+    s3_xml_parser *p = ud;
     if (p->err)
         return;
     if (p->skip) {
@@ -172,7 +132,7 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param,
 }
 
 /* run -- parses body against d; returns p->err (S3_ERR_NONE on success). */
-static s3_err_code run(parser *p, const doc *d, void *out, cf_buf *text, const uint8_t *body,
+s3_err_code s3_xml_run(s3_xml_parser *p, const s3_xml_doc *d, void *out, cf_buf *text, const uint8_t *body,
                        size_t len, size_t max_len)
 {
     memset(p, 0, sizeof *p);
@@ -202,8 +162,7 @@ static s3_err_code run(parser *p, const doc *d, void *out, cf_buf *text, const u
     return p->err;
 }
 
-/* field_seen -- records field id in the current item; false if it was already there. */
-static bool field_seen(parser *p, int id)
+bool s3_xml_field_seen(s3_xml_parser *p, int id)
 {
     if (p->seen & (1u << id))
         return false;
@@ -211,7 +170,7 @@ static bool field_seen(parser *p, int id)
     return true;
 }
 
-static cf_slice trimmed(const parser *p, s3_xml_span s)
+cf_slice s3_xml_trimmed(const s3_xml_parser *p, s3_xml_span s)
 {
     cf_slice v = s3_xml_span_get(p->text, s);
     if (v.len == 0)
@@ -224,7 +183,7 @@ static cf_slice trimmed(const parser *p, s3_xml_span s)
     return slice_make(a, (size_t)(b - a));
 }
 
-static s3_err_code fail(parser *p, s3_err_code err, const char *msg)
+s3_err_code s3_xml_fail(s3_xml_parser *p, s3_err_code err, const char *msg)
 {
     p->msg = msg;
     return err;
@@ -234,7 +193,7 @@ static s3_err_code fail(parser *p, s3_err_code err, const char *msg)
 
 enum { D_DELETE = 1, D_QUIET, D_OBJECT, D_KEY, D_VERSION };
 
-static const rule delete_rules[] = {
+static const s3_xml_rule delete_rules[] = {
     {ROOT, "Delete", D_DELETE, 0, S3_ERR_NONE, NULL},
     {D_DELETE, "Quiet", D_QUIET, 16, S3_ERR_MALFORMED_XML, "Quiet must be true or false"},
     {D_DELETE, "Object", D_OBJECT, 0, S3_ERR_NONE, NULL},
@@ -243,19 +202,19 @@ static const rule delete_rules[] = {
      "The VersionId is too long"},
 };
 
-static s3_delete_object *cur_object(parser *p)
+static s3_delete_object *cur_object(s3_xml_parser *p)
 {
     s3_delete_req *r = p->out;
     return (s3_delete_object *)(void *)r->objects.data + (r->n_objects - 1);
 }
 
-static s3_err_code delete_start(parser *p, int id)
+static s3_err_code delete_start(s3_xml_parser *p, int id)
 {
     s3_delete_req *r = p->out;
     if (id != D_OBJECT)
         return S3_ERR_NONE;
     if (r->n_objects == S3_XML_DELETE_MAX_OBJECTS)
-        return fail(p, S3_ERR_MALFORMED_XML, "The request lists more than 1000 objects");
+        return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "The request lists more than 1000 objects");
     s3_delete_object o = {{0, 0}, {0, 0}};
     if (buf_append(&r->objects, &o, sizeof o))
         return S3_ERR_INTERNAL_ERROR;
@@ -264,43 +223,43 @@ static s3_err_code delete_start(parser *p, int id)
     return S3_ERR_NONE;
 }
 
-static s3_err_code delete_end(parser *p, int id, s3_xml_span text)
+static s3_err_code delete_end(s3_xml_parser *p, int id, s3_xml_span text)
 {
     s3_delete_req *r = p->out;
     switch (id) {
     case D_QUIET: {
-        cf_slice v = trimmed(p, text);
+        cf_slice v = s3_xml_trimmed(p, text);
         if (v.len == 4 && strncasecmp((const char *)v.ptr, "true", 4) == 0)
             r->quiet = true;
         else if (v.len == 5 && strncasecmp((const char *)v.ptr, "false", 5) == 0)
             r->quiet = false;
         else
-            return fail(p, S3_ERR_MALFORMED_XML, "Quiet must be true or false");
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "Quiet must be true or false");
         r->text.len = text.off; /* not kept */
         return S3_ERR_NONE;
     }
     case D_KEY:
-        if (!field_seen(p, id))
-            return fail(p, S3_ERR_MALFORMED_XML, "An Object has two Keys");
+        if (!s3_xml_field_seen(p, id))
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "An Object has two Keys");
         cur_object(p)->key = text;
         return S3_ERR_NONE;
     case D_VERSION:
-        if (!field_seen(p, id))
-            return fail(p, S3_ERR_MALFORMED_XML, "An Object has two VersionIds");
+        if (!s3_xml_field_seen(p, id))
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "An Object has two VersionIds");
         cur_object(p)->version_id = text;
         return S3_ERR_NONE;
     case D_OBJECT:
         if (!(p->seen & (1u << D_KEY)))
-            return fail(p, S3_ERR_MALFORMED_XML, "An Object has no Key");
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "An Object has no Key");
         return S3_ERR_NONE;
     default: /* D_DELETE */
         if (r->n_objects == 0)
-            return fail(p, S3_ERR_MALFORMED_XML, "The request lists no objects");
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "The request lists no objects");
         return S3_ERR_NONE;
     }
 }
 
-static const doc delete_doc = {delete_rules, sizeof delete_rules / sizeof delete_rules[0],
+static const s3_xml_doc delete_doc = {delete_rules, sizeof delete_rules / sizeof delete_rules[0],
                                delete_start, delete_end};
 
 s3_err_code s3_xml_parse_delete(const uint8_t *body, size_t len, s3_delete_req *out)
@@ -310,9 +269,9 @@ s3_err_code s3_xml_parse_delete(const uint8_t *body, size_t len, s3_delete_req *
     out->message = NULL;
     buf_clear(&out->text);
     buf_clear(&out->objects);
-    parser p;
+    s3_xml_parser p;
     s3_err_code err =
-        run(&p, &delete_doc, out, &out->text, body, len, S3_XML_DELETE_MAX_BODY_BYTES);
+        s3_xml_run(&p, &delete_doc, out, &out->text, body, len, S3_XML_DELETE_MAX_BODY_BYTES);
     if (err) {
         out->n_objects = 0;
         out->message = p.msg;
@@ -331,7 +290,7 @@ void s3_delete_req_free(s3_delete_req *r)
 
 enum { C_ROOT = 1, C_PART, C_NUMBER, C_ETAG, C_CKSUM /* + S3_CKSUM_* */ };
 
-static const rule complete_rules[] = {
+static const s3_xml_rule complete_rules[] = {
     {ROOT, "CompleteMultipartUpload", C_ROOT, 0, S3_ERR_NONE, NULL},
     {C_ROOT, "Part", C_PART, 0, S3_ERR_NONE, NULL},
     {C_PART, "PartNumber", C_NUMBER, 32, S3_ERR_MALFORMED_XML, "The PartNumber is too long"},
@@ -348,19 +307,19 @@ static const rule complete_rules[] = {
      S3_ERR_MALFORMED_XML, "A checksum is too long"},
 };
 
-static s3_complete_part *cur_part(parser *p)
+static s3_complete_part *cur_part(s3_xml_parser *p)
 {
     s3_complete_req *r = p->out;
     return (s3_complete_part *)(void *)r->parts.data + (r->n_parts - 1);
 }
 
-static s3_err_code complete_start(parser *p, int id)
+static s3_err_code complete_start(s3_xml_parser *p, int id)
 {
     s3_complete_req *r = p->out;
     if (id != C_PART)
         return S3_ERR_NONE;
     if (r->n_parts == S3_XML_COMPLETE_MAX_PARTS)
-        return fail(p, S3_ERR_MALFORMED_XML, "The request lists more than 10000 parts");
+        return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "The request lists more than 10000 parts");
     s3_complete_part part;
     memset(&part, 0, sizeof part);
     if (buf_append(&r->parts, &part, sizeof part))
@@ -385,28 +344,28 @@ static bool part_number(cf_slice v, uint32_t *n)
     return true;
 }
 
-static s3_err_code complete_end(parser *p, int id, s3_xml_span text)
+static s3_err_code complete_end(s3_xml_parser *p, int id, s3_xml_span text)
 {
     s3_complete_req *r = p->out;
     if (id == C_ROOT)
         return r->n_parts ? S3_ERR_NONE
-                          : fail(p, S3_ERR_MALFORMED_XML, "The request lists no parts");
+                          : s3_xml_fail(p, S3_ERR_MALFORMED_XML, "The request lists no parts");
     if (id == C_PART) {
         if ((p->seen & (1u << C_NUMBER | 1u << C_ETAG)) != (1u << C_NUMBER | 1u << C_ETAG))
-            return fail(p, S3_ERR_MALFORMED_XML, "A Part needs a PartNumber and an ETag");
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A Part needs a PartNumber and an ETag");
         if (cur_part(p)->part_number <= p->last_part)
-            return fail(p, S3_ERR_INVALID_PART_ORDER, NULL);
+            return s3_xml_fail(p, S3_ERR_INVALID_PART_ORDER, NULL);
         p->last_part = cur_part(p)->part_number;
         return S3_ERR_NONE;
     }
-    if (!field_seen(p, id))
-        return fail(p, S3_ERR_MALFORMED_XML, "A Part repeats a field");
+    if (!s3_xml_field_seen(p, id))
+        return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A Part repeats a field");
     if (id == C_NUMBER) {
         uint32_t n;
-        if (!part_number(trimmed(p, text), &n))
-            return fail(p, S3_ERR_MALFORMED_XML, "A PartNumber is not a number");
+        if (!part_number(s3_xml_trimmed(p, text), &n))
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A PartNumber is not a number");
         if (n < 1 || n > S3_XML_COMPLETE_MAX_PARTS)
-            return fail(p, S3_ERR_INVALID_ARGUMENT,
+            return s3_xml_fail(p, S3_ERR_INVALID_ARGUMENT,
                         "Part number must be an integer between 1 and 10000, inclusive");
         cur_part(p)->part_number = n;
         r->text.len = text.off; /* not kept */
@@ -418,7 +377,7 @@ static s3_err_code complete_end(parser *p, int id, s3_xml_span text)
     return S3_ERR_NONE;
 }
 
-static const doc complete_doc = {complete_rules, sizeof complete_rules / sizeof complete_rules[0],
+static const s3_xml_doc complete_doc = {complete_rules, sizeof complete_rules / sizeof complete_rules[0],
                                  complete_start, complete_end};
 
 s3_err_code s3_xml_parse_complete(const uint8_t *body, size_t len, s3_complete_req *out)
@@ -427,9 +386,9 @@ s3_err_code s3_xml_parse_complete(const uint8_t *body, size_t len, s3_complete_r
     out->message = NULL;
     buf_clear(&out->text);
     buf_clear(&out->parts);
-    parser p;
+    s3_xml_parser p;
     s3_err_code err =
-        run(&p, &complete_doc, out, &out->text, body, len, S3_XML_COMPLETE_MAX_BODY_BYTES);
+        s3_xml_run(&p, &complete_doc, out, &out->text, body, len, S3_XML_COMPLETE_MAX_BODY_BYTES);
     if (err) {
         out->n_parts = 0;
         out->message = p.msg;
@@ -448,7 +407,7 @@ void s3_complete_req_free(s3_complete_req *r)
 
 enum { T_TAGGING = 1, T_TAGSET, T_TAG, T_KEY, T_VALUE };
 
-static const rule tagging_rules[] = {
+static const s3_xml_rule tagging_rules[] = {
     {ROOT, "Tagging", T_TAGGING, 0, S3_ERR_NONE, NULL},
     {T_TAGGING, "TagSet", T_TAGSET, 0, S3_ERR_NONE, NULL},
     {T_TAGSET, "Tag", T_TAG, 0, S3_ERR_NONE, NULL},
@@ -472,50 +431,50 @@ static size_t utf8_chars(cf_slice s)
     return n;
 }
 
-static s3_err_code tagging_start(parser *p, int id)
+static s3_err_code tagging_start(s3_xml_parser *p, int id)
 {
     tagging_out *o = p->out;
     if (id != T_TAG)
         return S3_ERR_NONE;
     if (o->t->n_tags == o->max_tags)
-        return fail(p, S3_ERR_INVALID_TAG, "The TagSet has more tags than allowed");
+        return s3_xml_fail(p, S3_ERR_INVALID_TAG, "The TagSet has more tags than allowed");
     memset(&o->t->tags[o->t->n_tags++], 0, sizeof(s3_tag));
     p->seen = 0;
     return S3_ERR_NONE;
 }
 
-static s3_err_code tag_done(parser *p, s3_tagging *t)
+static s3_err_code tag_done(s3_xml_parser *p, s3_tagging *t)
 {
     if ((p->seen & (1u << T_KEY | 1u << T_VALUE)) != (1u << T_KEY | 1u << T_VALUE))
-        return fail(p, S3_ERR_MALFORMED_XML, "A Tag needs a Key and a Value");
+        return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A Tag needs a Key and a Value");
     const s3_tag *cur = &t->tags[t->n_tags - 1];
     cf_slice k = s3_xml_span_get(&t->text, cur->key);
     for (size_t i = 0; i + 1 < t->n_tags; i++)
         if (slice_eq(k, s3_xml_span_get(&t->text, t->tags[i].key)))
-            return fail(p, S3_ERR_INVALID_TAG, "Cannot provide multiple Tags with the same key");
+            return s3_xml_fail(p, S3_ERR_INVALID_TAG, "Cannot provide multiple Tags with the same key");
     return S3_ERR_NONE;
 }
 
-static s3_err_code tagging_end(parser *p, int id, s3_xml_span text)
+static s3_err_code tagging_end(s3_xml_parser *p, int id, s3_xml_span text)
 {
     tagging_out *o = p->out;
     s3_tagging *t = o->t;
     cf_slice v = s3_xml_span_get(&t->text, text); /* empty for containers */
     switch (id) {
     case T_KEY:
-        if (!field_seen(p, id))
-            return fail(p, S3_ERR_MALFORMED_XML, "A Tag has two Keys");
+        if (!s3_xml_field_seen(p, id))
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A Tag has two Keys");
         if (utf8_chars(v) < 1 || utf8_chars(v) > S3_XML_TAG_KEY_MAX_CHARS)
-            return fail(p, S3_ERR_INVALID_TAG, "A TagKey must be 1 to 128 characters long");
+            return s3_xml_fail(p, S3_ERR_INVALID_TAG, "A TagKey must be 1 to 128 characters long");
         if (v.len >= 4 && memcmp(v.ptr, "aws:", 4) == 0)
-            return fail(p, S3_ERR_INVALID_TAG, "System tags cannot be added/updated by requester");
+            return s3_xml_fail(p, S3_ERR_INVALID_TAG, "System tags cannot be added/updated by requester");
         t->tags[t->n_tags - 1].key = text;
         return S3_ERR_NONE;
     case T_VALUE:
-        if (!field_seen(p, id))
-            return fail(p, S3_ERR_MALFORMED_XML, "A Tag has two Values");
+        if (!s3_xml_field_seen(p, id))
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "A Tag has two Values");
         if (utf8_chars(v) > S3_XML_TAG_VALUE_MAX_CHARS)
-            return fail(p, S3_ERR_INVALID_TAG,
+            return s3_xml_fail(p, S3_ERR_INVALID_TAG,
                         "The TagValue you have provided is too long, max 256");
         t->tags[t->n_tags - 1].value = text;
         return S3_ERR_NONE;
@@ -523,14 +482,14 @@ static s3_err_code tagging_end(parser *p, int id, s3_xml_span text)
         return tag_done(p, t);
     case T_TAGGING:
         if (!(p->doc_seen & (1u << T_TAGSET)))
-            return fail(p, S3_ERR_MALFORMED_XML, "Tagging needs a TagSet");
+            return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "Tagging needs a TagSet");
         return S3_ERR_NONE;
     default: /* T_TAGSET */
         return S3_ERR_NONE;
     }
 }
 
-static const doc tagging_doc = {tagging_rules, sizeof tagging_rules / sizeof tagging_rules[0],
+static const s3_xml_doc tagging_doc = {tagging_rules, sizeof tagging_rules / sizeof tagging_rules[0],
                                 tagging_start, tagging_end};
 
 s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tags, s3_tagging *out)
@@ -539,9 +498,9 @@ s3_err_code s3_xml_parse_tagging(const uint8_t *body, size_t len, size_t max_tag
     out->message = NULL;
     buf_clear(&out->text);
     tagging_out o = {out, max_tags < S3_XML_MAX_BUCKET_TAGS ? max_tags : S3_XML_MAX_BUCKET_TAGS};
-    parser p;
+    s3_xml_parser p;
     s3_err_code err =
-        run(&p, &tagging_doc, &o, &out->text, body, len, S3_XML_TAGGING_MAX_BODY_BYTES);
+        s3_xml_run(&p, &tagging_doc, &o, &out->text, body, len, S3_XML_TAGGING_MAX_BODY_BYTES);
     if (err) {
         out->n_tags = 0;
         out->message = p.msg;
@@ -559,25 +518,25 @@ void s3_tagging_free(s3_tagging *t)
 
 enum { B_ROOT = 1, B_LOCATION };
 
-static const rule create_bucket_rules[] = {
+static const s3_xml_rule create_bucket_rules[] = {
     {ROOT, "CreateBucketConfiguration", B_ROOT, 0, S3_ERR_NONE, NULL},
     {B_ROOT, "LocationConstraint", B_LOCATION, S3_XML_MAX_LOCATION_BYTES,
      S3_ERR_INVALID_LOCATION_CONSTRAINT, NULL},
 };
 
-static s3_err_code create_bucket_end(parser *p, int id, s3_xml_span text)
+static s3_err_code create_bucket_end(s3_xml_parser *p, int id, s3_xml_span text)
 {
     s3_create_bucket_conf *c = p->out;
     if (id != B_LOCATION)
         return S3_ERR_NONE;
-    if (!field_seen(p, id))
-        return fail(p, S3_ERR_MALFORMED_XML, "LocationConstraint is given twice");
+    if (!s3_xml_field_seen(p, id))
+        return s3_xml_fail(p, S3_ERR_MALFORMED_XML, "LocationConstraint is given twice");
     c->has_location = true;
     c->location = text;
     return S3_ERR_NONE;
 }
 
-static const doc create_bucket_doc = {create_bucket_rules,
+static const s3_xml_doc create_bucket_doc = {create_bucket_rules,
                                       sizeof create_bucket_rules / sizeof create_bucket_rules[0],
                                       NULL, create_bucket_end};
 
@@ -587,8 +546,8 @@ s3_err_code s3_xml_parse_create_bucket(const uint8_t *body, size_t len, s3_creat
     out->location.off = out->location.len = 0;
     out->message = NULL;
     buf_clear(&out->text);
-    parser p;
-    s3_err_code err = run(&p, &create_bucket_doc, out, &out->text, body, len,
+    s3_xml_parser p;
+    s3_err_code err = s3_xml_run(&p, &create_bucket_doc, out, &out->text, body, len,
                           S3_XML_CREATE_BUCKET_MAX_BODY_BYTES);
     if (err) {
         out->has_location = false;

@@ -64,8 +64,10 @@ class S3Test(S3Assertions, unittest.TestCase):
         self.assertEqual(acl["Owner"]["ID"], ACCESS)
 
     def test_unimplemented_api_is_501(self):
-        self.assertS3Error("NotImplemented", 501, self.s3.put_bucket_policy,
-                           Bucket=self.bucket, Policy='{"Version":"2012-10-17","Statement":[]}')
+        self.assertS3Error("NotImplemented", 501, self.s3.put_bucket_lifecycle_configuration,
+                           Bucket=self.bucket, LifecycleConfiguration={"Rules": [
+                               {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""},
+                                "Expiration": {"Days": 1}}]})
 
     # ---- objects ----
 

@@ -158,7 +158,7 @@ class AuthTest(unittest.TestCase):
             ("GET", "/sec/k", b"", {}, None, 200),                            # GetObject
             ("GET", "/sec/k", b"", {"Range": "bytes=0-3"}, None, 206),
             ("HEAD", "/sec/k", b"", {}, None, 200),                           # HeadObject
-            ("PUT", "/sec?policy", b"{}", {}, None, 501),  # no route serves it
+            ("PUT", "/sec?policy", b"{}", {}, None, 400),  # MalformedPolicy: stores nothing
             ("GET", "/sec/k?retention", b"", {}, None, 501),
             ("OPTIONS", "/sec/k", b"", {}, None, 501),
             ("GET", "/_coffer/stats", b"", {}, None, 200),                    # admin
