@@ -1,22 +1,27 @@
 /*
  * s3_xml_fuzz.c -- libFuzzer target for the s3 XML: each request body
- * parser on the fuzz bytes, and a writer/parser round trip.
+ * parser on the fuzz bytes (DeleteObjects, CompleteMultipartUpload,
+ * Tagging, CreateBucketConfiguration, AccessControlPolicy and what acl.c
+ * makes of it, OwnershipControls, PublicAccessBlockConfiguration), and a
+ * writer/parser round trip.
  *
  * Checks beyond "no crash, no leak, no UB": every span a successful parse
  * returns lies inside its text buffer, counts respect their limits, an
- * error leaves counts at 0; and text the writer escapes as a DeleteObjects
- * key parses back to the same bytes whenever expat accepts it (it refuses
- * invalid UTF-8 and control characters XML 1.0 cannot carry).
+ * error leaves counts at 0; an ACL that acl.c accepts encodes to a stored
+ * form that decodes back to the same form; and text the writer escapes as a
+ * DeleteObjects key parses back to the same bytes whenever expat accepts it
+ * (it refuses invalid UTF-8 and control characters XML 1.0 cannot carry).
  *
  * Result structures are reused across inputs, as the server reuses them.
  *
  * Sources and libraries (fuzz/run.sh reads these two lines):
- * FUZZ_SRCS: src/util/[a-z]*.c src/s3/errors.c src/s3/xml_write.c src/s3/xml_parse.c
+ * FUZZ_SRCS: src/util/[a-z]*.c src/s3/errors.c src/s3/xml_write.c src/s3/xml_parse*.c src/s3/acl.c
  * FUZZ_LIBS: -lexpat -lisal -lpthread
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "s3/acl.h"
 #include "s3/xml.h"
 
 static void check(int ok)
@@ -101,6 +106,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (s3_xml_parse_create_bucket(data, size, &b) == S3_ERR_NONE && b.has_location)
         check(b.location.len <= S3_XML_MAX_LOCATION_BYTES &&
               b.location.off + b.location.len <= b.text.len);
+
+    static s3_acl_doc ad;
+    static s3_acl acl, back;
+    static cf_buf enc, enc2;
+    const char *msg;
+    if (s3_xml_parse_acl(data, size, &ad) == S3_ERR_NONE) {
+        check(ad.n_grants <= S3_XML_ACL_MAX_GRANTS);
+        for (size_t i = 0; i < ad.n_grants; i++) {
+            span_ok(&ad.text, ad.grants[i].who);
+            span_ok(&ad.text, ad.grants[i].perm);
+        }
+        if (s3_acl_from_doc(&ad, "OWNER", &acl, &msg) == S3_ERR_NONE &&
+            s3_acl_encode(&acl, &enc, 1 << 20) == 0) {
+            check(s3_acl_decode(buf_slice(&enc), &back) == 0);
+            check(s3_acl_encode(&back, &enc2, 1 << 20) == 0 && enc.len == enc2.len &&
+                  memcmp(enc.data, enc2.data, enc.len) == 0);
+        }
+    } else {
+        check(ad.n_grants == 0);
+    }
+    if (s3_acl_decode(slice_make(data, size), &acl) == 0) /* the stored form, from a damaged disk */
+        check(acl.n <= S3_ACL_MAX_GRANTS);
+    char own[32];
+    bool flags[4];
+    if (s3_xml_parse_ownership(data, size, own, sizeof own, &msg) == S3_ERR_NONE)
+        check(strlen(own) < sizeof own);
+    if (s3_xml_parse_public_block(data, size, flags, &msg) != S3_ERR_NONE)
+        check(!flags[0] && !flags[1] && !flags[2] && !flags[3]);
 
     round_trip(data, size, &d);
     return 0;

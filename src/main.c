@@ -585,18 +585,18 @@ static int check_cmd(eng_db *db)
     store_check_stats sc;
     int src = store_sweep(st, &blobs, &layouts);
     int erc = eng_db_verify(db, &ev);
-    int crc = store_check(st, &sc);
+    int crc = s3_check(st, &sc);
     store_close(st);
     printf("engine: %llu tables, %llu sstables, %llu entries, %llu bytes read; %llu damaged: %s\n",
            (unsigned long long)ev.tables, (unsigned long long)ev.files,
            (unsigned long long)ev.entries, (unsigned long long)ev.bytes,
            (unsigned long long)ev.corrupt_files, erc ? cf_err_str(erc) : "ok");
     printf("store: %llu buckets, %llu objects (%llu multipart, %llu parts), %llu bytes verified; "
-           "%llu damaged; %llu orphan blobs, %llu orphan layouts dropped: %s\n",
+           "%llu damaged, %llu buckets with bad settings; %llu orphan blobs, %llu orphan layouts dropped: %s\n",
            (unsigned long long)sc.buckets, (unsigned long long)sc.objects,
            (unsigned long long)sc.multipart_objects, (unsigned long long)sc.parts,
            (unsigned long long)sc.bytes, (unsigned long long)sc.bad_objects,
-           (unsigned long long)blobs, (unsigned long long)layouts,
+           (unsigned long long)sc.bad_buckets, (unsigned long long)blobs, (unsigned long long)layouts,
            src ? cf_err_str(src) : crc ? cf_err_str(crc) : "ok");
     return src || erc || crc ? 1 : 0;
 }

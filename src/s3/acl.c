@@ -66,8 +66,10 @@ static bool add(s3_acl *a, s3_grantee g, cf_slice id, uint8_t perm)
     s3_grant *gr = &a->grants[a->n++];
     gr->grantee = (uint8_t)g;
     gr->perm = perm;
-    memcpy(gr->id, id.ptr, g == S3_GRANTEE_USER ? id.len : 0);
-    gr->id[g == S3_GRANTEE_USER ? id.len : 0] = '\0';
+    size_t n = g == S3_GRANTEE_USER ? id.len : 0;
+    if (n)
+        memcpy(gr->id, id.ptr, n);
+    gr->id[n] = '\0';
     return true;
 }
 

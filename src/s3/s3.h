@@ -30,6 +30,13 @@ typedef struct s3_config {
 int s3_new(store *st, const s3_config *cfg, s3_ctx **out);
 void s3_free(s3_ctx *ctx);
 
+/*
+ * s3_check -- store_check (`coffer check`) with the s3 layer's own rows
+ * judged too: bucket access attributes and policies, object ACLs. Return
+ * values as store_check's.
+ */
+int s3_check(store *st, store_check_stats *out);
+
 /* s3_handle -- serves one request (an http_handler_fn: arg is the s3_ctx). */
 struct http_exchange;
 void s3_handle(void *arg, struct http_exchange *ex);

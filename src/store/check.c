@@ -10,7 +10,9 @@
  *  (3) a multipart object's layout rows tile it: each part starts where the
  *      one before ended, the last ends at the size, the count is the meta's;
  *      each part's MD5 equals the part's ETag, and the MD5 of those MD5s,
- *      "-N", is the object's ETag.
+ *      "-N", is the object's ETag;
+ *  (4) the layer above judges what only it can read (store_check_hooks):
+ *      each bucket's access attributes and each object's ACL line decode.
  * So an object that passes is byte-for-byte the object that was
  * acknowledged. A failure is logged with the bucket, key and reason; the
  * check goes on, so one run reports every damaged object. Objects written
@@ -19,6 +21,7 @@
  */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -111,8 +114,10 @@ static const char *check_parts(store *s, const store_meta *m, store_check_stats 
 }
 
 /* check_object -- (1)-(3) for one key; 0, or CF_ENOMEM (a failed object is counted and logged). */
-static int check_object(store *s, const char *bucket, cf_slice key, store_check_stats *st)
+static int check_object(store *s, const store_bucket *b, cf_slice key,
+                        const store_check_hooks *hooks, store_check_stats *st)
 {
+    const char *bucket = b->name;
     store_meta *m = malloc(sizeof *m);
     if (!m)
         return CF_ENOMEM;
@@ -136,6 +141,8 @@ static int check_object(store *s, const char *bucket, cf_slice key, store_check_
         else if (hex_encode(md, 16, md_hex), strcmp(md_hex, m->etag) != 0)
             bad = "its MD5 differs from its ETag";
     }
+    if (!bad && rc >= 0 && hooks && hooks->object) /* (4) */
+        bad = hooks->object(hooks->arg, b, key, m);
     st->objects++;
     if (bad) {
         st->bad_objects++;
@@ -161,8 +168,10 @@ static int add_key(void *arg, cf_slice key, const store_meta *m)
     return rc ? rc : buf_append(&pg->keys, key.ptr, key.len);
 }
 
-static int check_bucket(store *s, const char *bucket, store_check_stats *st)
+static int check_bucket(store *s, const store_bucket *b, const store_check_hooks *hooks,
+                        store_check_stats *st)
 {
+    const char *bucket = b->name;
     key_page pg = {0};
     cf_buf next = {0}, after = {0};
     bool more = true;
@@ -178,7 +187,7 @@ static int check_bucket(store *s, const char *bucket, store_check_stats *st)
         for (uint32_t i = 0; !rc && i < pg.n; i++) {
             uint64_t len = 0;
             p = get_varint(p, end, &len); /* written by add_key: never truncated */
-            rc = check_object(s, bucket, (cf_slice){p, (size_t)len}, st);
+            rc = check_object(s, b, (cf_slice){p, (size_t)len}, hooks, st);
             p += len;
         }
         buf_clear(&after);
@@ -212,17 +221,30 @@ static int add_bucket(void *arg, const store_bucket *b)
     return 0;
 }
 
-int store_check(store *s, store_check_stats *out)
+int store_check(store *s, const store_check_hooks *hooks, store_check_stats *out)
 {
     memset(out, 0, sizeof *out);
     name_list l = {0};
-    int rc = store_bucket_list(s, add_bucket, &l);
+    store_bucket *b = malloc(sizeof *b);
+    int rc = b ? store_bucket_list(s, add_bucket, &l) : CF_ENOMEM;
     for (size_t i = 0; !rc && i < l.n; i++) {
-        rc = check_bucket(s, l.names[i], out);
+        rc = store_bucket_get(s, slice_str(l.names[i]), b);
+        if (rc == CF_ENOTFOUND) { /* deleted since it was listed */
+            rc = 0;
+            continue;
+        }
+        const char *bad = !rc && hooks && hooks->bucket ? hooks->bucket(hooks->arg, b) : NULL;
+        if (bad) { /* (4) */
+            out->bad_buckets++;
+            log_error("check: bucket %s: %s", b->name, bad);
+        }
+        if (!rc)
+            rc = check_bucket(s, b, hooks, out);
         out->buckets++;
     }
     free(l.names);
-    if (!rc && out->bad_objects)
+    free(b);
+    if (!rc && (out->bad_objects || out->bad_buckets))
         rc = CF_ECORRUPT;
     return rc;
 }

@@ -411,16 +411,26 @@ typedef struct store_check_stats {
     uint64_t parts;             /* their parts */
     uint64_t bytes;             /* object bytes read and verified */
     uint64_t bad_objects;       /* objects that failed a check (each logged) */
+    uint64_t bad_buckets;       /* buckets whose attributes a hook refused (each logged) */
 } store_check_stats;
+
+/* What the layer above checks of the rows it defines: each returns NULL if the
+ * bucket (or object) holds, else a constant saying what is wrong. */
+typedef struct store_check_hooks {
+    void *arg;
+    const char *(*bucket)(void *arg, const store_bucket *b);
+    const char *(*object)(void *arg, const store_bucket *b, cf_slice key, const store_meta *m);
+} store_check_hooks;
 
 /*
  * store_check -- the store's consistency check (check.c): reads every object
  * whole, verifying each chunk's CRC32C, its size, its ETag (the MD5, or for
  * a multipart object each part's MD5, the layout's tiling and the MD5 of
- * MD5s). 0 if every object holds; CF_ECORRUPT if any failed (each logged,
- * all still checked); CF_ENOMEM or an engine error.
+ * MD5s), and whatever hooks (may be NULL) judge of each bucket and object.
+ * 0 if every bucket and object holds; CF_ECORRUPT if any failed (each
+ * logged, all still checked); CF_ENOMEM or an engine error.
  */
-int store_check(store *s, store_check_stats *out);
+int store_check(store *s, const store_check_hooks *hooks, store_check_stats *out);
 
 /* ---- statistics ---- */
 

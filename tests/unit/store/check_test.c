@@ -31,7 +31,7 @@ static void test_check_passes_then_reports_each_damaged_object(void)
     put_md5(e, "b", 1000, 2, &b);
     put_md5(e, "c", 2 * CB, 3, &c);
     store_check_stats st;
-    CHECK_EQ(store_check(e->s, &st), 0);
+    CHECK_EQ(store_check(e->s, NULL, &st), 0);
     CHECK_EQ(st.buckets, 1);
     CHECK_EQ(st.objects, 3);
     CHECK_EQ(st.bytes, a.size + b.size + c.size);
@@ -53,7 +53,7 @@ static void test_check_passes_then_reports_each_damaged_object(void)
     eng_batch_free(batch);
     buf_free(&pk);
     buf_free(&ck);
-    CHECK_EQ(store_check(e->s, &st), CF_ECORRUPT);
+    CHECK_EQ(store_check(e->s, NULL, &st), CF_ECORRUPT);
     CHECK_EQ(st.objects, 3);
     CHECK_EQ(st.bad_objects, 2);
     log_set_level(LOG_INFO);
