@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.mode = data[0] / 37;
     c.in = data + 1;
     c.len = size - 1;
-    http_io io = {&c, c_read, c_writev, c_sendfile};
+    http_io io = {&c, c_read, c_writev, c_sendfile, slice_str("192.0.2.1")};
     http_limits lim = {1000, 1000};
     http_session *s;
     require(http_session_new(&io, &lim, handler, &c, &s) == 0);

@@ -81,6 +81,18 @@ const http_request *http_exchange_request(const http_exchange *ex)
     return ex->req;
 }
 
+cf_slice http_exchange_peer(const http_exchange *ex)
+{
+    return ex->s->io.peer.ptr ? ex->s->io.peer : slice_make("", 0);
+}
+
+void http_exchange_stats(const http_exchange *ex, http_exchange_counts *out)
+{
+    out->status = ex->status;
+    out->body_read_bytes = ex->body_read_bytes;
+    out->body_sent_bytes = ex->body_sent_bytes;
+}
+
 void http_exchange_close_after(http_exchange *ex)
 {
     ex->close_after = true;
@@ -190,6 +202,8 @@ ssize_t http_exchange_read_body(http_exchange *ex, void *buf, size_t cap)
         ex->body_err = (int)n;
         ex->close_after = true;
     }
+    if (n > 0)
+        ex->body_read_bytes += (uint64_t)n;
     return n;
 }
 

@@ -248,6 +248,10 @@ typedef struct http_io {
     int (*writev)(void *ctx, const struct iovec *iov, int iovcnt);
     /* sendfile -- sends len bytes of fd from off: 0, CF_EAGAIN, CF_EIO */
     int (*sendfile)(void *ctx, int fd, uint64_t off, uint64_t len);
+    /* peer -- the remote IP address as text, no port ("127.0.0.1", "::1":
+     * no brackets; an IPv4-mapped IPv6 peer as its IPv4 address); borrowed
+     * like ctx, which it must outlive; empty when unknown */
+    cf_slice peer;
 } http_io;
 
 typedef struct http_limits {
@@ -344,6 +348,27 @@ int http_exchange_write(http_exchange *ex, const void *p, size_t len);
 /* http_exchange_sendfile -- body bytes from a file, copy-free where the
  * kernel allows. Results as http_exchange_write. */
 int http_exchange_sendfile(http_exchange *ex, int fd, uint64_t off, uint64_t len);
+
+/*
+ * http_exchange_peer -- the client's IP address as text, without port or
+ * brackets ("127.0.0.1", "2001:db8::1"): the address the connection was
+ * accepted from (http_io.peer). Empty (len 0) when net/ did not give one.
+ * Valid for the exchange's life.
+ */
+cf_slice http_exchange_peer(const http_exchange *ex);
+
+/* What an exchange moved so far (for the access log): read at any time,
+ * complete once the handler has answered. */
+typedef struct http_exchange_counts {
+    int status;               /* the response's status; 0 before respond() succeeded */
+    uint64_t body_read_bytes; /* decoded request body bytes read_body returned (chunked:
+                                 payload only; aws-chunked: its raw stream, as read_body) */
+    uint64_t body_sent_bytes; /* response body bytes written (write and sendfile), framing
+                                 and head excluded; a write that failed counts nothing */
+} http_exchange_counts;
+
+/* http_exchange_stats -- fills *out with ex's counts. */
+void http_exchange_stats(const http_exchange *ex, http_exchange_counts *out);
 
 /*
  * http_exchange_close_after -- the connection is closed after this response

@@ -184,6 +184,7 @@ int http_exchange_respond(http_exchange *ex, int status, const http_header *head
     }
     ex->responded = true;
     ex->head_pending = true;
+    ex->status = status;
     return 0;
 }
 
@@ -221,6 +222,8 @@ int http_exchange_write(http_exchange *ex, const void *p, size_t len)
         iov[n++].iov_len = 2;
     }
     rc = send_iov(ex, iov, n);
+    if (rc == 0)
+        ex->body_sent_bytes += len;
     if (rc == 0 && !ex->resp_chunked && !ex->resp_until_close)
         ex->resp_left -= len;
     return rc;
@@ -248,6 +251,7 @@ int http_exchange_sendfile(http_exchange *ex, int fd, uint64_t off, uint64_t len
         s->failed = true;
         return rc == CF_EAGAIN ? CF_EAGAIN : CF_EIO;
     }
+    ex->body_sent_bytes += len; /* all of it: io.sendfile sends len or fails */
     if (ex->resp_chunked) {
         iov[1].iov_base = (void *)"\r\n";
         iov[1].iov_len = 2;

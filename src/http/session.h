@@ -39,6 +39,10 @@ struct http_exchange {
     bool resp_until_close; /* the body ends when the connection closes */
     uint64_t resp_left;    /* declared Content-Length bytes not yet written */
     bool close_after;      /* the connection closes after this response */
+    /* Counts (http_exchange_stats). */
+    int status;               /* the response's status once respond() succeeded */
+    uint64_t body_read_bytes; /* body bytes read_body returned */
+    uint64_t body_sent_bytes; /* body bytes written, framing excluded */
 };
 
 struct http_session {

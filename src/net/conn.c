@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -237,7 +238,7 @@ static void conn_serve(void *arg, http_exchange *ex)
     c->served_ms = net_now_ms(); /* the loop restarts the idle clock (internal.h (1)) */
 }
 
-int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)
+int net_conn_new(net_worker *w, int fd, const char *peer, int64_t now_ms, net_conn **out)
 {
     *out = NULL;
     net_conn *c = calloc(1, sizeof *c);
@@ -251,6 +252,8 @@ int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out)
     c->io.read = io_read;
     c->io.writev = io_writev;
     c->io.sendfile = io_sendfile;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    c->io.peer = slice_str(c->peer);
     c->state = NET_CONN_OPEN;
     c->last_ms = now_ms;
     int rc = http_session_new(&c->io, &w->srv->opts.limits, conn_serve, c, &c->session);

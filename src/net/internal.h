@@ -69,6 +69,9 @@
 typedef struct net_worker net_worker;
 typedef struct net_conn net_conn;
 
+/* A peer address as text and its NUL: INET6_ADDRSTRLEN, the longest IPv6 form. */
+#define NET_PEER_MAX_BYTES 46
+
 enum net_conn_state {
     NET_CONN_OPEN = 0,    /* waiting for (the rest of) a request head */
     NET_CONN_SERVING = 1, /* inside the handler */
@@ -80,7 +83,8 @@ struct net_conn {
     int fd;                    /* the accepted socket, non-blocking */
     net_worker *w;             /* the owner (invariant 1) */
     http_session *session;     /* created at accept, freed at close */
-    http_io io;                /* the callbacks the session calls; ctx = this */
+    http_io io;                /* the callbacks the session calls; ctx = this, peer = peer */
+    char peer[NET_PEER_MAX_BYTES]; /* the client's address as text (net_listener_accept) */
     /* run-time state */
     enum net_conn_state state;
     int64_t last_ms;           /* monotonic: accept, the end of the last request, or
@@ -151,20 +155,23 @@ int net_listener_open(const char *host, uint16_t port, int *fd, uint16_t *bound_
 
 /*
  * net_listener_accept -- accepts one connection: non-blocking, close-on-exec,
- * TCP_NODELAY. Returns 0 with *cfd; CF_EAGAIN when none is pending (or the
- * listener was shut down); CF_ELIMIT when out of fds or kernel memory.
- * Connections that died in the queue are skipped.
+ * TCP_NODELAY. Returns 0 with *cfd and the client's IP address as text in
+ * peer (NUL-terminated, no port or brackets; an IPv4-mapped IPv6 address as
+ * plain IPv4; "" if it cannot be formatted); CF_EAGAIN when none is pending
+ * (or the listener was shut down); CF_ELIMIT when out of fds or kernel
+ * memory. Connections that died in the queue are skipped.
  */
-int net_listener_accept(int lfd, int *cfd);
+int net_listener_accept(int lfd, int *cfd, char peer[NET_PEER_MAX_BYTES]);
 
 /* ---- conn.c ---- */
 
 /*
- * net_conn_new -- a connection of worker w over the accepted socket fd, with
- * its http_session; state OPEN, last_ms = now_ms. Takes ownership of fd (it is
+ * net_conn_new -- a connection of worker w over the accepted socket fd from
+ * the address peer (copied; what http_exchange_peer reports), with its
+ * http_session; state OPEN, last_ms = now_ms. Takes ownership of fd (it is
  * closed on failure too). Caller frees with net_conn_shut() and net_conn_free().
  */
-int net_conn_new(net_worker *w, int fd, int64_t now_ms, net_conn **out);
+int net_conn_new(net_worker *w, int fd, const char *peer, int64_t now_ms, net_conn **out);
 
 /*
  * net_conn_on_readable -- serves what the socket has (http_session_on_readable):

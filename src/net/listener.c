@@ -2,10 +2,11 @@
  * listener.c -- the listening socket: address parsing, bind, listen, accept.
  *
  * Called by server.c (open, once per server) and loop.c (accept, from every
- * worker). The host is a literal (IPv4 "127.0.0.1", IPv6 "::1" or "[::1]")
- * or "localhost", which means 127.0.0.1; names are never resolved, so start
- * never waits on DNS and binds exactly where it was told. "::" binds both
- * IPv6 and IPv4 (IPV6_V6ONLY off).
+ * worker; it also gives the client's address as text, what
+ * http_exchange_peer reports). The host is a literal (IPv4 "127.0.0.1", IPv6
+ * "::1" or "[::1]") or "localhost", which means 127.0.0.1; names are never
+ * resolved, so start never waits on DNS and binds exactly where it was
+ * told. "::" binds both IPv6 and IPv4 (IPV6_V6ONLY off).
  *
  * Invariants:
  *  (1) the listening socket is non-blocking: a worker woken for a connection
@@ -110,11 +111,33 @@ fail:
     return rc;
 }
 
-int net_listener_accept(int lfd, int *cfd)
+/* peer_text -- the IP address of sa as text into out (NET_PEER_MAX_BYTES):
+ * IPv6 without brackets, an IPv4-mapped IPv6 address (a v4 client of a "::"
+ * listener) as plain IPv4, so policies see one form per client; "" for
+ * another family. */
+static void peer_text(const struct sockaddr_storage *ss, char out[NET_PEER_MAX_BYTES])
+{
+    out[0] = '\0';
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &v4->sin_addr, out, NET_PEER_MAX_BYTES);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
+            inet_ntop(AF_INET, v6->sin6_addr.s6_addr + 12, out, NET_PEER_MAX_BYTES);
+        else
+            inet_ntop(AF_INET6, &v6->sin6_addr, out, NET_PEER_MAX_BYTES);
+    }
+}
+
+int net_listener_accept(int lfd, int *cfd, char peer[NET_PEER_MAX_BYTES])
 {
     *cfd = -1;
+    peer[0] = '\0';
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             switch (errno) {
             case EINTR:
@@ -134,6 +157,7 @@ int net_listener_accept(int lfd, int *cfd)
         int one = 1;
         /* invariant (2); a failure here only costs latency */
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        peer_text(&ss, peer);
         *cfd = fd;
         return 0;
     }

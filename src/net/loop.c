@@ -156,7 +156,8 @@ static void accept_batch(net_worker *w)
     net_server *s = w->srv;
     for (int k = 0; k < NET_ACCEPT_BATCH; k++) {
         int fd;
-        int rc = net_listener_accept(s->listen_fd, &fd);
+        char peer[NET_PEER_MAX_BYTES];
+        int rc = net_listener_accept(s->listen_fd, &fd, peer);
         if (rc == CF_ELIMIT) {
             log_warn("net: accept: out of file descriptors or memory; pausing %d ms",
                      NET_ACCEPT_PAUSE_MS);
@@ -171,7 +172,7 @@ static void accept_batch(net_worker *w)
             continue;
         }
         net_conn *c;
-        if (net_conn_new(w, fd, net_now_ms(), &c) < 0) {
+        if (net_conn_new(w, fd, peer, net_now_ms(), &c) < 0) {
             atomic_fetch_sub(&s->n_conns, 1); /* fd was closed by net_conn_new */
             continue;
         }

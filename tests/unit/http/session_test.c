@@ -90,6 +90,8 @@ typedef struct handler_ctx {
     cf_buf body;               /* the body bytes read */
     size_t read_cap;           /* bytes per read_body call (0: 4096) */
     int fd;                    /* for h_sendfile */
+    http_exchange_counts counts; /* h_counted: the exchange's counts as it returned */
+    char peer[64];               /* h_counted: http_exchange_peer */
 } handler_ctx;
 
 static void read_all(handler_ctx *h, http_exchange *ex)
@@ -183,6 +185,31 @@ static void h_sendfile(void *arg, http_exchange *ex)
     CHECK_EQ(http_exchange_sendfile(ex, h->fd, 2, 8), 0);
 }
 
+/* h_counted -- reads the body, answers chunked with "hello" and bytes 2..9
+ * of h->fd, and records the counts and the peer as it returns. */
+static void h_counted(void *arg, http_exchange *ex)
+{
+    handler_ctx *h = arg;
+    h->calls++;
+    http_exchange_stats(ex, &h->counts);
+    CHECK_EQ(h->counts.status, 0); /* nothing yet */
+    CHECK_EQ(h->counts.body_read_bytes, 0);
+    read_all(h, ex);
+    CHECK_EQ(http_exchange_respond(ex, 201, NULL, 0, HTTP_NO_LENGTH), 0);
+    CHECK_EQ(http_exchange_write(ex, "hello", 5), 0);
+    CHECK_EQ(http_exchange_sendfile(ex, h->fd, 2, 8), 0);
+    http_exchange_stats(ex, &h->counts);
+    cf_slice p = http_exchange_peer(ex);
+    snprintf(h->peer, sizeof h->peer, "%.*s", (int)p.len, (const char *)p.ptr);
+}
+
+/* h_broken_counted -- h_broken, recording the counts as it returns. */
+static void h_broken_counted(void *arg, http_exchange *ex)
+{
+    h_broken(arg, ex);
+    http_exchange_stats(ex, &((handler_ctx *)arg)->counts);
+}
+
 /* h_short -- declares 10 bytes, writes 5, tries to write 6 more. */
 static void h_short(void *arg, http_exchange *ex)
 {
@@ -226,7 +253,7 @@ static void run_open(run *r, const char *in, size_t len, http_handler_fn fn)
     r->io.avail = len;
     r->h.io = &r->io;
     r->h.fd = -1;
-    http_io io = {&r->io, mem_read, mem_writev, mem_sendfile};
+    http_io io = {&r->io, mem_read, mem_writev, mem_sendfile, slice_str("192.0.2.7")};
     http_limits lim = {30000, 1000};
     CHECK_EQ(http_session_new(&io, &lim, fn, &r->h, &r->s), 0);
 }
@@ -807,6 +834,55 @@ static void test_session_sendfile_body(void)
     close(fd);
 }
 
+/* The access log's numbers: status sent, decoded body bytes read (the
+ * chunked framing is not counted), body bytes written by write and
+ * sendfile (the chunk framing is not counted), the peer from http_io; a
+ * HEAD's discarded body counts nothing. */
+static void test_session_counts_body_bytes_and_status_and_peer(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/f", test_tmpdir());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (!CHECK(fd >= 0))
+        return;
+    CHECK_EQ(write(fd, "0123456789ab", 12), 12);
+    const char in[] = "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    run r;
+    run_open(&r, in, strlen(in), h_counted);
+    r.h.fd = fd;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    CHECK_EQ(r.h.counts.status, 201);
+    CHECK_EQ(r.h.counts.body_read_bytes, 5);
+    CHECK_EQ(r.h.counts.body_sent_bytes, 13);
+    CHECK(strcmp(r.h.peer, "192.0.2.7") == 0);
+    CHECK(output_is(&r, "HTTP/1.1 201 Created\r\nDate: -\r\nServer: coffer\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n8\r\n23456789\r\n0\r\n\r\n"));
+    run_close(&r);
+    const char head[] = "HEAD /c HTTP/1.1\r\n\r\n";
+    run_open(&r, head, strlen(head), h_counted);
+    r.h.fd = fd;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_WAIT);
+    CHECK_EQ(r.h.counts.status, 201);
+    CHECK_EQ(r.h.counts.body_read_bytes, 0);
+    CHECK_EQ(r.h.counts.body_sent_bytes, 0);
+    run_close(&r);
+    close(fd);
+}
+
+/* A connection whose second write fails: only the first write is counted. */
+static void test_session_counts_nothing_of_a_failed_write(void)
+{
+    run r;
+    run_open(&r, two_gets, strlen(two_gets), h_broken_counted);
+    r.io.fail_write = 2;
+    CHECK_EQ(http_session_on_readable(r.s), HTTP_SESSION_CLOSE);
+    CHECK_EQ(r.h.calls, 1);
+    CHECK_EQ(r.h.counts.status, 200);
+    CHECK_EQ(r.h.counts.body_sent_bytes, 5);
+    run_close(&r);
+}
+
 static void test_session_rejects_handler_misuse(void)
 {
     const char in[] = "PUT /k HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
@@ -866,6 +942,8 @@ static const test_case cases[] = {
     TEST(test_session_write_failure_closes),
     TEST(test_session_short_response_closes),
     TEST(test_session_sendfile_body),
+    TEST(test_session_counts_body_bytes_and_status_and_peer),
+    TEST(test_session_counts_nothing_of_a_failed_write),
     TEST(test_session_rejects_handler_misuse),
     TEST(test_session_full_buffer_of_pipelined_requests),
 };

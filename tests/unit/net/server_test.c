@@ -152,6 +152,10 @@ static void test_handler(void *arg, http_exchange *ex)
         atomic_store(&handler_rc, (int)n);
         atomic_store(&handler_done, 1);
         respond_text(ex, 400, "stalled");
+    } else if (path_is(ex, "/peer")) {
+        cf_slice p = http_exchange_peer(ex);
+        snprintf(text, sizeof text, "%.*s", (int)p.len, (const char *)p.ptr);
+        respond_text(ex, 200, text);
     } else if (path_is(ex, "/reject")) {
         http_exchange_close_after(ex);
         respond_text(ex, 413, "too large");
@@ -941,6 +945,53 @@ static void test_net_ipv6_and_localhost_hosts(void)
     }
 }
 
+/* peer_seen -- what /peer answers to a client of family (bound to the IPv4
+ * address local unless NULL) on the server s; "" on failure. */
+static const char *peer_seen(net_server *s, int family, const char *local, char *out, size_t cap)
+{
+    out[0] = '\0';
+    client *c = calloc(1, sizeof *c);
+    if (local) {
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        struct sockaddr_in srv = {.sin_family = AF_INET, .sin_port = htons(net_server_port(s))};
+        srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (inet_pton(AF_INET, local, &me.sin_addr) != 1 ||
+            bind(c->fd, (struct sockaddr *)&me, sizeof me) != 0 ||
+            connect(c->fd, (struct sockaddr *)&srv, sizeof srv) != 0) {
+            close(c->fd);
+            c->fd = -1;
+        }
+    } else {
+        c->fd = connect_to(family, net_server_port(s), 0);
+    }
+    response r;
+    if (c->fd >= 0 && request(c, "GET", "/peer", NULL, &r) == 0) {
+        snprintf(out, cap, "%s", (const char *)r.body);
+        resp_free(&r);
+    }
+    cli_close(c);
+    return out;
+}
+
+/* http_exchange_peer is the address the connection was accepted from: a
+ * client bound to 127.0.0.2 is seen as that, IPv6 without brackets, and a
+ * v4 client of a dual-stack "::" listener as plain IPv4. */
+static void test_net_peer_is_the_accepted_address(void)
+{
+    char got[64];
+    net_server *s = start(1);
+    CHECK(strcmp(peer_seen(s, AF_INET, NULL, got, sizeof got), "127.0.0.1") == 0);
+    CHECK(strcmp(peer_seen(s, AF_INET, "127.0.0.2", got, sizeof got), "127.0.0.2") == 0);
+    net_server_stop(s, 1000);
+    s = start_opts("::", 1, 0, 5000, 5000);
+    if (!CHECK(s != NULL))
+        return;
+    CHECK(strcmp(peer_seen(s, AF_INET6, NULL, got, sizeof got), "::1") == 0);
+    CHECK(strcmp(peer_seen(s, AF_INET, NULL, got, sizeof got), "127.0.0.1") == 0);
+    net_server_stop(s, 1000);
+}
+
 static void test_net_bad_options_and_port_in_use(void)
 {
     net_server *s = (net_server *)&s, *t = NULL;
@@ -986,6 +1037,7 @@ static const test_case cases[] = {
     TEST(test_net_stop_drains_inflight_request),
     TEST(test_net_stop_aborts_handler_stuck_on_client),
     TEST(test_net_ipv6_and_localhost_hosts),
+    TEST(test_net_peer_is_the_accepted_address),
     TEST(test_net_bad_options_and_port_in_use),
 };
 
