@@ -163,18 +163,14 @@ static int put_target(cf_buf *b, cf_slice t)
     return rc;
 }
 
-/* put_time -- " [06/Feb/2019:00:00:38 +0000]" for unix_s, in UTC. */
+/* put_time -- " [06/Feb/2019:00:00:38 +0000]" for unix_s, in UTC: the
+ * fields of http_date's fixed-width "Wed, 06 Feb 2019 00:00:38 GMT"
+ * rearranged (no gmtime_r: glibc's takes a process-wide lock). */
 static int put_time(cf_buf *b, int64_t unix_s)
 {
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    char s[40];
-    if (!gmtime_r(&t, &tm))
-        memset(&tm, 0, sizeof tm);
-    int n = snprintf(s, sizeof s, " [%02d/%s/%04d:%02d:%02d:%02d +0000]", tm.tm_mday,
-                     months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char d[30], s[32];
+    http_date(unix_s, d);
+    int n = snprintf(s, sizeof s, " [%.2s/%.3s/%.4s:%.8s +0000]", d + 5, d + 8, d + 12, d + 17);
     return buf_append(b, s, (size_t)n);
 }
 
