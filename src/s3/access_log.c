@@ -339,13 +339,18 @@ static void write_line(s3_ctx *c, cf_slice line)
         log_warn("s3: the access log is written again");
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 void s3_access_log_begin(s3_req *r)
 {
     if (r->ctx->access_log_fd < 0)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    r->start_mono_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    r->start_mono_us = mono_us();
     r->start_us = clock_now_us();
 }
 
@@ -354,18 +359,19 @@ void s3_access_log_request(s3_req *r)
     s3_ctx *c = r->ctx;
     if (c->access_log_fd < 0)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    int64_t now_us = mono_us();
     http_exchange_counts hc;
     http_exchange_stats(r->ex, &hc);
-    bool addressed = r->addressed;
-    cf_slice bucket = addressed ? s3_bucket(r) : slice_make(NULL, 0);
-    cf_slice key = addressed ? s3_key(r) : slice_make(NULL, 0);
-    int at = !bucket.len                                  ? S3_AT_SERVICE
-             : slice_eq(bucket, slice_str("_coffer"))     ? S3_AT_ADMIN
-             : !key.len                                   ? S3_AT_BUCKET
-                                                          : S3_AT_OBJECT;
+    /* an undecodable URI has neither: it is logged as addressing the service */
+    cf_slice bucket = r->addressed ? s3_bucket(r) : slice_make(NULL, 0);
+    cf_slice key = r->addressed ? s3_key(r) : slice_make(NULL, 0);
+    int at = S3_AT_OBJECT;
+    if (!bucket.len)
+        at = S3_AT_SERVICE;
+    else if (slice_eq(bucket, slice_str("_coffer")))
+        at = S3_AT_ADMIN;
+    else if (!key.len)
+        at = S3_AT_BUCKET;
     char op[64];
     s3_access_operation(r->hr->method, at, s3_req_subresource(r),
                         s3_header(r, "x-amz-copy-source").ptr != NULL, op, sizeof op);
@@ -384,9 +390,9 @@ void s3_access_log_request(s3_req *r)
         .status = hc.status,
         .error_code = r->err != S3_ERR_NONE ? s3_err_name(r->err) : NULL,
         .bytes_sent = hc.body_sent_bytes,
-        .object_size = r->object_size >= 0    ? r->object_size
-                       : hc.body_read_bytes   ? (int64_t)hc.body_read_bytes
-                                              : -1,
+        .object_size = r->object_size >= 0 ? r->object_size
+                       : hc.body_read_bytes ? (int64_t)hc.body_read_bytes
+                                            : -1,
         .total_ms = (now_us - r->start_mono_us) / 1000,
         .referer = s3_header(r, "referer"),
         .user_agent = s3_header(r, "user-agent"),
