@@ -9,7 +9,9 @@
  * writes out of bounds (the sanitizers), ends with HTTP_SESSION_CLOSE once
  * the input is exhausted, every response starts with a status line, and a
  * "100 Continue" is never written after a final response to the same
- * request. Build and run: fuzz/run.sh.
+ * request; the exchange's counts (http_exchange_stats) match the body
+ * bytes the handler read and bound what it wrote, and the peer is the one
+ * the connection gave. Build and run: fuzz/run.sh.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,13 @@ static void handler(void *arg, http_exchange *ex)
         http_exchange_write(ex, "short", 5);
         break;
     }
+    /* the access log's numbers agree with what the handler did */
+    http_exchange_counts hc;
+    http_exchange_stats(ex, &hc);
+    require(hc.body_read_bytes == total);
+    require(hc.status == 0 || (hc.status >= 200 && hc.status <= 599));
+    require(hc.body_sent_bytes <= (total < sizeof buf ? total : sizeof buf) + 5);
+    require(slice_eq(http_exchange_peer(ex), slice_str("192.0.2.1")));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
  * main.c -- the `coffer` binary: flags, data directory, credentials, start/stop.
  *
  *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
- *                  [--min-part-size BYTES] [--upload-expiry SECONDS]
+ *                  [--min-part-size BYTES] [--upload-expiry SECONDS] [--access-log FILE|-]
  *                  [--bucket-defaults open|aws]
  *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
  *       data directory DIR (COFFER_DATA, default ./coffer-data). Multipart
@@ -11,7 +11,9 @@
  *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never). New
  *       buckets get ACLs on and no public access block, as Ceph RGW
  *       (COFFER_BUCKET_DEFAULTS=open), or AWS's current defaults: ACLs
- *       disabled (BucketOwnerEnforced) and public access blocked (aws).
+ *       disabled (BucketOwnerEnforced) and public access blocked (aws). With
+ *       FILE (COFFER_ACCESS_LOG) one line per request is appended to it ("-":
+ *       stderr; doc/formats.md "Access log"), and SIGHUP reopens it (rotation).
  *   coffer user add ACCESS_KEY [SECRET] | user list | user remove ACCESS_KEY
  *       manages users in the data directory (the server must not be running)
  *   coffer shell [--data DIR]
@@ -250,6 +252,7 @@ typedef struct cli {
     const char *region;
     const char *domain;
     const char *bucket_defaults; /* "open" or "aws" */
+    const char *access_log; /* NULL: none; "-": stderr; else a file, reopened on SIGHUP */
     const char *mode;
     uint64_t min_part_bytes;
     uint64_t upload_expiry_s;
@@ -315,6 +318,7 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->domain = getenv("COFFER_DOMAIN");
     c->bucket_defaults =
         getenv("COFFER_BUCKET_DEFAULTS") ? getenv("COFFER_BUCKET_DEFAULTS") : "open";
+    c->access_log = getenv("COFFER_ACCESS_LOG");
     c->mode = "serve";
     c->min_part_bytes = 5ull << 20;
     c->upload_expiry_s = 7 * 24 * 3600;
@@ -339,6 +343,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->domain = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--bucket-defaults") == 0)
             c->bucket_defaults = argv[++i];
+        else if (i + 1 < argc && strcmp(a, "--access-log") == 0)
+            c->access_log = argv[++i];
         else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user") ||
                            !strcmp(a, "check")))
             c->mode = a;
@@ -433,6 +439,12 @@ static int split_addr(const char *addr, char *host, size_t cap, uint16_t *port)
     return 0;
 }
 
+/* reopens_log -- the access log is a file: SIGHUP reopens it (else SIGHUP keeps its default). */
+static bool reopens_log(const cli *c)
+{
+    return c->access_log && c->access_log[0] && strcmp(c->access_log, "-") != 0;
+}
+
 /* ensure_admin -- the admin user of the credentials exists in the store. */
 static int ensure_admin(store *st, const char *access, const char *secret)
 {
@@ -486,10 +498,13 @@ static int serve(eng_db *db, const cli *c)
         fprintf(stderr, "coffer: cannot open the store in %s: %s\n", c->data, cf_err_str(orc));
         goto out;
     }
-    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes,
+    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes, c->access_log,
                     strcmp(c->bucket_defaults, "aws") == 0};
-    if (s3_new(st, &sc, &s3) != 0)
+    int src = s3_new(st, &sc, &s3);
+    if (src) {
+        fprintf(stderr, "coffer: cannot start the S3 front end: %s\n", cf_err_str(src));
         goto out;
+    }
     sweeper_stop(&sw);
     sweeper_start(&sw, st, (int64_t)c->upload_expiry_s);
     net_opts no = c->net;
@@ -520,8 +535,15 @@ static int serve(eng_db *db, const cli *c)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
-    int sig;
-    sigwait(&sigs, &sig); /* blocked in every thread since main() */
+    if (reopens_log(c))
+        sigaddset(&sigs, SIGHUP);
+    int sig = 0;
+    /* blocked in every thread since main(); SIGHUP (only with a log file)
+     * reopens the access log after a rotation and serving goes on */
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+        if (s3_access_log_reopen(s3) == 0)
+            log_info("coffer: SIGHUP: access log %s reopened", c->access_log);
+    }
     log_info("coffer: signal %d: draining connections", sig);
     rc = 0;
 out:
@@ -609,7 +631,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: coffer [serve|check|shell|user ...] [--data DIR] [--addr HOST:PORT] "
                         "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n"
                         "       [--bucket-defaults open|aws]\n"
-                        "       [--workers N] [--max-workers N] [--max-conns N] [--idle-timeout-ms MS]\n"
+                        "       [--access-log FILE|-] [--workers N] [--max-workers N] [--max-conns N] [--idle-timeout-ms MS]\n"
                         "       [--io-timeout-ms MS] [--min-rate BYTES_PER_S]\n"
                         "numeric options may also be set as COFFER_MIN_PART_SIZE, COFFER_WORKERS, ...\n");
         return 2;
@@ -626,11 +648,14 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if (strcmp(c.mode, "serve") == 0) {
-        /* serve takes SIGTERM/SIGINT with sigwait: block them before any thread starts */
+        /* serve takes SIGTERM/SIGINT (and SIGHUP with a log file) with
+         * sigwait: block them before any thread starts */
         sigset_t sigs;
         sigemptyset(&sigs);
         sigaddset(&sigs, SIGTERM);
         sigaddset(&sigs, SIGINT);
+        if (reopens_log(&c))
+            sigaddset(&sigs, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     } else {
         struct sigaction sa = {0};

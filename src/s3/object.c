@@ -178,6 +178,7 @@ void s3_h_get_object(s3_req *r)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto out;
     }
+    r->object_size = (int64_t)m->size; /* the access log's object size */
     http_header h[MAX_RESP_HEADERS];
     char etag[96], lastmod[30], tagcount[16], crange[96];
     size_t n;

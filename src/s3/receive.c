@@ -115,6 +115,7 @@ s3_err_code s3_receive(s3_req *r, store_writer *w, const s3_put_check *chk, int 
     }
     out->size = store_put_size(w);
 out:
+    r->object_size = (int64_t)store_put_size(w); /* the access log's bytes received */
     s3_body_close(body);
     s3_hasher_free(&h);
     free(buf);

@@ -117,6 +117,7 @@ int s3_req_address(s3_req *r)
         rc = buf_append(&r->bucket, "", 1);
     if (!rc)
         rc = buf_append(&r->key, "", 1);
+    r->addressed = rc == 0;
     return rc;
 }
 
@@ -139,6 +140,7 @@ void s3_error(s3_req *r, s3_err_code code, const char *msg)
 {
     if (r->responded)
         return;
+    r->err = code; /* the access log's error code */
     buf_clear(&r->out);
     s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), NULL, 0);
     /* a request whose body was not read cannot be followed on this connection */

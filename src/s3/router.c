@@ -12,7 +12,8 @@
  * URI cannot even be decoded is refused first. Then what it asks that
  * coffer does not honour is refused (unsupported.c), and the route's action
  * is authorized (authz.c) before its handler runs: no handler decides
- * access by itself.
+ * access by itself. Every request, refused or served, ends with one access
+ * log line (access_log.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,19 +96,21 @@ static bool is_subresource(cf_slice name)
     return false;
 }
 
+cf_slice s3_req_subresource(const s3_req *r)
+{
+    for (size_t i = 0; i < r->n_params; i++) {
+        cf_slice name = slice_make(r->pbuf.data + r->params[i].name_off, r->params[i].name_len);
+        if (is_subresource(name))
+            return name;
+    }
+    return slice_make(NULL, 0);
+}
+
 /* route_find -- the row serving r, or NULL (NotImplemented / MethodNotAllowed). */
 static const s3_route *route_find(const s3_req *r)
 {
     int at = s3_bucket(r).len == 0 ? AT_SERVICE : s3_key(r).len == 0 ? AT_BUCKET : AT_OBJECT;
-    /* the subresource the request names, if any */
-    cf_slice sub = {NULL, 0};
-    for (size_t i = 0; i < r->n_params; i++) {
-        cf_slice name = slice_make(r->pbuf.data + r->params[i].name_off, r->params[i].name_len);
-        if (is_subresource(name)) {
-            sub = name;
-            break;
-        }
-    }
+    cf_slice sub = s3_req_subresource(r);
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const s3_route *rt = &routes[i];
         if (rt->at != at || !slice_eq(r->hr->method, slice_str(rt->method)))
@@ -134,14 +137,22 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
     snprintf(c->domain, sizeof c->domain, "%s", cfg && cfg->domain ? cfg->domain : "");
     c->max_skew_s = cfg && cfg->max_skew_s > 0 ? cfg->max_skew_s : 900;
     c->min_part_bytes = cfg && cfg->min_part_bytes > 0 ? cfg->min_part_bytes : 5ull << 20;
+    int rc = s3_access_log_open(c, cfg ? cfg->access_log : NULL);
+    if (rc) {
+        s3_policy_cache_free(c->policies);
+        free(c);
+        return rc;
+    }
     *out = c;
     return 0;
 }
 
 void s3_free(s3_ctx *c)
 {
-    if (c)
+    if (c) {
         s3_policy_cache_free(c->policies);
+        s3_access_log_close(c);
+    }
     free(c);
 }
 
@@ -153,6 +164,8 @@ void s3_handle(void *arg, http_exchange *ex)
     r.ex = ex;
     r.hr = http_exchange_request(ex);
     r.head = slice_eq(r.hr->method, slice_str("HEAD"));
+    r.object_size = -1;
+    s3_access_log_begin(&r);
     uint8_t id[8];
     if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id)
         memset(id, 0, sizeof id);
@@ -188,6 +201,7 @@ void s3_handle(void *arg, http_exchange *ex)
     if (!r.responded)
         s3_error(&r, S3_ERR_INTERNAL_ERROR, NULL);
 out:
+    s3_access_log_request(&r); /* every request, refused ones too: access_log.c */
     buf_free(&r.bucket);
     buf_free(&r.key);
     buf_free(&r.pbuf);

@@ -22,11 +22,17 @@ typedef struct s3_config {
     const char *domain;      /* virtual-host base: "<bucket>.<domain>" (NULL: path-style only) */
     int64_t max_skew_s;      /* allowed clock skew of signed requests (900) */
     uint64_t min_part_bytes; /* minimum size of a multipart part but the last (0: S3's 5 MiB) */
+    const char *access_log;  /* one line per request (doc/formats.md "Access log") appended to
+                                this file, "-": stderr, NULL: none */
     bool aws_defaults;       /* new buckets as AWS makes them: BucketOwnerEnforced, public
                                 access blocked (false: as Ceph RGW, ACLs on, nothing blocked) */
 } s3_config;
 
-/* s3_new -- a front end over st (borrowed; must outlive it). Caller frees with s3_free(). */
+/*
+ * s3_new -- a front end over st (borrowed; must outlive it). Caller frees
+ * with s3_free(). 0; CF_ENOMEM; CF_EIO when the access log cannot be opened
+ * (logged), CF_EINVAL when its path is too long. *out is NULL on error.
+ */
 int s3_new(store *st, const s3_config *cfg, s3_ctx **out);
 void s3_free(s3_ctx *ctx);
 
@@ -36,6 +42,15 @@ void s3_free(s3_ctx *ctx);
  * values as store_check's.
  */
 int s3_check(store *st, store_check_stats *out);
+
+/*
+ * s3_access_log_reopen -- opens the access log's path again and writes
+ * there from now on (after a rotation moved the file: main.c calls it on
+ * SIGHUP). Safe while requests are served: a line goes whole to the old
+ * file or the new one. 0 (also when the log is off or stderr); CF_EIO when
+ * the path cannot be opened, logged, and the old file is kept.
+ */
+int s3_access_log_reopen(s3_ctx *ctx);
 
 /* s3_handle -- serves one request (an http_handler_fn: arg is the s3_ctx). */
 struct http_exchange;

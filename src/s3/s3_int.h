@@ -11,6 +11,7 @@
 #ifndef S3_S3_INT_H
 #define S3_S3_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +38,9 @@ struct s3_ctx {
     char domain[256];
     int64_t max_skew_s;
     uint64_t min_part_bytes; /* every part of a completed upload but the last is at least this */
+    int access_log_fd;       /* -1: no access log; STDERR_FILENO for "-" (access_log.c) */
+    char access_log_path[4096]; /* the file reopened on SIGHUP; "" for stderr or none */
+    atomic_bool access_log_failing; /* the last write failed: warned once, not per line */
 };
 
 typedef struct s3_param {
@@ -66,7 +70,13 @@ typedef struct s3_req {
     s3_sigv4_result auth;   /* what sigv4 found: payload mode, streaming seed */
     s3_sigv4_scratch sig_scratch;
     char request_id[17];
+    bool addressed;         /* bucket and key were decoded (s3_req_address succeeded) */
     bool responded;
+    s3_err_code err;        /* the error s3_error answered with; S3_ERR_NONE if none */
+    int64_t object_size;    /* for the access log: the object's size (GET, HEAD) or the
+                               payload bytes received (s3_receive); -1 unknown */
+    int64_t start_us;       /* wall clock when s3_handle began (only with an access log) */
+    int64_t start_mono_us;  /* CLOCK_MONOTONIC then, for the total time */
     cf_buf out;             /* response body being built (XML) */
     s3_xml_writer xw;       /* writes into out (s3_doc_begin) */
 } s3_req;
@@ -113,6 +123,66 @@ void s3_doc_user(s3_req *r, const char *element, const char *id);
 
 /* s3_iso8601 -- "2024-01-02T03:04:05.000Z" for microseconds since the epoch (out[32]). */
 void s3_iso8601(int64_t us, char *out);
+
+/* ---- router.c ---- */
+
+/* s3_req_subresource -- the first query parameter that names an S3
+ * subresource ("acl", "uploadId", ...); ptr NULL if none. Points into r->pbuf. */
+cf_slice s3_req_subresource(const s3_req *r);
+
+/* ---- access_log.c ---- */
+
+/* What a request addressed, for its operation name. */
+enum { S3_AT_SERVICE = 0, S3_AT_BUCKET = 1, S3_AT_OBJECT = 2, S3_AT_ADMIN = 3 };
+
+/* One access log line's values (doc/formats.md "Access log"). Slices are
+ * borrowed; empty ones (and NULL strings) are written as "-". */
+typedef struct s3_access_entry {
+    int64_t time_s;          /* when the request began, Unix seconds */
+    cf_slice bucket;         /* decoded bucket name */
+    cf_slice remote;         /* the client's IP address */
+    cf_slice requester;      /* the authenticated access key; empty: anonymous or refused */
+    cf_slice request_id;
+    const char *operation;   /* "REST.GET.OBJECT" (s3_access_operation) */
+    cf_slice key;            /* decoded object key; written percent-encoded */
+    cf_slice method;         /* the request line: method, target (secrets redacted), version */
+    cf_slice target;
+    int minor_version;
+    int status;              /* the status sent; <= 0: none was */
+    const char *error_code;  /* the S3 error code sent, or NULL */
+    uint64_t bytes_sent;     /* response body bytes */
+    int64_t object_size;     /* the object's size or the bytes received; -1 unknown */
+    int64_t total_ms;        /* from s3_handle's start until the handler answered */
+    cf_slice referer;
+    cf_slice user_agent;
+    const char *sig_version; /* "SigV4", or NULL when not authenticated */
+    const char *auth_type;   /* "AuthHeader", "QueryString", or NULL */
+    cf_slice host;           /* the Host header */
+} s3_access_entry;
+
+/*
+ * s3_access_log_format -- appends e as one log line, '\n' included: every
+ * client-chosen byte escaped, secret query values redacted (access_log.c
+ * invariants (2) and (3)). 0 or CF_ENOMEM.
+ */
+int s3_access_log_format(cf_buf *out, const s3_access_entry *e);
+
+/*
+ * s3_access_operation -- S3's operation name "REST.<METHOD>.<TYPE>" into
+ * out (cap bytes, NUL-terminated) for a request of method addressing at
+ * (S3_AT_*) with subresource sub (empty: none); copy: it carries
+ * x-amz-copy-source (a PUT of an object or a part is then REST.COPY.*).
+ */
+void s3_access_operation(cf_slice method, int at, cf_slice sub, bool copy, char *out, size_t cap);
+
+/* s3_access_log_open -- opens path for c (NULL or "": off; "-": stderr). 0, CF_EIO, CF_EINVAL. */
+int s3_access_log_open(s3_ctx *c, const char *path);
+/* s3_access_log_close -- closes c's log file (not stderr). */
+void s3_access_log_close(s3_ctx *c);
+/* s3_access_log_begin -- notes the request's start times (only when the log is on). */
+void s3_access_log_begin(s3_req *r);
+/* s3_access_log_request -- writes r's line: one write(2), after the handler answered. */
+void s3_access_log_request(s3_req *r);
 
 /* ---- auth.c ---- */
 
