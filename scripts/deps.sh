@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/deps.sh -- installs the Debian packages coffer builds and tests with.
 #
-#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL and expat headers
+#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL, expat and json-c headers
 #   scripts/deps.sh test    the above plus the real S3 clients the integration
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
 #                           boto3 (Debian's, unless a python3 with boto3 exists),
@@ -9,7 +9,7 @@
 #   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
-want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev)
+want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev libjson-c-dev)
 case "${1:-build}" in
     build) ;;
     test)
