@@ -332,6 +332,63 @@ static void test_limit_string_bytes(void)
     CHECK_MEM(why, strlen(why), "Resource has a value longer than 1280 bytes", 43);
 }
 
+/* principals_policy -- a Principal with aws names in "AWS" and canonical in "CanonicalUser". */
+static size_t principals_policy(char *doc, size_t cap, size_t aws, size_t canonical)
+{
+    size_t len = (size_t)snprintf(doc, cap, "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{");
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = k ? canonical : aws;
+        len += (size_t)snprintf(doc + len, cap - len, "%s\"%s\":[", k ? "," : "",
+                                k ? "CanonicalUser" : "AWS");
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)snprintf(doc + len, cap - len, "%s\"u%zu\"", i ? "," : "", i);
+        len += (size_t)snprintf(doc + len, cap - len, "]");
+    }
+    len += (size_t)snprintf(doc + len, cap - len,
+                            "},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::bkt/*\"}}");
+    return len;
+}
+
+/* referer_policy -- a StringEquals on aws:Referer with n values of value_bytes bytes each. */
+static size_t referer_policy(char *doc, size_t cap, size_t n, size_t value_bytes)
+{
+    size_t len = (size_t)snprintf(doc, cap,
+                                  "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                                  "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::bkt/*\","
+                                  "\"Condition\":{\"StringEquals\":{\"aws:Referer\":[");
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(doc + len, cap - len, "%s\"", i ? "," : "");
+        for (size_t j = 0; j < value_bytes && len < cap; j++)
+            doc[len++] = (char)('a' + (i + j) % 26);
+        len += (size_t)snprintf(doc + len, cap - len, "\"");
+    }
+    len += (size_t)snprintf(doc + len, cap - len, "]}}}}");
+    return len;
+}
+
+static void test_limit_principals_and_condition_values(void)
+{
+    static char doc[S3_POLICY_MAX_BYTES];
+    char why[256];
+    /* the principals of "AWS" and "CanonicalUser" count together */
+    size_t len = principals_policy(doc, sizeof doc, 100, S3_POLICY_MAX_LIST - 100);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), 0);
+    len = principals_policy(doc, sizeof doc, 100, S3_POLICY_MAX_LIST - 99);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), CF_EINVAL);
+    CHECK_MEM(why, strlen(why), "Principal has more than 128 values", 34);
+    len = referer_policy(doc, sizeof doc, S3_POLICY_MAX_LIST, 3);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), 0);
+    len = referer_policy(doc, sizeof doc, S3_POLICY_MAX_LIST + 1, 3);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), CF_EINVAL);
+    CHECK_MEM(why, strlen(why), "Condition has more than 128 values for aws:Referer", 50);
+    len = referer_policy(doc, sizeof doc, 2, S3_POLICY_MAX_STRING_BYTES);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), 0);
+    len = referer_policy(doc, sizeof doc, 2, S3_POLICY_MAX_STRING_BYTES + 1);
+    CHECK_EQ(parse_why(doc, len, why, sizeof why), CF_EINVAL);
+    const char *want = "Condition has a value longer than 1280 bytes for aws:Referer";
+    CHECK_MEM(why, strlen(why), want, strlen(want));
+}
+
 static void test_limit_nesting_depth(void)
 {
     char why[256];
@@ -455,6 +512,7 @@ int main(void)
         TEST(test_limit_statements),
         TEST(test_limit_list_and_conditions),
         TEST(test_limit_string_bytes),
+        TEST(test_limit_principals_and_condition_values),
         TEST(test_limit_nesting_depth),
         TEST(test_is_public_policies),
         TEST(test_public_allow_and_statement_is_public),

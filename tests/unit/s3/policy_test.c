@@ -485,6 +485,68 @@ static void test_every_prefix_of_the_example_is_refused(void)
     free(doc);
 }
 
+/* ---- the glob against a reference ---- */
+
+/* ref_glob -- the definition, by recursion over characters (é is one character, two bytes). */
+static bool ref_glob(const char *p, const char *s)
+{
+    size_t c = (unsigned char)*s >= 0xC0 ? 2 : 1; /* bytes of s's first character */
+    if (*p == '\0')
+        return *s == '\0';
+    if (*p == '*')
+        return ref_glob(p + 1, s) || (*s && ref_glob(p, s + c));
+    if (*s == '\0')
+        return false;
+    if (*p == '?')
+        return ref_glob(p + 1, s + c);
+    return *p == *s && ref_glob(p + 1, s + 1);
+}
+
+/* nth -- the n-th string over alphabet (k symbols) in length-then-lexicographic order. */
+static void nth(char *out, size_t n, const char *const *alphabet, size_t k)
+{
+    size_t len = 0, count = 1;
+    while (n >= count) {
+        n -= count;
+        count *= k;
+        len++;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        strcat(out, alphabet[n % k]);
+        n /= k;
+    }
+}
+
+static void test_glob_matches_a_reference(void)
+{
+    static const char *const pat_syms[] = {"a", "b", "/", "*", "?"};
+    static const char *const str_syms[] = {"a", "b", "/", "\xc3\xa9"};
+    static const char *const tail_syms[] = {"a", "b", "/", "x"};
+    char pat[16], str[16], full[32];
+    size_t bad = 0;
+    /* every pattern of up to 4 symbols against every string of up to 4 characters */
+    for (size_t i = 0; i < 5 + 25 + 125 + 625 + 1; i++) {
+        nth(pat, i, pat_syms, 5);
+        for (size_t j = 0; j < 4 + 16 + 64 + 256 + 1; j++) {
+            nth(str, j, str_syms, 4);
+            bad += pol_glob(slice_str(pat), slice_str(str), false) != ref_glob(pat, str);
+        }
+        /* pol_glob_prefix against trying every completion of 1..4 characters */
+        bool any = false;
+        for (size_t j = 1; j < 4 + 16 + 64 + 256 + 1 && !any; j++) {
+            nth(str, j, tail_syms, 4);
+            snprintf(full, sizeof full, "ab/%s", str);
+            any = ref_glob(pat, full);
+        }
+        bad += pol_glob_prefix(slice_str(pat), slice_str("ab/")) != any;
+    }
+    CHECK_EQ(bad, 0);
+    /* folding: the pattern is lowercase, the text any case */
+    CHECK(pol_glob(slice_str("s3:get*"), slice_str("s3:GetObject"), true));
+    CHECK(!pol_glob(slice_str("s3:get*"), slice_str("s3:GetObject"), false));
+}
+
 /* ---- the action table ---- */
 
 static void test_action_table_sorted_and_indexed_in_any_case(void)
@@ -597,6 +659,7 @@ int main(void)
         TEST(test_parse_resets_outputs_and_oversized_why),
         TEST(test_doc_worked_example_outcomes),
         TEST(test_every_prefix_of_the_example_is_refused),
+        TEST(test_glob_matches_a_reference),
         TEST(test_action_table_sorted_and_indexed_in_any_case),
         TEST(test_actions_outside_the_table),
         TEST(test_eval_twenty_statements_is_fast),
