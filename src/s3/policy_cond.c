@@ -16,7 +16,6 @@
 #include "s3/policy_int.h"
 #include "util/err.h"
 
-#define MSG_TEXT_MAX 128      /* longest piece of the document quoted in a message */
 #define TAG_KEY_MAX_BYTES 128 /* S3's longest tag key */
 
 typedef struct op_row {
@@ -162,7 +161,7 @@ static bool is_bool(cf_slice s, bool *b)
 /* value -- one policy value s for condition c, converted to c's type, into *out. */
 static int value(pol_parser *ps, const pol_cond *c, cf_slice s, pol_value *out)
 {
-    int q = (int)(s.len < MSG_TEXT_MAX ? s.len : MSG_TEXT_MAX);
+    int q = (int)(s.len < POL_MSG_TEXT_MAX ? s.len : POL_MSG_TEXT_MAX);
     const char *t = (const char *)s.ptr;
     bool var = ps->variables && s.len >= 2 && memmem(s.ptr, s.len, "${", 2) != NULL;
     out->wild = pol_has_wild(s);
@@ -210,20 +209,20 @@ static int values(pol_parser *ps, struct json_object *v, const char *key, pol_co
     bool array = json_object_is_type(v, json_type_array);
     size_t n = array ? json_object_array_length(v) : 1;
     if (n == 0)
-        return pol_fail(ps, "Condition has no value for %.*s", MSG_TEXT_MAX, key);
+        return pol_fail(ps, "Condition has no value for %.*s", POL_MSG_TEXT_MAX, key);
     if (n > S3_POLICY_MAX_LIST)
         return pol_fail(ps, "Condition has more than %d values for %.*s", S3_POLICY_MAX_LIST,
-                        MSG_TEXT_MAX, key);
+                        POL_MSG_TEXT_MAX, key);
     pol_value *dst = pol_alloc(ps, n * sizeof *dst);
     if (!dst)
         return CF_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         cf_slice s;
         if (!pol_scalar_text(array ? json_object_array_get_idx(v, i) : v, &s))
-            return pol_fail(ps, "Condition has an invalid value for %.*s", MSG_TEXT_MAX, key);
+            return pol_fail(ps, "Condition has an invalid value for %.*s", POL_MSG_TEXT_MAX, key);
         if (s.len > S3_POLICY_MAX_STRING_BYTES)
             return pol_fail(ps, "Condition has a value longer than %d bytes for %.*s",
-                            S3_POLICY_MAX_STRING_BYTES, MSG_TEXT_MAX, key);
+                            S3_POLICY_MAX_STRING_BYTES, POL_MSG_TEXT_MAX, key);
         int rc = value(ps, c, s, &dst[i]);
         if (rc)
             return rc;
@@ -241,7 +240,7 @@ int pol_conditions(pol_parser *ps, struct json_object *obj, pol_stmt *st)
     json_object_object_foreach(obj, op, block)
     {
         if (!json_object_is_type(block, json_type_object) || json_object_object_length(block) == 0)
-            return pol_fail(ps, "Condition operator %.*s must map keys to values", MSG_TEXT_MAX,
+            return pol_fail(ps, "Condition operator %.*s must map keys to values", POL_MSG_TEXT_MAX,
                             op);
         n += (size_t)json_object_object_length(block);
     }
@@ -259,7 +258,7 @@ int pol_conditions(pol_parser *ps, struct json_object *obj, pol_stmt *st)
         uint8_t set;
         bool if_exists;
         if (!parse_op(slice_str(opname), &row, &set, &if_exists))
-            return pol_fail(ps, "Unsupported condition operator: %.*s", MSG_TEXT_MAX, opname);
+            return pol_fail(ps, "Unsupported condition operator: %.*s", POL_MSG_TEXT_MAX, opname);
         json_object_object_foreach(blk, key, v)
         {
             pol_cond *c = &dst[k++];
@@ -269,7 +268,7 @@ int pol_conditions(pol_parser *ps, struct json_object *obj, pol_stmt *st)
             c->set = set;
             c->if_exists = if_exists;
             if (!parse_key(slice_str(key), &c->key, &c->sub))
-                return pol_fail(ps, "Unsupported condition key: %.*s", MSG_TEXT_MAX, key);
+                return pol_fail(ps, "Unsupported condition key: %.*s", POL_MSG_TEXT_MAX, key);
             if (c->sub.len && !pol_copy(ps, c->sub, false, &c->sub))
                 return CF_ENOMEM;
             /* a multivalued key with a single-valued operator never matches in IAM: refuse it */
@@ -277,7 +276,7 @@ int pol_conditions(pol_parser *ps, struct json_object *obj, pol_stmt *st)
                 return pol_fail(ps,
                                 "Condition key %.*s is multivalued: use ForAnyValue: or "
                                 "ForAllValues:",
-                                MSG_TEXT_MAX, key);
+                                POL_MSG_TEXT_MAX, key);
             int rc = values(ps, v, key, c);
             if (rc)
                 return rc;

@@ -30,6 +30,7 @@
 
 #define POL_RESOURCE_PREFIX "arn:aws:s3:::"
 #define POL_IAM_PREFIX "arn:aws:iam::coffer:"
+#define POL_MSG_TEXT_MAX 128 /* longest piece of the document a message quotes */
 
 /* ---- typed values (policy_value.c) ---- */
 

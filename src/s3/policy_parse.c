@@ -22,7 +22,6 @@
 #include "util/err.h"
 
 #define ARENA_BLOCK_BYTES 8192 /* a typical policy compiles into one or two blocks */
-#define MSG_TEXT_MAX 128       /* longest piece of the document quoted in a message */
 
 struct pol_block {
     pol_block *next;
@@ -121,10 +120,10 @@ static bool starts_with(cf_slice s, const char *lit)
     return s.len >= n && memcmp(s.ptr, lit, n) == 0;
 }
 
-/* quote_len -- at most MSG_TEXT_MAX bytes of s, for "%.*s" in a message. */
+/* quote_len -- at most POL_MSG_TEXT_MAX bytes of s, for "%.*s" in a message. */
 static int quote_len(cf_slice s)
 {
-    return (int)(s.len < MSG_TEXT_MAX ? s.len : MSG_TEXT_MAX);
+    return (int)(s.len < POL_MSG_TEXT_MAX ? s.len : POL_MSG_TEXT_MAX);
 }
 
 /*
@@ -386,7 +385,7 @@ static int statement(pol_parser *ps, struct json_object *obj, pol_stmt *st, cf_s
         while (i < sizeof fields / sizeof fields[0] && strcmp(key, fields[i]) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0])
-            return pol_fail(ps, "Unknown field %.*s", MSG_TEXT_MAX, key);
+            return pol_fail(ps, "Unknown field %.*s", POL_MSG_TEXT_MAX, key);
     }
     if ((v = get(obj, "Sid")) &&
         (!json_object_is_type(v, json_type_string) || !pol_scalar_text(v, sid)))
@@ -433,7 +432,7 @@ static int document(pol_parser *ps, struct json_object *root)
     {
         (void)val;
         if (strcmp(key, "Version") != 0 && strcmp(key, "Id") != 0 && strcmp(key, "Statement") != 0)
-            return pol_fail(ps, "Unknown field %.*s", MSG_TEXT_MAX, key);
+            return pol_fail(ps, "Unknown field %.*s", POL_MSG_TEXT_MAX, key);
     }
     if ((v = get(root, "Version"))) {
         cf_slice ver;

@@ -1,6 +1,7 @@
 /*
  * policy_parse_test.c -- bucket policies refused, each reason with its exact MalformedPolicy
- * message; every limit at its edge and one past it; s3_policy_is_public on two dozen policies.
+ * message; every limit at its edge and one past it; s3_policy_is_public on two dozen policies,
+ * s3_policy_statement_is_public and the public_allow that RestrictPublicBuckets reads.
  */
 #include "policy_fixture.h"
 

@@ -1,10 +1,11 @@
 /*
  * policy_test.c -- bucket policies judged: (policy, request) -> ALLOW / DENY / NO_MATCH for
  * every principal form, both wildcards in actions and resources, NotPrincipal / NotAction /
- * NotResource, explicit deny beating allow; public_allow and statement_is_public; the named
- * users; a values callback breaking its contract; doc/policy.md's worked example, read from
- * the doc itself, and every proper prefix of it refused; the speed of a 20-statement policy.
- * Conditions are policy_cond_test.c's, refusals, limits and "is public" policy_parse_test.c's.
+ * NotResource, explicit deny beating allow; the named users; a values callback breaking its
+ * contract; doc/policy.md's worked example, read from the doc itself, and every proper prefix
+ * of it refused; the glob against a reference matcher; the action table's order and lookup,
+ * and actions outside it; the speed of a 20-statement policy. Conditions are
+ * policy_cond_test.c's; refusals, limits, "is public" and public_allow policy_parse_test.c's.
  */
 #include <strings.h>
 #include <time.h>
