@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/deps.sh -- installs the Debian packages coffer builds and tests with.
 #
-#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL and expat headers
+#   scripts/deps.sh build   compiler, make, ISA-L, OpenSSL, expat and json-c headers
 #   scripts/deps.sh test    the above plus the real S3 clients the integration
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
 #                           boto3 (Debian's, unless a python3 with boto3 exists),
