@@ -390,8 +390,15 @@ static int put_amz(cf_buf *b, const entry *e, size_t n)
     return 0;
 }
 
-int s3_sigv2_string_to_sign(const http_request *req, const s3_sigv2_auth *a, cf_slice vhost_bucket,
-                            s3_sigv4_scratch *scratch)
+/* bucket_only -- is path "/bkt": one segment, no '/' after it (path-style, the bucket itself)? */
+static bool bucket_only(cf_slice path)
+{
+    return path.len > 1 && path.ptr[0] == '/' && !memchr(path.ptr + 1, '/', path.len - 1);
+}
+
+/* build -- the string to sign; literal: the path exactly as sent, even a bare "/bkt". */
+static int build(const http_request *req, const s3_sigv2_auth *a, cf_slice vhost_bucket,
+                 bool literal, s3_sigv4_scratch *scratch)
 {
     entry amz[S3_SIGV2_MAX_AMZ], sub[S3_SIGV2_MAX_SUBRESOURCES];
     size_t n_amz, n_sub;
@@ -414,6 +421,8 @@ int s3_sigv2_string_to_sign(const http_request *req, const s3_sigv2_auth *a, cf_
         return CF_ENOMEM;
     if (put(b, req->path.len ? req->path : slice_str("/")))
         return CF_ENOMEM;
+    if (!literal && !vhost_bucket.len && bucket_only(req->path) && put(b, slice_str("/")))
+        return CF_ENOMEM;
     for (size_t i = 0; i < n_sub; i++) {
         if (put(b, slice_str(i ? "&" : "?")) || put(b, sub[i].name) ||
             (sub[i].value.len && (put(b, slice_str("=")) || put(b, sub[i].value))))
@@ -422,7 +431,24 @@ int s3_sigv2_string_to_sign(const http_request *req, const s3_sigv2_auth *a, cf_
     return 0;
 }
 
+int s3_sigv2_string_to_sign(const http_request *req, const s3_sigv2_auth *a, cf_slice vhost_bucket,
+                            s3_sigv4_scratch *scratch)
+{
+    return build(req, a, vhost_bucket, false, scratch);
+}
+
 /* ---- the verifier ---- */
+
+/* matches -- does a's signature sign scratch->sts under secret? In constant time (invariant (1)).
+ */
+static bool matches(cf_slice secret, const s3_sigv2_auth *a, s3_sigv4_scratch *scratch)
+{
+    uint8_t mac[S3_SIGV2_SIGNATURE_BYTES];
+    hmac_sha1(secret, buf_slice(&scratch->sts), mac);
+    bool ok = a->signature_valid && CRYPTO_memcmp(mac, a->signature, sizeof mac) == 0;
+    OPENSSL_cleanse(mac, sizeof mac);
+    return ok;
+}
 
 /* request_date -- header form: x-amz-date if sent (it decides even when Date is fine), else Date.
  */
@@ -501,13 +527,15 @@ static int authenticate(const http_request *req, const s3_sigv4_config *cfg, cf_
     }
     if (rc)
         return S3_AUTH_INTERNAL;
-    uint8_t mac[S3_SIGV2_SIGNATURE_BYTES];
-    hmac_sha1(secret, buf_slice(&scratch->sts), mac);
-    rc = a->signature_valid && CRYPTO_memcmp(mac, a->signature, sizeof mac) == 0
-             ? S3_AUTH_OK
-             : S3_AUTH_BAD_SIGNATURE; /* invariant (1) */
-    OPENSSL_cleanse(mac, sizeof mac);
-    return rc;
+    if (matches(secret, a, scratch))
+        return S3_AUTH_OK;
+    /* a bucket's own path-style request, "/bkt": botocore and s3cmd sign "/bkt/", a client
+     * reading "the path as sent" literally "/bkt"; both name the same resource */
+    if (vhost_bucket.len || !bucket_only(req->path))
+        return S3_AUTH_BAD_SIGNATURE;
+    if (build(req, a, vhost_bucket, true, scratch))
+        return S3_AUTH_INTERNAL;
+    return matches(secret, a, scratch) ? S3_AUTH_OK : S3_AUTH_BAD_SIGNATURE;
 }
 
 int s3_sigv2_verify(const http_request *req, const s3_sigv4_config *cfg, cf_slice vhost_bucket,

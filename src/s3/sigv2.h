@@ -95,8 +95,10 @@ int s3_sigv2_parse_date(cf_slice s, int64_t *unix_s);
  * header (presigned: and x-amz-* query parameter, decoded), names lowercased
  * and sorted, values trimmed, repeats joined by ','; RESOURCE is "/" +
  * vhost_bucket (when the bucket came from Host; empty for path-style) + the
- * path as sent + "?" and the signed sub-resources, sorted by name, values
- * decoded, "name" alone when the value is empty. Uses scratch->tmp.
+ * path as sent (a path-style "/bkt" naming only a bucket as "/bkt/", which
+ * is what botocore and s3cmd sign; s3_sigv2_verify also accepts "/bkt") +
+ * "?" and the signed sub-resources, sorted by name, values decoded, "name"
+ * alone when the value is empty. Uses scratch->tmp.
  * Returns 0, CF_ELIMIT (over S3_SIGV2_MAX_AMZ or S3_SIGV2_MAX_SUBRESOURCES),
  * CF_ENOMEM.
  */

@@ -267,6 +267,52 @@ static void test_virtual_host_and_path_style_sign_the_same_resource(void)
     CHECK(sts_is(&r, "awsexamplebucket1", examples[2].sts));
 }
 
+/* signed -- an Authorization header line signing sts (static storage, one at a time). */
+static const char *signed_header(const char *sts)
+{
+    static char line[128];
+    char sig[29];
+    s3_sigv2_sign(slice_str(SECRET), slice_str(sts), sig);
+    snprintf(line, sizeof line, "Authorization: AWS " AK ":%s", sig);
+    return line;
+}
+
+static void test_path_style_bucket_signed_with_or_without_slash(void)
+{
+    /* botocore and s3cmd send "GET /bkt?acl" and sign "/bkt/?acl"; S3's text reads "/bkt?acl" */
+    static const struct {
+        const char *sts;
+        int want;
+    } cases[] = {
+        {"GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/bkt/?acl", S3_AUTH_OK},
+        {"GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/bkt?acl", S3_AUTH_OK},
+        {"GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/bkt//?acl", S3_AUTH_BAD_SIGNATURE},
+        {"GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/other/?acl", S3_AUTH_BAD_SIGNATURE},
+    };
+    for (size_t i = 0; i < TEST_COUNT(cases); i++) {
+        const char *hdrs[] = {"Host: h", "Date: Tue, 27 Mar 2007 19:36:42 GMT",
+                              signed_header(cases[i].sts), NULL};
+        http_request r;
+        build(&r, "GET", "/bkt?acl", hdrs);
+        if (i == 0)
+            CHECK(sts_is(&r, "", cases[i].sts));
+        s3_sigv4_result res;
+        if (!CHECK_EQ(verify(&r, SECRET, "", T_GET, &res), cases[i].want))
+            fprintf(stderr, "  case %zu\n", i);
+    }
+    /* only a bare bucket path has the two forms: an object's path is signed as sent */
+    const char *hdrs[] = {"Host: h", "Date: Tue, 27 Mar 2007 19:36:42 GMT",
+                          signed_header("GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/bkt/k/"), NULL};
+    http_request r;
+    build(&r, "GET", "/bkt/k", hdrs);
+    s3_sigv4_result res;
+    CHECK_EQ(verify(&r, SECRET, "", T_GET, &res), S3_AUTH_BAD_SIGNATURE);
+    /* virtual-host: "/" is the bucket's root, "/bkt/" */
+    hdrs[2] = signed_header("GET\n\n\nTue, 27 Mar 2007 19:36:42 GMT\n/bkt");
+    build(&r, "GET", "/", hdrs);
+    CHECK_EQ(verify(&r, SECRET, "bkt", T_GET, &res), S3_AUTH_BAD_SIGNATURE);
+}
+
 /* ---- what botocore signs ---- */
 
 static void test_botocore_sub_resources_sorted_and_decoded(void)
@@ -811,6 +857,7 @@ int main(void)
         TEST(test_aws_examples_string_to_sign_and_signature),
         TEST(test_delete_example_table_form_is_refused),
         TEST(test_virtual_host_and_path_style_sign_the_same_resource),
+        TEST(test_path_style_bucket_signed_with_or_without_slash),
         TEST(test_botocore_sub_resources_sorted_and_decoded),
         TEST(test_botocore_presigned_put_with_amz_parameters),
         TEST(test_amz_headers_lowercased_sorted_trimmed_joined),
