@@ -18,8 +18,9 @@
  *      from base64 to its 20 bytes, never as text; one that does not decode
  *      to 20 bytes never matches.
  *  (2) the string to sign is rebuilt from the bytes received: the path as
- *      sent (never decoded or normalised), sub-resource and x-amz-* query
- *      values decoded once; nothing a client did not send is added.
+ *      sent (never decoded or normalised; only a path-style "/bkt" naming a
+ *      bucket gets the "/" clients sign after it), sub-resource and x-amz-*
+ *      query values decoded once; nothing else a client did not send is added.
  *  (3) a request carries one mechanism (header or query), never both, and
  *      no session token (coffer has no temporary credentials).
  *  (4) every parsed field is bounded by the constants below; breaking one
