@@ -234,7 +234,7 @@ void s3_h_get_bucket_acl(s3_req *r)
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         goto out;
     }
-    if (!r->b.acl[0])
+    if (!r->b.acl[0] || !s3_bucket_acls_enabled(&r->b))
         s3_acl_private(a, r->b.owner);
     respond_acl(r, a);
 out:
@@ -293,10 +293,18 @@ void s3_h_get_object_acl(s3_req *r)
 {
     store_meta *m = object_meta(r);
     s3_acl *a = malloc(sizeof *a);
-    if (m && (!a || s3_object_acl(&r->b, m, a) != 0))
+    if (!m) {
+        free(a);
+        return; /* answered */
+    }
+    if (a && !s3_bucket_acls_enabled(&r->b)) /* S3 shows the bucket owner's full control */
+        s3_acl_private(a, r->b.owner);
+    else if (!a || s3_object_acl(&r->b, m, a) != 0) {
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    else if (m)
-        respond_acl(r, a);
+        free(a);
+        return;
+    }
+    respond_acl(r, a);
     free(a);
 }
 

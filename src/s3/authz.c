@@ -253,6 +253,13 @@ static const store_meta *object_of(judge *j)
     return j->m;
 }
 
+/* missing_key_visible -- S3 answers a GET of a missing key with NoSuchKey only to a
+ * caller who may list the bucket, AccessDenied to others (no probing for keys). */
+static bool missing_key_visible(judge *j)
+{
+    return s3_authorize_other(j->r, S3_ACT_LIST_BUCKET, j->b, slice_make(NULL, 0), NULL);
+}
+
 static bool decide(judge *j, s3_action act)
 {
     s3_req *r = j->r;
@@ -283,7 +290,7 @@ static bool decide(judge *j, s3_action act)
         return (s3_acl_perms(&acl, r->access_key, ignore_public) & a->perm) == a->perm;
     }
     if (eff == S3_POLICY_ALLOW && !(public_only && s3_bucket_block(b, S3_RESTRICT_PUBLIC_BUCKETS)))
-        return true; /* step 4 */
+        return act != S3_ACT_GET_OBJECT || object_of(j) || missing_key_visible(j); /* step 4 */
     if (!acls || !a->perm) /* step 5 */
         return false;
     const char *who = r->anonymous ? NULL : r->access_key;
@@ -296,9 +303,8 @@ static bool decide(judge *j, s3_action act)
         return (s3_acl_perms(&acl, who, ignore_public) & a->perm) == a->perm;
     }
     const store_meta *m = object_of(j);
-    if (!m) /* S3: NoSuchKey to those who may list the bucket, AccessDenied to others */
-        return act != S3_ACT_GET_OBJECT || s3_authorize_other(r, S3_ACT_LIST_BUCKET, b,
-                                                              slice_make(NULL, 0), NULL);
+    if (!m)
+        return act != S3_ACT_GET_OBJECT || missing_key_visible(j);
     if (s3_object_acl(b, m, &acl) != 0)
         return false;
     uint8_t have = s3_acl_perms(&acl, who, ignore_public);
@@ -329,6 +335,12 @@ bool s3_authorize_other(s3_req *r, s3_action act, const store_bucket *b, cf_slic
     return judge_run(r, act, b, key, m, true);
 }
 
+bool s3_expected_owner_ok(s3_req *r, const store_bucket *b, const char *header)
+{
+    cf_slice expected = s3_header(r, header);
+    return !expected.ptr || slice_eq(expected, slice_str(b->owner));
+}
+
 int s3_authorize(s3_req *r, s3_action act)
 {
     if (actions[act].scope == SC_SERVICE) {
@@ -342,10 +354,7 @@ int s3_authorize(s3_req *r, s3_action act)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
         return -1;
     }
-    /* x-amz-expected-bucket-owner: the caller's guard against writing into a bucket that
-     * changed hands; S3 answers AccessDenied when it does not match */
-    cf_slice expected = s3_header(r, "x-amz-expected-bucket-owner");
-    bool ok = !expected.ptr || slice_eq(expected, slice_str(r->b.owner));
+    bool ok = s3_expected_owner_ok(r, &r->b, "x-amz-expected-bucket-owner");
     cf_slice key = actions[act].scope == SC_OBJECT ? s3_key(r) : slice_make(NULL, 0);
     if (ok)
         ok = judge_run(r, act, &r->b, key, NULL, false);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "s3/s3_int.h"
+#include "s3/xml.h"
 
 typedef struct list_buckets_arg {
     s3_req *r;
@@ -82,6 +83,50 @@ static int new_bucket_attrs(s3_req *r, store_bucket *nb, cf_buf *acl, store_attr
     return n;
 }
 
+/* Location names S3 still accepts for the region they stand for. */
+static const struct {
+    const char *legacy;
+    const char *region;
+} legacy_locations[] = {{"US", "us-east-1"}, {"EU", "eu-west-1"}};
+
+/*
+ * location_ok -- reads the request body, a CreateBucketConfiguration (or
+ * nothing), and checks its LocationConstraint: absent, empty, the server's
+ * region, or a legacy name of it. Otherwise answers (MalformedXML,
+ * IllegalLocationConstraintException, ...) and returns false.
+ */
+static bool location_ok(s3_req *r)
+{
+    cf_buf body = {0};
+    s3_create_bucket_conf conf = {0};
+    char msg[160];
+    const char *why = NULL;
+    s3_err_code err = s3_read_small_body(r, S3_XML_CREATE_BUCKET_MAX_BODY_BYTES, &body);
+    if (!err && body.len)
+        err = s3_xml_parse_create_bucket(body.data, body.len, &conf);
+    why = err ? conf.message : NULL;
+    cf_slice loc =
+        conf.has_location ? s3_xml_span_get(&conf.text, conf.location) : slice_make(NULL, 0);
+    bool same = loc.len == 0 || slice_eq(loc, slice_str(r->ctx->region));
+    for (size_t i = 0; i < sizeof legacy_locations / sizeof legacy_locations[0]; i++)
+        same |= slice_eq(loc, slice_str(legacy_locations[i].legacy)) &&
+                strcmp(r->ctx->region, legacy_locations[i].region) == 0;
+    if (!err && !same) {
+        /* S3's words; loc is at most S3_XML_MAX_LOCATION_BYTES */
+        snprintf(msg, sizeof msg,
+                 "The %.*s location constraint is incompatible for the region specific endpoint "
+                 "this request was sent to.",
+                 (int)loc.len, (const char *)loc.ptr);
+        err = S3_ERR_ILLEGAL_LOCATION_CONSTRAINT;
+        why = msg;
+    }
+    if (err)
+        s3_error(r, err, why);
+    s3_create_bucket_conf_free(&conf);
+    buf_free(&body);
+    return !err;
+}
+
 /* PUT /{bucket} -- CreateBucket */
 void s3_h_create_bucket(s3_req *r)
 {
@@ -89,17 +134,8 @@ void s3_h_create_bucket(s3_req *r)
         s3_error(r, S3_ERR_INVALID_BUCKET_NAME, NULL);
         return;
     }
-    /* the body, if any, is a CreateBucketConfiguration; any region is accepted */
-    char discard[4096];
-    ssize_t n;
-    size_t total = 0;
-    while ((n = http_exchange_read_body(r->ex, discard, sizeof discard)) > 0) {
-        total += (size_t)n;
-        if (total > 64 * 1024) {
-            s3_error(r, S3_ERR_MALFORMED_XML, NULL);
-            return;
-        }
-    }
+    if (!location_ok(r))
+        return;
     store_bucket nb;
     store_attr attrs[3];
     cf_buf acl = {0};

@@ -67,8 +67,7 @@ int s3_copy_source(s3_req *r, cf_buf *sbucket, cf_buf *skey, store_meta *src)
         return -1;
     }
     rc = store_head(r->ctx->st, sbn, skn, src);
-    cf_slice expected = s3_header(r, "x-amz-source-expected-bucket-owner");
-    if ((expected.ptr && !slice_eq(expected, slice_str(sb.owner))) ||
+    if (!s3_expected_owner_ok(r, &sb, "x-amz-source-expected-bucket-owner") ||
         !s3_authorize_other(r, S3_ACT_GET_OBJECT, &sb, skn, rc ? NULL : src)) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return -1;

@@ -19,8 +19,9 @@ void s3_h_delete_objects(s3_req *r)
         return;
     }
     /* without a policy the decision cannot depend on the key: made once for the request */
-    if (!r->b.policy_us &&
-        !s3_authorize_other(r, S3_ACT_DELETE_OBJECT, &r->b, slice_make(NULL, 0), NULL)) {
+    if (!s3_expected_owner_ok(r, &r->b, "x-amz-expected-bucket-owner") ||
+        (!r->b.policy_us &&
+         !s3_authorize_other(r, S3_ACT_DELETE_OBJECT, &r->b, slice_make(NULL, 0), NULL))) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return;
     }

@@ -92,6 +92,7 @@ int s3_req_address(s3_req *r)
     int rc = 0;
     buf_clear(&r->bucket);
     buf_clear(&r->key);
+    r->vhost = false;
     if (path.len == 0 || path.ptr[0] != '/')
         return CF_EINVAL;
     /* virtual-host: Host "<bucket>.<domain>" with an optional port */
@@ -101,6 +102,7 @@ int s3_req_address(s3_req *r)
             hlen = i;
     if (dlen && hlen > dlen + 1 && host.ptr[hlen - dlen - 1] == '.' &&
         strncasecmp((const char *)host.ptr + hlen - dlen, r->ctx->domain, dlen) == 0) {
+        r->vhost = true;
         rc = buf_append(&r->bucket, host.ptr, hlen - dlen - 1);
         cf_slice k = slice_make(path.ptr + 1, path.len - 1);
         if (!rc)
@@ -138,11 +140,17 @@ static void respond(s3_req *r, int status, const http_header *extra, size_t n_ex
 
 void s3_error(s3_req *r, s3_err_code code, const char *msg)
 {
+    s3_error_with(r, code, msg, NULL, 0);
+}
+
+void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_field *fields,
+                   size_t n)
+{
     if (r->responded)
         return;
     r->err = code; /* the access log's error code */
     buf_clear(&r->out);
-    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), NULL, 0);
+    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), fields, n);
     /* a request whose body was not read cannot be followed on this connection */
     http_exchange_close_after(r->ex);
     respond(r, s3_err_status(code), NULL, 0, "application/xml",

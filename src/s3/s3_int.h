@@ -4,7 +4,7 @@
  *
  * A request moves through router.c: addressing (path-style
  * "/bucket/key" or virtual-host "bucket.<domain>/key") and query decoding
- * (request.c), authentication (auth.c, SigV4), then one handler chosen by the
+ * (request.c), authentication (auth.c, SigV4 or SigV2), then one handler chosen by the
  * routing table. Every handler answers exactly once, through s3_error() or a
  * response helper; the request's buffers are freed in one call when it ends.
  */
@@ -56,6 +56,7 @@ typedef struct s3_req {
     bool head;              /* HEAD: no body is sent */
     cf_buf bucket;          /* decoded bucket name, NUL-terminated ("" for the service) */
     cf_buf key;             /* decoded object key, NUL-terminated ("" for a bucket) */
+    bool vhost;             /* the bucket came from Host (virtual-host addressing) */
     cf_buf pbuf;            /* decoded query parameter bytes */
     s3_param params[S3_MAX_PARAMS];
     size_t n_params;
@@ -67,7 +68,7 @@ typedef struct s3_req {
     store_meta *obj;        /* the addressed object's meta if s3_authorize read it (malloc'd) */
     bool obj_missing;       /* s3_authorize looked and found no such object */
     store_user user;        /* the signer, as the secret lookup found it */
-    s3_sigv4_result auth;   /* what sigv4 found: payload mode, streaming seed */
+    s3_sigv4_result auth;   /* what sigv4 or sigv2 found: payload mode, streaming seed */
     s3_sigv4_scratch sig_scratch;
     char request_id[17];
     bool addressed;         /* bucket and key were decoded (s3_req_address succeeded) */
@@ -101,6 +102,9 @@ static inline cf_slice s3_key(const s3_req *r)
 
 /* s3_error -- answers with the error XML of code (msg NULL: the table's message). */
 void s3_error(s3_req *r, s3_err_code code, const char *msg);
+/* s3_error_with -- s3_error with n extra children of <Error> (<Region>, ...) after <Message>. */
+void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_field *fields,
+                   size_t n);
 /* s3_err_of -- the S3 error for a cf_err from the store (notfound for CF_ENOTFOUND;
  * CF_ENOSPC, a full disk, is InsufficientStorage). */
 s3_err_code s3_err_of(int cf_code, s3_err_code notfound);
@@ -187,9 +191,9 @@ void s3_access_log_request(s3_req *r);
 /* ---- auth.c ---- */
 
 /*
- * s3_authenticate -- verifies the request's SigV4 (header or presigned) and
- * fills r->access_key, r->admin, r->auth. On failure it answers the error
- * itself and returns non-zero.
+ * s3_authenticate -- verifies the request's SigV4 or SigV2 (header or
+ * presigned) and fills r->access_key, r->admin, r->auth. On failure it
+ * answers the error itself and returns non-zero.
  */
 int s3_authenticate(s3_req *r);
 
@@ -210,6 +214,11 @@ int s3_authorize(s3_req *r, s3_action act);
  */
 bool s3_authorize_other(s3_req *r, s3_action act, const store_bucket *b, cf_slice key,
                         const store_meta *m);
+
+/* s3_expected_owner_ok -- false when the request's header (x-amz-expected-bucket-owner, or
+ * x-amz-source-expected-bucket-owner for a copy source) names another owner than b's: the
+ * caller's guard against a bucket that changed hands (S3 answers AccessDenied). */
+bool s3_expected_owner_ok(s3_req *r, const store_bucket *b, const char *header);
 
 /* s3_object_acl -- the ACL of object m in bucket b (its x-coffer-acl line, else private to
  * the bucket owner). CF_ECORRUPT if the stored line does not decode. */

@@ -43,6 +43,9 @@ static const struct {
     [S3_AUTH_WRONG_REGION] = {S3_ERR_AUTHORIZATION_HEADER_MALFORMED,
                               "The authorization header is malformed; the region in the "
                               "credential scope is wrong"},
+    [S3_AUTH_WRONG_REGION_QUERY] = {S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR,
+                                    "Error parsing the X-Amz-Credential parameter; the region "
+                                    "is wrong"},
     [S3_AUTH_NO_DATE] = {S3_ERR_ACCESS_DENIED,
                          "AWS authentication requires a valid Date or x-amz-date header"},
     [S3_AUTH_SKEWED] = {S3_ERR_REQUEST_TIME_TOO_SKEWED, NULL},
@@ -58,6 +61,12 @@ static const struct {
                                     "STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value."},
     [S3_AUTH_UNKNOWN_KEY] = {S3_ERR_INVALID_ACCESS_KEY_ID, NULL},
     [S3_AUTH_BAD_SIGNATURE] = {S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL},
+    [S3_AUTH_V2_MALFORMED] = {S3_ERR_INVALID_ARGUMENT,
+                              "AWS authorization header is invalid.  Expected "
+                              "AwsAccessKeyId:signature"},
+    [S3_AUTH_V2_QUERY_MALFORMED] = {S3_ERR_ACCESS_DENIED,
+                                    "Query-string authentication requires the Signature, "
+                                    "Expires and AWSAccessKeyId parameters"},
     [S3_AUTH_INTERNAL] = {S3_ERR_INTERNAL_ERROR, NULL},
 };
 
@@ -249,8 +258,7 @@ static cf_slice header(const http_request *req, const char *name, size_t *count)
     return v;
 }
 
-/* payload_mode -- reads an x-amz-content-sha256 value. */
-static int payload_mode(cf_slice v, s3_sigv4_result *out)
+int s3_sigv4_payload_mode(cf_slice v, s3_sigv4_result *out)
 {
     static const struct {
         const char *value;
@@ -335,21 +343,27 @@ static int authenticate(const http_request *req, const s3_sigv4_config *cfg, int
         *why = "Invalid credential date. Date is not the same as X-Amz-Date.";
         return malformed;
     }
+    if (a->presigned)
+        out->expires_at_s = out->request_time_s + a->expires_s;
     rc = a->presigned ? s3_sigv4_check_presigned_time(out->request_time_s, a->expires_s, now_s)
                       : s3_sigv4_check_skew(out->request_time_s, now_s);
     if (rc)
         return rc;
     if (cfg->region.len && !slice_eq(cfg->region, slice_make(a->region, a->region_len))) {
-        if (!a->presigned)
-            return S3_AUTH_WRONG_REGION;
-        *why = "Error parsing the X-Amz-Credential parameter; the region is wrong";
-        return S3_AUTH_QUERY_MALFORMED;
+        /* S3's words, which clients (s3cmd) act on: they re-sign for the region in <Region> */
+        snprintf(out->detail, sizeof out->detail, "%s; the region '%s' is wrong; expecting '%.*s'",
+                 a->presigned ? "Error parsing the X-Amz-Credential parameter"
+                              : "The authorization header is malformed",
+                 a->region, (int)(cfg->region.len < 64 ? cfg->region.len : 64),
+                 (const char *)cfg->region.ptr);
+        *why = out->detail;
+        return a->presigned ? S3_AUTH_WRONG_REGION_QUERY : S3_AUTH_WRONG_REGION;
     }
 
     cf_slice hash;
     if (a->presigned) {
         hash = slice_str(a->content_sha256[0] ? a->content_sha256 : "UNSIGNED-PAYLOAD");
-        if ((rc = payload_mode(hash, out)))
+        if ((rc = s3_sigv4_payload_mode(hash, out)))
             return rc;
         if (out->payload != S3_PAYLOAD_SHA256 && out->payload != S3_PAYLOAD_UNSIGNED)
             return S3_AUTH_BAD_CONTENT_SHA256; /* a URL cannot stream a signed body */
@@ -358,7 +372,7 @@ static int authenticate(const http_request *req, const s3_sigv4_config *cfg, int
         hash = header(req, "x-amz-content-sha256", NULL);
         if (!hash.ptr)
             hash = slice_str(S3_SIGV4_EMPTY_SHA256);
-        if ((rc = payload_mode(hash, out)))
+        if ((rc = s3_sigv4_payload_mode(hash, out)))
             return rc;
     }
 

@@ -24,7 +24,10 @@
  *      encoded once (all SDKs) or not at all gets the same canonical form;
  *      the path is never normalised (no "." or ".." removal, "//" kept).
  *  (3) a request carries one mechanism: Authorization header or presigned
- *      query, never both; SigV2 and SigV4a are refused by name.
+ *      query, never both. s3_sigv4_verify refuses SigV2 and SigV4a by name;
+ *      the caller (auth.c) sends a SigV2 request ("AWS AK:sig" header or
+ *      AWSAccessKeyId query, s3_sigv2_detect) to s3_sigv2_verify (sigv2.h)
+ *      instead, which fills the same s3_sigv4_result.
  *  (4) every parsed field is bounded by the constants below; breaking one
  *      is a malformed-authorization answer, never a truncation.
  *  (5) s3_sigv4_verify sets every field of its result on every path.
@@ -50,6 +53,7 @@
 #define S3_SIGV4_MAX_SIGNED_HEADERS_BYTES 4096 /* the "a;b;c" list */
 #define S3_SIGV4_MAX_SCOPE_BYTES 128           /* "20130524/us-east-1/s3/aws4_request" */
 #define S3_SIGV4_AMZ_DATE_LEN 16               /* "20130524T000000Z" */
+#define S3_AUTH_DETAIL_BYTES 256               /* a message naming two regions of <= 64 */
 
 /* The hex SHA-256 of no bytes: the payload hash of an empty body. */
 #define S3_SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -58,11 +62,12 @@
 typedef enum s3_auth_err {
     S3_AUTH_OK = 0,
     S3_AUTH_MISSING,            /* no Authorization header, no presigned query: anonymous */
-    S3_AUTH_UNSUPPORTED,        /* SigV2 ("AWS AK:sig", AWSAccessKeyId=), SigV4a, other schemes */
+    S3_AUTH_UNSUPPORTED,        /* SigV4a, other schemes; SigV2 if sent here (invariant (3)) */
     S3_AUTH_MULTIPLE,           /* both an Authorization header and presigned parameters */
     S3_AUTH_HEADER_MALFORMED,   /* Authorization header, or its date, unparseable or inconsistent */
     S3_AUTH_QUERY_MALFORMED,    /* presigned parameters missing, repeated or invalid */
     S3_AUTH_WRONG_REGION,       /* the credential scope names another region (header) */
+    S3_AUTH_WRONG_REGION_QUERY, /* the same in a presigned X-Amz-Credential */
     S3_AUTH_NO_DATE,            /* header auth without a valid x-amz-date or Date */
     S3_AUTH_SKEWED,             /* request time more than 15 minutes from ours */
     S3_AUTH_EXPIRED,            /* presigned URL past X-Amz-Date + X-Amz-Expires */
@@ -71,6 +76,8 @@ typedef enum s3_auth_err {
     S3_AUTH_BAD_CONTENT_SHA256, /* x-amz-content-sha256 neither a hash nor a known keyword */
     S3_AUTH_UNKNOWN_KEY,        /* the access key is not ours */
     S3_AUTH_BAD_SIGNATURE,      /* the signature (request, chunk or trailer) does not match */
+    S3_AUTH_V2_MALFORMED,       /* SigV2 "AWS AK:sig" header not of that form */
+    S3_AUTH_V2_QUERY_MALFORMED, /* SigV2 query: AWSAccessKeyId, Signature or Expires bad */
     S3_AUTH_INTERNAL,           /* out of memory, or the secret lookup failed */
 } s3_auth_err;
 
@@ -255,12 +262,14 @@ typedef struct s3_sigv4_config {
 
 typedef struct s3_sigv4_result {
     s3_err_code code;    /* S3_ERR_NONE, or the row to answer with */
-    const char *message; /* a constant message for the error body; NULL on success */
-    bool sigv2;          /* Signature Version 2 (s3:signatureversion "AWS"), else "AWS4-HMAC-SHA256" */
+    const char *message; /* the error body's message (a constant or detail); NULL on success */
+    char detail[S3_AUTH_DETAIL_BYTES]; /* a message naming values ("the region 'x' is wrong") */
+    bool sigv2;                        /* SigV2 (s3:signatureversion "AWS"); else SigV4 */
     bool presigned;
     char access_key[S3_SIGV4_MAX_ACCESS_KEY_BYTES + 1]; /* set once parsed, even on failure */
     size_t access_key_len;
     int64_t request_time_s; /* the signed date, once parsed (for RequestTimeTooSkewed) */
+    int64_t expires_at_s;   /* presigned: the moment it expires, once parsed (<Expires>); else 0 */
     s3_payload_mode payload;
     uint8_t content_sha256[32]; /* S3_PAYLOAD_SHA256: the body's declared hash */
     s3_sigv4_stream stream;     /* STREAMING and STREAMING_TRAILER: seeded; else md NULL */
@@ -277,6 +286,13 @@ typedef struct s3_sigv4_result {
  */
 int s3_sigv4_verify(const http_request *req, const s3_sigv4_config *cfg, int64_t now_s,
                     s3_sigv4_scratch *scratch, s3_sigv4_result *out);
+
+/*
+ * s3_sigv4_payload_mode -- reads an x-amz-content-sha256 value into
+ * out->payload (and out->content_sha256 for a hash). S3_AUTH_OK,
+ * S3_AUTH_UNSUPPORTED (SigV4a streaming), S3_AUTH_BAD_CONTENT_SHA256.
+ */
+int s3_sigv4_payload_mode(cf_slice value, s3_sigv4_result *out);
 
 /* s3_sigv4_result_free -- releases out->stream; safe on a zeroed or freed result. */
 void s3_sigv4_result_free(s3_sigv4_result *r);

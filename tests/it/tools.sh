@@ -80,8 +80,8 @@ dd if="$T/big/forty" of="$T/big-part2" bs=1M skip=8 count=8 status=none
 
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$T/aws.config AWS_SHARED_CREDENTIALS_FILE=/dev/null
-# presigned URLs with SigV4 (the v1 CLI still defaults to SigV2, which coffer
-# refuses); multipart threshold and chunk size stay at their 8 MiB defaults
+# presigned URLs with SigV4 here (the v1 CLI defaults to SigV2: tests/it/sigv2.sh
+# covers that); multipart threshold and chunk size stay at their 8 MiB defaults
 printf '[default]\ns3 =\n  signature_version = s3v4\n' >"$AWS_CONFIG_FILE"
 # empty and one-byte files uploaded one at a time over one kept-alive connection.
 # botocore sends "Expect: 100-continue" even with an empty body; a final response

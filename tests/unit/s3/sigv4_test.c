@@ -483,6 +483,30 @@ static void test_skew_reports_request_time(void)
     s3_sigv4_result_free(&res);
 }
 
+/* The region hint: S3's message names the client's region and ours (auth.c adds <Region>). */
+static void test_wrong_region_message_names_both_regions(void)
+{
+    s3_sigv4_result res;
+    CHECK_EQ(get_variant(9, NULL, SECRET, "eu-west-1", T0, &res), S3_AUTH_WRONG_REGION);
+    CHECK_EQ(res.code, S3_ERR_AUTHORIZATION_HEADER_MALFORMED);
+    const char *want = "The authorization header is malformed; the region 'us-east-1' is wrong; "
+                       "expecting 'eu-west-1'";
+    CHECK(res.message && strcmp(res.message, want) == 0);
+    CHECK(res.message == res.detail);
+    s3_sigv4_result_free(&res);
+
+    const char *hdrs[] = {"Host: examplebucket.s3.amazonaws.com", NULL};
+    http_request r;
+    build(&r, "GET", "/test.txt?" PRESIGNED_Q "&X-Amz-Signature=" PRESIGNED_SIG, hdrs);
+    CHECK_EQ(verify(&r, SECRET, "eu-west-1", T0, &res), S3_AUTH_WRONG_REGION_QUERY);
+    CHECK_EQ(res.code, S3_ERR_AUTHORIZATION_QUERY_PARAMETERS_ERROR);
+    want = "Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; "
+           "expecting 'eu-west-1'";
+    CHECK(res.message && strcmp(res.message, want) == 0);
+    CHECK_EQ(res.expires_at_s, T0 + 86400);
+    CHECK(!res.sigv2);
+}
+
 static void test_header_with_query_auth_is_two_mechanisms(void)
 {
     http_request r;
@@ -677,6 +701,7 @@ int main(void)
         TEST(test_streaming_tampered_chunk_is_rejected),
         TEST(test_header_auth_failures_map_to_s3_errors),
         TEST(test_skew_reports_request_time),
+        TEST(test_wrong_region_message_names_both_regions),
         TEST(test_header_with_query_auth_is_two_mechanisms),
         TEST(test_parse_header_tolerates_spaces_and_order),
         TEST(test_parse_header_malformed),
