@@ -40,9 +40,38 @@ bool s3_param_max(const s3_req *r, const char *name, uint32_t *out)
     return true;
 }
 
+/* The query parameters that carry authentication, never a request header. */
+static const char *const auth_params[] = {
+    "x-amz-algorithm", "x-amz-credential",     "x-amz-date",           "x-amz-expires",
+    "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256",
+};
+
+bool s3_param_is_header(const s3_req *r, size_t i)
+{
+    cf_slice n = slice_make(r->pbuf.data + r->params[i].name_off, r->params[i].name_len);
+    if (!s3_starts_with_ci(n, "x-amz-"))
+        return false;
+    for (size_t k = 0; k < sizeof auth_params / sizeof auth_params[0]; k++)
+        if (n.len == strlen(auth_params[k]) && s3_starts_with_ci(n, auth_params[k]))
+            return false;
+    return true;
+}
+
 cf_slice s3_header(const s3_req *r, const char *name)
 {
-    return http_header_find(r->hr, name);
+    cf_slice v = http_header_find(r->hr, name);
+    if (v.ptr || !r->auth.presigned || strncasecmp(name, "x-amz-", 6) != 0)
+        return v;
+    /* a presigned URL carries the x-amz-* headers it signed as query parameters
+     * (botocore moves x-amz-acl, checksums, ... there): S3 applies them as headers */
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->n_params; i++) {
+        const s3_param *p = &r->params[i];
+        if (p->name_len == n && s3_param_is_header(r, i) &&
+            strncasecmp((const char *)r->pbuf.data + p->name_off, name, n) == 0)
+            return slice_make(r->pbuf.data + p->value_off, p->value_len);
+    }
+    return v;
 }
 
 /* s3_req_parse_query -- decodes every query parameter; CF_EINVAL or CF_ELIMIT. */

@@ -89,8 +89,11 @@ cf_slice s3_param_get(const s3_req *r, const char *name);
 /* s3_param_max -- a page size parameter (max-keys, max-uploads, max-parts): default
  * 1000, capped at 1000; false if it is not a number. */
 bool s3_param_max(const s3_req *r, const char *name, uint32_t *out);
-/* s3_header -- request header (case-insensitive); ptr NULL if absent. */
+/* s3_header -- request header (case-insensitive); ptr NULL if absent. An x-amz-* header
+ * of a presigned request may also come as a query parameter (s3_param_is_header). */
 cf_slice s3_header(const s3_req *r, const char *name);
+/* s3_param_is_header -- is query parameter i an x-amz-* header rather than authentication? */
+bool s3_param_is_header(const s3_req *r, size_t i);
 static inline cf_slice s3_bucket(const s3_req *r)
 {
     return slice_make(r->bucket.data, r->bucket.len ? r->bucket.len - 1 : 0);

@@ -50,9 +50,31 @@ static bool version_named(cf_slice v)
 int s3_refuse_unsupported(s3_req *r)
 {
     char msg[160];
+    /* x-amz-* query parameters are headers only in a presigned URL (request.c s3_header);
+     * the ones a handler reads by iterating headers (metadata, grants) are not taken there */
+    for (size_t i = 0; i < r->n_params; i++) {
+        if (!s3_param_is_header(r, i))
+            continue;
+        cf_slice n = slice_make(r->pbuf.data + r->params[i].name_off, r->params[i].name_len);
+        if (r->auth.presigned && !s3_starts_with_ci(n, "x-amz-meta-") &&
+            !s3_starts_with_ci(n, "x-amz-grant-"))
+            continue;
+        snprintf(msg, sizeof msg, "The query parameter %.*s is not applied here: send it as a "
+                 "header.", (int)n.len, (const char *)n.ptr);
+        s3_error(r, S3_ERR_NOT_IMPLEMENTED, msg);
+        return -1;
+    }
     const http_request *hr = r->hr;
-    for (size_t i = 0; i < hr->n_headers; i++) {
-        cf_slice name = hr->headers[i].name;
+    for (size_t i = 0; i < hr->n_headers + r->n_params; i++) {
+        cf_slice name;
+        if (i < hr->n_headers) {
+            name = hr->headers[i].name;
+        } else if (s3_param_is_header(r, i - hr->n_headers)) { /* presigned: a header too */
+            const s3_param *p = &r->params[i - hr->n_headers];
+            name = slice_make(r->pbuf.data + p->name_off, p->name_len);
+        } else {
+            continue;
+        }
         for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
             if (!s3_starts_with_ci(name, refused[k].prefix))
                 continue;
