@@ -290,8 +290,8 @@ static bool count(http_form *f, size_t n)
  * count against HTTP_FORM_MAX_FIELD_BYTES, except in a streamed part's
  * data, where only the delimiter that ends it counts.
  */
-static size_t scan(http_form *f, const uint8_t *p, size_t n, const uint8_t **data,
-                   size_t *data_len, int *ev)
+static size_t scan(http_form *f, const uint8_t *p, size_t n, const uint8_t **data, size_t *data_len,
+                   int *ev)
 {
     bool in_data = f->state == ST_DATA;
     size_t k = 0;

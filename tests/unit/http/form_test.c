@@ -69,8 +69,8 @@ static void decode(cf_slice ct, const uint8_t *in, size_t len, size_t first_cut,
                 return;
             }
             bool in_input = data >= in + pos && data + n <= in + pos + (size_t)rc;
-            bool in_state = (const char *)data >= f.delim &&
-                            (const char *)data + n <= f.delim + f.delim_len;
+            bool in_state =
+                (const char *)data >= f.delim && (const char *)data + n <= f.delim + f.delim_len;
             if (n > 0 && !in_input && !in_state) {
                 r->rc = -101; /* data neither among the consumed bytes nor held */
                 return;
@@ -163,8 +163,9 @@ static const struct {
     /* a preamble that almost holds a delimiter */
     {NULL, "\r\n--Xy\r\n--XY\r\n" B "\r\n\r\nz\r\n" B "--", 0, "P-|-|-{z}D"},
     /* data holding near-delimiters: CR, CRLF, CRLF--, CRLF--XyQ */
-    {NULL, B "\r\nContent-Disposition: form-data; name=d\r\n\r\na\rb\r\nc\r\n--d\r\n--XyQ\r\r\n--X\r\n" B
-             "--",
+    {NULL,
+     B "\r\nContent-Disposition: form-data; name=d\r\n\r\na\rb\r\nc\r\n--d\r\n--XyQ\r\r\n--X\r\n" B
+       "--",
      0, "Pd|-|-{a\rb\r\nc\r\n--d\r\n--XyQ\r\r\n--X}D"},
     /* a part with no headers and no data; an empty form */
     {NULL, B "\r\n\r\n\r\n" B "--", 0, "P-|-|-{}D"},
@@ -175,22 +176,22 @@ static const struct {
        "\r\nx\r\n" B "--",
      0, "Pfile|C:\\dir\\a \"b\".txt|-{x}D"},
     /* other headers dropped; another disposition type; a trailing ';' */
-    {NULL, B "\r\nX-Other: 1\r\nContent-Disposition: attachment; name=\"f\";\r\n\r\n\r\n" B "--",
-     0, "Pf|-|-{}D"},
+    {NULL, B "\r\nX-Other: 1\r\nContent-Disposition: attachment; name=\"f\";\r\n\r\n\r\n" B "--", 0,
+     "Pf|-|-{}D"},
     /* not done yet */
     {NULL, B "\r\nContent-Disposition: form-data; name=a\r\n\r\nabc\r\n-", CF_EAGAIN, "Pa|-|-{abc"},
     {NULL, B "\r\nContent-Disposition: form-data; name=a\r\n", CF_EAGAIN, ""},
     {NULL, "", CF_EAGAIN, ""},
     {NULL, "preamble only", CF_EAGAIN, ""},
     /* bad framing */
-    {NULL, B "x\r\n\r\n\r\n" B "--", CF_EINVAL, ""},   /* the boundary followed by other text */
-    {NULL, B "\n\r\n\r\n" B "--", CF_EINVAL, ""},      /* bare LF after the delimiter */
-    {NULL, B "\r\nA: b\n\r\n", CF_EINVAL, ""},         /* bare LF in the headers */
-    {NULL, B "\r\nA b\r\n\r\n", CF_EINVAL, ""},        /* no colon */
-    {NULL, B "\r\nA : b\r\n\r\n", CF_EINVAL, ""},      /* whitespace before the colon */
-    {NULL, B "\r\n folded\r\n\r\n", CF_EINVAL, ""},    /* obs-fold */
-    {NULL, B "\r\nA: b\x01\r\n\r\n", CF_EINVAL, ""},   /* a CTL */
-    {NULL, B "-x", CF_EINVAL, ""},                     /* one dash */
+    {NULL, B "x\r\n\r\n\r\n" B "--", CF_EINVAL, ""}, /* the boundary followed by other text */
+    {NULL, B "\n\r\n\r\n" B "--", CF_EINVAL, ""},    /* bare LF after the delimiter */
+    {NULL, B "\r\nA: b\n\r\n", CF_EINVAL, ""},       /* bare LF in the headers */
+    {NULL, B "\r\nA b\r\n\r\n", CF_EINVAL, ""},      /* no colon */
+    {NULL, B "\r\nA : b\r\n\r\n", CF_EINVAL, ""},    /* whitespace before the colon */
+    {NULL, B "\r\n folded\r\n\r\n", CF_EINVAL, ""},  /* obs-fold */
+    {NULL, B "\r\nA: b\x01\r\n\r\n", CF_EINVAL, ""}, /* a CTL */
+    {NULL, B "-x", CF_EINVAL, ""},                   /* one dash */
     {NULL, B "\r\nContent-Disposition: form-data; name=\"a\r\n\r\n", CF_EINVAL, ""},
     {NULL, B "\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\n", CF_EINVAL, ""},
     {NULL, B "\r\nContent-Disposition: form-data\r\nContent-Disposition: form-data\r\n\r\n",
@@ -202,14 +203,14 @@ static const struct {
     {NULL, B "\r\nContent-Disposition: ; name=a\r\n\r\n", CF_EINVAL, ""},
     {NULL, B "\r\nContent-Disposition: form-data; name=\r\n\r\n", CF_EINVAL, ""},
     /* the Content-Type header's boundary */
-    {"Multipart/Form-Data; charset=utf-8; Boundary=\"a b:c\"",
-     "--a b:c\r\n\r\nv\r\n--a b:c--", 0, "P-|-|-{v}D"},
-    {"multipart/form-data;boundary=----WebKitFormBoundaryAbC123", "------WebKitFormBoundaryAbC123--",
-     0, "D"},
+    {"Multipart/Form-Data; charset=utf-8; Boundary=\"a b:c\"", "--a b:c\r\n\r\nv\r\n--a b:c--", 0,
+     "P-|-|-{v}D"},
+    {"multipart/form-data;boundary=----WebKitFormBoundaryAbC123",
+     "------WebKitFormBoundaryAbC123--", 0, "D"},
     {"multipart/form-data", "", CF_EINVAL, ""},
     {"multipart/form-data; boundary=", "", CF_EINVAL, ""},
     {"multipart/form-data; boundary=\"\"", "", CF_EINVAL, ""},
-    {"multipart/form-data; boundary=\"ab \"", "", CF_EINVAL, ""},  /* ends in a space */
+    {"multipart/form-data; boundary=\"ab \"", "", CF_EINVAL, ""}, /* ends in a space */
     {"multipart/form-data; boundary=a\rb", "", CF_EINVAL, ""},
     {"multipart/form-data; boundary=\"a\rb\"", "", CF_EINVAL, ""},
     {"multipart/form-data; boundary=a; boundary=b", "", CF_EINVAL, ""},
@@ -251,17 +252,18 @@ static void test_utf8_filename_is_kept(void)
 /* make_body -- a form of fields and a file whose data holds many near-delimiters. */
 static void make_body(cf_buf *b, cf_buf *want, size_t file_len)
 {
-    static const char *fields[][2] = {{"key", "photos/${filename}"},
-                                      {"x-amz-algorithm", "AWS4-HMAC-SHA256"},
-                                      {"policy", "eyJleHBpcmF0aW9uIjoiMjAzMC0wMS0wMVQwMDowMDowMFoifQ=="},
-                                      {"x-amz-meta-empty", ""}};
+    static const char *fields[][2] = {
+        {"key", "photos/${filename}"},
+        {"x-amz-algorithm", "AWS4-HMAC-SHA256"},
+        {"policy", "eyJleHBpcmF0aW9uIjoiMjAzMC0wMS0wMVQwMDowMDowMFoifQ=="},
+        {"x-amz-meta-empty", ""}};
     buf_clear(b);
     buf_clear(want);
     for (size_t i = 0; i < 4; i++) {
         char head[256];
-        int n = snprintf(head, sizeof head,
-                         "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n",
-                         fields[i][0]);
+        int n =
+            snprintf(head, sizeof head,
+                     "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n", fields[i][0]);
         buf_append(b, head, (size_t)n);
         buf_append(b, fields[i][1], strlen(fields[i][1]));
         buf_append(b, "\r\n", 2);
@@ -272,8 +274,8 @@ static void make_body(cf_buf *b, cf_buf *want, size_t file_len)
                              "filename=\"p.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
     buf_append(b, fh, sizeof fh - 1);
     buf_append(want, "Pfile|p.bin|application/octet-stream{", 37);
-    static const char *const bits[] = {"\r", "\r\n", "\r\n-", "\r\n--", "\r\n--X", "\r\n--Xy",
-                                       "\r\n--XyQ", "--XyZ", "\n--XyZ", "abc"};
+    static const char *const bits[] = {"\r",       "\r\n",      "\r\n-", "\r\n--",  "\r\n--X",
+                                       "\r\n--Xy", "\r\n--XyQ", "--XyZ", "\n--XyZ", "abc"};
     size_t k = 0;
     while (k < file_len) {
         const char *bit = bits[test_rand() % 10];
@@ -400,10 +402,10 @@ static void test_header_limits(void)
     static const struct {
         const char *pre, *post;
         size_t limit;
-    } v[] = {{"Content-Disposition: form-data; name=\"", "\"", HTTP_FORM_MAX_NAME_BYTES},
-             {"Content-Disposition: form-data; name=f; filename=\"", "\"",
-              HTTP_FORM_MAX_FILENAME_BYTES},
-             {"Content-Type: ", "", HTTP_FORM_MAX_TYPE_BYTES}};
+    } v[] = {
+        {"Content-Disposition: form-data; name=\"", "\"", HTTP_FORM_MAX_NAME_BYTES},
+        {"Content-Disposition: form-data; name=f; filename=\"", "\"", HTTP_FORM_MAX_FILENAME_BYTES},
+        {"Content-Type: ", "", HTTP_FORM_MAX_TYPE_BYTES}};
     for (size_t i = 0; i < 3; i++) {
         for (int extra = 0; extra < 2; extra++) {
             buf_clear(&b);
