@@ -24,7 +24,7 @@ else
   OPT := -O2
 endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-LDLIBS := -lisal -lcrypto -lexpat -lpthread
+LDLIBS := -lisal -lcrypto -lexpat -ljson-c -lpthread
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/engine/*.c src/store/*.c src/s3/*.c src/http/*.c src/net/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
