@@ -137,10 +137,16 @@ static void respond(s3_req *r, int status, const http_header *extra, size_t n_ex
 
 void s3_error(s3_req *r, s3_err_code code, const char *msg)
 {
+    s3_error_fields(r, code, msg, NULL, 0);
+}
+
+void s3_error_fields(s3_req *r, s3_err_code code, const char *msg, const s3_err_field *extra,
+                     size_t n_extra)
+{
     if (r->responded)
         return;
     buf_clear(&r->out);
-    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), NULL, 0);
+    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), extra, n_extra);
     /* a request whose body was not read cannot be followed on this connection */
     http_exchange_close_after(r->ex);
     respond(r, s3_err_status(code), NULL, 0, "application/xml",

@@ -8,7 +8,9 @@
  * a wrong success (for example PUT ?policy must not store an object).
  *
  * Every request is authenticated (auth.c) before anything else looks at
- * it; only one whose URI cannot even be decoded is refused first.
+ * it; only one whose URI cannot even be decoded is refused first, and a
+ * browser upload (POST to a bucket with a multipart/form-data body) goes
+ * to post_object.c, which authenticates it by the signature in its form.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +142,10 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_ARGUMENT, "The request URI could not be decoded.");
         goto out;
     }
+    if (s3_post_object_wanted(&r)) { /* signed by its form, not its head: post_object.c */
+        s3_h_post_object(&r);
+        goto answered;
+    }
     if (s3_authenticate(&r) != 0)
         goto out;
     cf_slice key = s3_key(&r);
@@ -158,6 +164,7 @@ void s3_handle(void *arg, http_exchange *ex)
         goto out;
     }
     rt->fn(&r);
+answered:
     if (!r.responded)
         s3_error(&r, S3_ERR_INTERNAL_ERROR, NULL);
 out:
