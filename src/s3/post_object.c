@@ -7,17 +7,14 @@
  * The form is read through the http layer's decoder (http_form_*) up to the
  * part named "file"; the fields before it are kept (at most 20 KiB, the
  * decoder's bound), repeated names joined with ',' and ${filename} replaced
- * by the file's name. Then, in this order: the signature (SigV4:
- * x-amz-algorithm, -credential, -date, -signature = hex HMAC-SHA256 of the
- * policy's base64 under the SigV4 signing key; SigV2: AWSAccessKeyId,
- * signature = base64 HMAC-SHA1 of it; none: anonymous), the policy
- * (post_policy.c), the one access decision (s3_bucket_access), the fields'
- * meaning, and the file streams into a store writer exactly as PutObject's
- * body does (s3_receive_from), bounded by the policy's content-length-range
- * and S3's 5 GiB. The rest of the form is read to its close delimiter
- * (fields after the file are ignored; a second file is refused) before
- * anything commits. Wire format and messages: doc/formats.md ("POST Object:
- * the form and its policy").
+ * by the file's name (post_form.h). Then, in this order: the signature and
+ * the policy (post_auth.c, post_policy.c), the one access decision
+ * (s3_bucket_access), the fields' meaning, and the file, streamed into a
+ * store writer exactly as PutObject's body is (s3_receive_from), bounded by
+ * the policy's content-length-range and S3's 5 GiB. The rest of the form
+ * is read to its close delimiter (fields after the file are ignored; a
+ * second file is refused) before anything commits. Wire format and
+ * messages: doc/formats.md ("POST Object: the form and its policy").
  *
  * Invariants:
  *  (1) nothing is stored unless the signature, the policy, the access
@@ -33,53 +30,16 @@
  *      other x-amz-* field it does not know) is refused with NotImplemented,
  *      never silently ignored.
  */
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#include "s3/post_policy.h"
-#include "s3/s3_int.h"
-#include "util/hex.h"
+#include "s3/post_form.h"
 
-#define POST_IN_BYTES (64u * 1024) /* body bytes read at a time */
 /* The fields after ${filename} is replaced: 20 KiB of fields hold few of them, but
  * each may grow by a whole file name; past this the form is refused as too large. */
 #define POST_MAX_EXPANDED_BYTES (64u * 1024)
-
-#define MSG_MISSING "Bucket POST must contain a field named '%s'.  If it is specified, please " \
-                    "check the order of the fields."
-
-typedef struct post_field {
-    uint32_t name_off, name_len; /* in text */
-    uint32_t value_off, value_len;
-} post_field;
-
-typedef struct post_form {
-    s3_req *r;
-    http_form form;
-    bool eof;          /* the request body ended */
-    bool have_file;    /* the part named "file" began */
-    bool file_ended;   /* and its data ended */
-    size_t in_off, in_len;
-    const uint8_t *pend; /* file data the decoder reported, not yet handed out */
-    size_t pend_len;
-    size_t n_fields;
-    post_field fields[HTTP_FORM_MAX_PARTS]; /* as sent, in text */
-    cf_buf text;
-    size_t n_view;
-    s3_post_field view[HTTP_FORM_MAX_PARTS]; /* distinct names, in merged */
-    cf_buf merged;
-    bool has_filename;
-    uint16_t filename_len;
-    char filename[HTTP_FORM_MAX_FILENAME_BYTES + 1]; /* the file part's, after the last / or \ */
-    s3_post_policy policy;
-    uint8_t in[POST_IN_BYTES];
-} post_form;
 
 static bool ci_eq(cf_slice a, const char *b)
 {
@@ -94,8 +54,7 @@ bool s3_post_object_wanted(const s3_req *r)
            s3_starts_with_ci(s3_header(r, "content-type"), "multipart/form-data");
 }
 
-/* field -- the value of a form field (any case; repeats joined); ptr NULL if absent. */
-static cf_slice field(const post_form *pf, const char *name)
+cf_slice s3_post_form_get(const s3_post_form *pf, const char *name)
 {
     for (size_t i = 0; i < pf->n_view; i++)
         if (ci_eq(pf->view[i].name, name))
@@ -105,15 +64,15 @@ static cf_slice field(const post_form *pf, const char *name)
 
 static cf_slice field_get(void *arg, const char *name)
 {
-    return field(arg, name);
+    return s3_post_form_get(arg, name);
 }
 
 /* next -- feeds the decoder until it reports data or an event, reading the body as needed. */
-static s3_err_code next(post_form *pf, const uint8_t **data, size_t *len, int *ev)
+static s3_err_code next(s3_post_form *pf, const uint8_t **data, size_t *len, int *ev)
 {
     for (;;) {
-        int used = http_form_feed(&pf->form, pf->in + pf->in_off, pf->in_len - pf->in_off, data,
-                                  len, ev);
+        int used =
+            http_form_feed(&pf->form, pf->in + pf->in_off, pf->in_len - pf->in_off, data, len, ev);
         if (used < 0)
             return used == CF_ELIMIT ? S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED
                                      : S3_ERR_MALFORMED_POST_REQUEST;
@@ -143,9 +102,9 @@ static bool is_file(const http_form *f)
  * read_fields -- the parts before the file into pf->fields; stops at the
  * file part's headers (pf->have_file) or at the end of the form.
  */
-static s3_err_code read_fields(post_form *pf)
+static s3_err_code read_fields(s3_post_form *pf)
 {
-    post_field *cur = NULL;
+    s3_post_form_field *cur = NULL;
     for (;;) {
         const uint8_t *data;
         size_t len;
@@ -195,7 +154,7 @@ static bool expands(cf_slice name)
 
 /* put -- n bytes into merged, never past POST_MAX_EXPANDED_BYTES (so never past its
  * reservation: the views already taken stay valid). 0, CF_ELIMIT or CF_ENOMEM. */
-static int put(post_form *pf, const void *p, size_t n)
+static int put(s3_post_form *pf, const void *p, size_t n)
 {
     if (pf->merged.len + n > POST_MAX_EXPANDED_BYTES)
         return CF_ELIMIT; /* invariant (2) */
@@ -203,7 +162,7 @@ static int put(post_form *pf, const void *p, size_t n)
 }
 
 /* put_value -- v into merged, ${filename} replaced when the file part named one. */
-static int put_value(post_form *pf, cf_slice v, bool expand)
+static int put_value(s3_post_form *pf, cf_slice v, bool expand)
 {
     static const char var[] = "${filename}";
     size_t i = 0, start = 0;
@@ -229,7 +188,7 @@ static int put_value(post_form *pf, cf_slice v, bool expand)
  * with ',' in order, ${filename} replaced. Views point into merged, which is
  * reserved up front so it never moves while they are taken.
  */
-static s3_err_code merge(post_form *pf)
+static s3_err_code merge(s3_post_form *pf)
 {
     if (buf_reserve(&pf->merged, POST_MAX_EXPANDED_BYTES) != 0)
         return S3_ERR_INTERNAL_ERROR;
@@ -237,12 +196,12 @@ static s3_err_code merge(post_form *pf)
     for (size_t i = 0; i < pf->n_fields; i++) {
         if (done[i])
             continue;
-        const post_field *a = &pf->fields[i];
+        const s3_post_form_field *a = &pf->fields[i];
         cf_slice name = slice_make(pf->text.data + a->name_off, a->name_len);
         size_t start = pf->merged.len;
         int rc = 0;
         for (size_t k = i; rc == 0 && k < pf->n_fields; k++) {
-            const post_field *b = &pf->fields[k];
+            const s3_post_form_field *b = &pf->fields[k];
             if (done[k] || b->name_len != name.len ||
                 strncasecmp((const char *)pf->text.data + b->name_off, (const char *)name.ptr,
                             name.len) != 0)
@@ -263,223 +222,14 @@ static s3_err_code merge(post_form *pf)
     return S3_ERR_NONE;
 }
 
-/* missing -- InvalidArgument naming a required field (S3's capitalisation of it). */
-static void missing(s3_req *r, const char *name, const char *value)
-{
-    char msg[160];
-    snprintf(msg, sizeof msg, MSG_MISSING, name);
-    s3_err_field extra[2] = {{"ArgumentName", slice_str(name)},
-                             {"ArgumentValue", slice_str(value)}};
-    s3_error_fields(r, S3_ERR_INVALID_ARGUMENT, msg, extra, 2);
-}
-
-/* bad_argument -- InvalidArgument about one field's value. */
-static void bad_argument(s3_req *r, const char *msg, const char *name, cf_slice value)
-{
-    s3_err_field extra[2] = {{"ArgumentName", slice_str(name)}, {"ArgumentValue", value}};
-    s3_error_fields(r, S3_ERR_INVALID_ARGUMENT, msg, extra, 2);
-}
-
-/*
- * form_sigv2_sign -- base64 HMAC-SHA1(secret, string_to_sign) into out_b64
- * (28 characters and a NUL). To be replaced by s3_sigv2_sign at merge (the
- * SigV2 helper exports that function with exactly this shape).
- */
-static void form_sigv2_sign(cf_slice secret, cf_slice string_to_sign, char out_b64[29])
-{
-    uint8_t mac[20];
-    unsigned int len = sizeof mac;
-    HMAC(EVP_sha1(), secret.ptr, (int)secret.len, string_to_sign.ptr, string_to_sign.len, mac,
-         &len);
-    s3_base64(mac, sizeof mac, out_b64, 29);
-    OPENSSL_cleanse(mac, sizeof mac);
-}
-
-/* lookup -- the signer's user into r->user; answers InvalidAccessKeyId itself. */
-static int lookup(s3_req *r, cf_slice access_key)
-{
-    int rc = access_key.len <= S3_SIGV4_MAX_ACCESS_KEY_BYTES
-                 ? store_user_get(r->ctx->st, access_key, &r->user)
-                 : CF_ENOTFOUND;
-    if (rc) {
-        s3_err_field extra = {"AWSAccessKeyId", access_key};
-        s3_error_fields(r, rc == CF_ENOTFOUND ? S3_ERR_INVALID_ACCESS_KEY_ID : s3_err_of(rc, 0),
-                        NULL, &extra, rc == CF_ENOTFOUND);
-        return -1;
-    }
-    return 0;
-}
-
-/* credential -- "AK/YYYYMMDD/region/s3/aws4_request" into a; answers InvalidArgument itself. */
-static int credential(s3_req *r, cf_slice c, s3_sigv4_auth *a)
-{
-    cf_slice part[5];
-    size_t n = 0, start = 0;
-    for (size_t i = 0; i <= c.len && n < 5; i++) {
-        if (i == c.len || c.ptr[i] == '/') {
-            part[n++] = slice_make(c.ptr + start, i - start);
-            start = i + 1;
-        }
-    }
-    bool digits = n == 5 && part[1].len == 8;
-    for (size_t i = 0; digits && i < 8; i++)
-        digits = part[1].ptr[i] >= '0' && part[1].ptr[i] <= '9';
-    if (start <= c.len || !digits || part[2].len == 0 || part[2].len > S3_SIGV4_MAX_REGION_BYTES ||
-        part[3].len > S3_SIGV4_MAX_SERVICE_BYTES || !slice_eq(part[4], slice_str("aws4_request"))) {
-        bad_argument(r,
-                     "the Credential is mal-formed; expecting "
-                     "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
-                     "X-Amz-Credential", c);
-        return -1;
-    }
-    char msg[256];
-    if (part[0].len == 0) {
-        bad_argument(r, "a non-empty Access Key (AKID) must be provided in the credential.",
-                     "X-Amz-Credential", c);
-        return -1;
-    }
-    if (!slice_eq(part[3], slice_str("s3"))) {
-        snprintf(msg, sizeof msg, "incorrect service \"%.*s\". This endpoint belongs to \"s3\".",
-                 (int)part[3].len, (const char *)part[3].ptr);
-        bad_argument(r, msg, "X-Amz-Credential", c);
-        return -1;
-    }
-    if (!slice_eq(part[2], slice_str(r->ctx->region))) {
-        snprintf(msg, sizeof msg, "the region '%.*s' is wrong; expecting '%s'", (int)part[2].len,
-                 (const char *)part[2].ptr, r->ctx->region);
-        s3_err_field extra[3] = {{"ArgumentName", slice_str("X-Amz-Credential")},
-                                 {"ArgumentValue", c},
-                                 {"Region", slice_str(r->ctx->region)}};
-        s3_error_fields(r, S3_ERR_INVALID_ARGUMENT, msg, extra, 3);
-        return -1;
-    }
-    memcpy(a->date, part[1].ptr, 8);
-    memcpy(a->region, part[2].ptr, part[2].len);
-    a->region_len = part[2].len;
-    memcpy(a->service, "s3", 3);
-    a->service_len = 2;
-    return lookup(r, part[0]);
-}
-
-/* sigv4 -- the SigV4 fields: 0 when the signature over the policy is the signer's. */
-static int sigv4(post_form *pf)
-{
-    static const char *const required[][2] = {{"x-amz-algorithm", "X-Amz-Algorithm"},
-                                              {"x-amz-credential", "X-Amz-Credential"},
-                                              {"x-amz-date", "X-Amz-Date"},
-                                              {"x-amz-signature", "X-Amz-Signature"},
-                                              {"policy", "Policy"}};
-    s3_req *r = pf->r;
-    for (size_t i = 0; i < 5; i++) {
-        if (!field(pf, required[i][0]).ptr) {
-            missing(r, required[i][1], "");
-            return -1;
-        }
-    }
-    cf_slice alg = field(pf, "x-amz-algorithm");
-    if (!slice_eq(alg, slice_str("AWS4-HMAC-SHA256"))) {
-        bad_argument(r, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"", "X-Amz-Algorithm",
-                     alg);
-        return -1;
-    }
-    int64_t t;
-    cf_slice date = field(pf, "x-amz-date");
-    if (s3_sigv4_parse_amz_date(date, &t) != 0) {
-        bad_argument(r, "X-Amz-Date must be formated via ISO8601 Long format", "X-Amz-Date", date);
-        return -1;
-    }
-    s3_sigv4_auth a;
-    memset(&a, 0, sizeof a);
-    if (credential(r, field(pf, "x-amz-credential"), &a) != 0)
-        return -1;
-    uint8_t key[32], mac[32], want[32];
-    cf_slice sig = field(pf, "x-amz-signature");
-    bool ok = sig.len == 64 && hex_decode(sig.ptr, 32, want) &&
-              s3_sigv4_signing_key(slice_str(r->user.secret_key), &a, key) == 0;
-    if (ok) {
-        s3_sigv4_hmac(key, field(pf, "policy"), mac);
-        ok = CRYPTO_memcmp(mac, want, 32) == 0;
-    }
-    OPENSSL_cleanse(key, sizeof key);
-    if (!ok) {
-        s3_error(r, S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL);
-        return -1;
-    }
-    return 0;
-}
-
-/* sigv2 -- the SigV2 fields: 0 when the signature over the policy is the signer's. */
-static int sigv2(post_form *pf)
-{
-    static const char *const required[][2] = {
-        {"awsaccesskeyid", "AWSAccessKeyId"}, {"signature", "Signature"}, {"policy", "Policy"}};
-    s3_req *r = pf->r;
-    for (size_t i = 0; i < 3; i++) {
-        if (!field(pf, required[i][0]).ptr) {
-            missing(r, required[i][1], "");
-            return -1;
-        }
-    }
-    if (lookup(r, field(pf, "awsaccesskeyid")) != 0)
-        return -1;
-    char want[29];
-    cf_slice sig = field(pf, "signature");
-    form_sigv2_sign(slice_str(r->user.secret_key), field(pf, "policy"), want);
-    if (sig.len != 28 || CRYPTO_memcmp(sig.ptr, want, 28) != 0) {
-        s3_error(r, S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL);
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * authenticate -- who signed the form, and does the form satisfy its
- * policy: 0 with r->access_key, r->admin, r->user set (empty for an
- * anonymous form, which has no signature fields and whose policy, if any,
- * nobody vouches for), and the content-length-range; otherwise answers.
- */
-static int authenticate(post_form *pf, uint64_t *min_len, uint64_t *max_len)
-{
-    s3_req *r = pf->r;
-    *min_len = 0;
-    *max_len = UINT64_MAX;
-    if (field(pf, "x-amz-security-token").ptr) {
-        s3_error(r, S3_ERR_INVALID_TOKEN,
-                 "The provided token is malformed or otherwise invalid: this server has no "
-                 "temporary credentials");
-        return -1;
-    }
-    bool v4 = field(pf, "x-amz-algorithm").ptr || field(pf, "x-amz-credential").ptr ||
-              field(pf, "x-amz-date").ptr || field(pf, "x-amz-signature").ptr;
-    bool v2 = !v4 && (field(pf, "awsaccesskeyid").ptr || field(pf, "signature").ptr);
-    r->access_key[0] = '\0';
-    r->admin = false;
-    if (!v4 && !v2)
-        return 0; /* anonymous: s3_bucket_access decides */
-    if (v4 ? sigv4(pf) : sigv2(pf))
-        return -1;
-    snprintf(r->access_key, sizeof r->access_key, "%s", r->user.access_key);
-    r->admin = r->user.admin;
-    char msg[S3_POST_POLICY_MESSAGE_BYTES];
-    s3_err_code err = s3_post_policy_parse(field(pf, "policy"), &pf->policy, msg, sizeof msg);
-    if (err == S3_ERR_NONE)
-        err = s3_post_policy_check(&pf->policy, (int64_t)time(NULL), s3_bucket(r), pf->view,
-                                   pf->n_view, v2, min_len, max_len, msg, sizeof msg);
-    if (err != S3_ERR_NONE) {
-        s3_error(r, err, msg);
-        return -1;
-    }
-    return 0;
-}
-
 /* refused -- the first field this server does not implement (invariant (3)), or NULL. */
-static const char *refused(const post_form *pf, char *why, size_t cap)
+static const char *refused(const s3_post_form *pf, char *why, size_t cap)
 {
     static const char *const known[] = {
-        "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature",
-        "x-amz-checksum-algorithm", "x-amz-checksum-crc32", "x-amz-checksum-crc32c",
-        "x-amz-checksum-crc64nvme", "x-amz-checksum-sha1", "x-amz-checksum-sha256",
-        "x-amz-storage-class", "x-amz-website-redirect-location"};
+        "x-amz-algorithm",       "x-amz-credential",         "x-amz-date",
+        "x-amz-signature",       "x-amz-checksum-algorithm", "x-amz-checksum-crc32",
+        "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha1",
+        "x-amz-checksum-sha256", "x-amz-storage-class",      "x-amz-website-redirect-location"};
     for (size_t i = 0; i < pf->n_view; i++) {
         cf_slice n = pf->view[i].name, v = pf->view[i].value;
         const char *what = NULL;
@@ -513,28 +263,30 @@ static const char *refused(const post_form *pf, char *why, size_t cap)
  * object_meta -- the new object's meta and checksum from the fields;
  * S3_ERR_NONE or the error to answer (msg: its message, or "").
  */
-static s3_err_code object_meta(post_form *pf, store_meta *m, s3_put_check *chk, char *msg,
+static s3_err_code object_meta(s3_post_form *pf, store_meta *m, s3_put_check *chk, char *msg,
                                size_t cap)
 {
     msg[0] = '\0';
-    s3_meta_set_type(m, field(pf, "content-type"));
+    s3_meta_set_type(m, s3_post_form_get(pf, "content-type"));
     size_t user_bytes = 0;
     for (size_t i = 0; i < pf->n_view; i++) {
         s3_err_code err = s3_meta_field(m, pf->view[i].name, pf->view[i].value, &user_bytes);
         if (err != S3_ERR_NONE)
             return err;
     }
-    cf_slice tagging = field(pf, "tagging");
+    cf_slice tagging = s3_post_form_get(pf, "tagging");
     if (tagging.ptr) {
         s3_tagging t;
         cf_buf q = {0};
         memset(&t, 0, sizeof t);
-        s3_err_code err = s3_xml_parse_tagging(tagging.ptr, tagging.len, S3_XML_MAX_OBJECT_TAGS, &t);
+        s3_err_code err =
+            s3_xml_parse_tagging(tagging.ptr, tagging.len, S3_XML_MAX_OBJECT_TAGS, &t);
         if (err != S3_ERR_NONE && t.message)
             snprintf(msg, cap, "%s", t.message);
         if (err == S3_ERR_NONE && s3_tags_to_query(&t, &q) != 0)
             err = S3_ERR_INTERNAL_ERROR;
-        if (err == S3_ERR_NONE && q.len && !s3_meta_add(m, slice_str("x-amz-tagging"), buf_slice(&q)))
+        if (err == S3_ERR_NONE && q.len &&
+            !s3_meta_add(m, slice_str("x-amz-tagging"), buf_slice(&q)))
             err = S3_ERR_METADATA_TOO_LARGE;
         s3_tagging_free(&t);
         buf_free(&q);
@@ -546,7 +298,7 @@ static s3_err_code object_meta(post_form *pf, store_meta *m, s3_put_check *chk, 
         snprintf(msg, cap, "Expecting a single x-amz-checksum- field.");
         return err;
     }
-    cf_slice named = field(pf, "x-amz-checksum-algorithm");
+    cf_slice named = s3_post_form_get(pf, "x-amz-checksum-algorithm");
     if (named.ptr) {
         int alg = s3_ck_from_name(named);
         if (alg <= S3_CK_MD5) {
@@ -565,7 +317,7 @@ static s3_err_code object_meta(post_form *pf, store_meta *m, s3_put_check *chk, 
 /* form_read -- the file part's data, for s3_receive_from (an s3_source). */
 static ssize_t form_read(void *arg, void *buf, size_t cap, s3_err_code *err)
 {
-    post_form *pf = arg;
+    s3_post_form *pf = arg;
     *err = S3_ERR_NONE;
     for (;;) {
         if (pf->pend_len > 0) {
@@ -586,7 +338,7 @@ static ssize_t form_read(void *arg, void *buf, size_t cap, s3_err_code *err)
 }
 
 /* finish_form -- the rest of the form, to its close delimiter: fields ignored, no second file. */
-static s3_err_code finish_form(post_form *pf)
+static s3_err_code finish_form(s3_post_form *pf)
 {
     for (;;) {
         const uint8_t *data;
@@ -621,11 +373,11 @@ static int form_encode(cf_buf *out, cf_slice s)
 
 /* redirect_url -- success_action_redirect (or redirect) with bucket, key and etag added;
  * false when there is none S3 would follow (not absolute http(s), or not a header value). */
-static bool redirect_url(post_form *pf, const char *etag, cf_buf *out)
+static bool redirect_url(s3_post_form *pf, const char *etag, cf_buf *out)
 {
-    cf_slice url = field(pf, "success_action_redirect");
+    cf_slice url = s3_post_form_get(pf, "success_action_redirect");
     if (!url.ptr)
-        url = field(pf, "redirect");
+        url = s3_post_form_get(pf, "redirect");
     if (!url.ptr || !(s3_starts_with_ci(url, "http://") || s3_starts_with_ci(url, "https://")))
         return false;
     for (size_t i = 0; i < url.len; i++)
@@ -674,7 +426,7 @@ static int location(s3_req *r, cf_buf *out)
 }
 
 /* respond -- 303 to the redirect, else success_action_status: 200, 201 (PostResponse) or 204. */
-static void respond(post_form *pf, const store_meta *m, const char *checksum_b64, int alg)
+static void respond(s3_post_form *pf, const store_meta *m, const char *checksum_b64, int alg)
 {
     s3_req *r = pf->r;
     char etag[96];
@@ -695,7 +447,7 @@ static void respond(post_form *pf, const store_meta *m, const char *checksum_b64
         goto out;
     }
     h[n++] = (http_header){slice_str("Location"), buf_slice(&loc)};
-    cf_slice status = field(pf, "success_action_status");
+    cf_slice status = s3_post_form_get(pf, "success_action_status");
     if (slice_eq(status, slice_str("201"))) {
         buf_clear(&r->out); /* S3's PostResponse has no namespace */
         s3_xml_writer_init(&r->xw, &r->out);
@@ -719,12 +471,12 @@ out:
 }
 
 /* set_key -- the key field as r's key; answers the error itself. */
-static int set_key(post_form *pf)
+static int set_key(s3_post_form *pf)
 {
     s3_req *r = pf->r;
-    cf_slice key = field(pf, "key");
+    cf_slice key = s3_post_form_get(pf, "key");
     if (!key.ptr) {
-        missing(r, "key", "");
+        s3_post_missing(r, "key");
         return -1;
     }
     buf_clear(&r->key);
@@ -740,7 +492,7 @@ static int check_key(s3_req *r)
 {
     cf_slice key = s3_key(r);
     if (key.len == 0)
-        bad_argument(r, "User key must have a length greater than 0.", "key", key);
+        s3_post_bad_argument(r, "User key must have a length greater than 0.", "key", key);
     else if (key.len > STORE_MAX_KEY_BYTES)
         s3_error(r, S3_ERR_KEY_TOO_LONG, NULL);
     else if (memchr(key.ptr, 0, key.len))
@@ -753,7 +505,7 @@ static int check_key(s3_req *r)
 /* POST /{bucket} (Content-Type: multipart/form-data) -- PostObject */
 void s3_h_post_object(s3_req *r)
 {
-    post_form *pf = calloc(1, sizeof *pf);
+    s3_post_form *pf = calloc(1, sizeof *pf);
     store_meta *m = calloc(1, sizeof *m);
     store_writer *w = NULL;
     char msg[256];
@@ -779,7 +531,7 @@ void s3_h_post_object(s3_req *r)
         goto out;
     }
     uint64_t min_len, max_len;
-    if (set_key(pf) != 0 || authenticate(pf, &min_len, &max_len) != 0)
+    if (set_key(pf) != 0 || s3_post_authenticate(pf, &min_len, &max_len) != 0)
         goto out;
     store_bucket b;
     if (s3_bucket_access(r, &b) != 0) /* the one access decision */
@@ -802,7 +554,7 @@ void s3_h_post_object(s3_req *r)
         goto out;
     }
     uint64_t max = max_len < S3_MAX_PUT_BYTES ? max_len : S3_MAX_PUT_BYTES;
-    s3_source src = {form_read, NULL, pf, HTTP_NO_LENGTH, field(pf, "content-md5")};
+    s3_source src = {form_read, NULL, pf, HTTP_NO_LENGTH, s3_post_form_get(pf, "content-md5")};
     s3_received got;
     err = s3_receive_from(&src, w, &chk, -1, max, &got);
     char num[2][24];
