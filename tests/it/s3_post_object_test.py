@@ -7,6 +7,7 @@ with boto3 and compared byte for byte:
   's3'), posted with requests: Fields and Conditions (Content-Type
   starts-with, content-length-range, x-amz-meta-*), ${filename}, tagging,
   checksums, success_action_status 200/201/204, success_action_redirect 303;
+  field names in any case (X-Amz-Signature, Policy), virtual-host style;
 - refusals with S3's exact code and message: a policy condition that fails,
   a field the policy does not name, an expired policy, a tampered signature
   or policy, an unknown key, another region, missing fields, no file, two
@@ -160,6 +161,23 @@ class PostObjectTest(unittest.TestCase):
         r = self.post(p["fields"], b"windows", filename="C:\\Users\\me\\notes.txt")
         self.assertEqual(r.status_code, 204)
         self.assertEqual(self.get("up/notes.txt")["Body"].read(), b"windows")
+
+    def test_capitalised_names_and_virtual_host(self):
+        # aws-sdk-js-v3 and the AWS example send X-Amz-Credential, Policy, ...: names are
+        # matched in any case, against lower-case conditions; here posted virtual-host style
+        signed = sign_post([{"bucket": BUCKET}, {"key": "vhost/a.txt"}])
+        fields = {"Key": "vhost/a.txt", "Bucket": BUCKET}
+        fields.update({"Policy" if k == "policy" else "-".join(w.capitalize() for w in
+                                                               k.split("-")): v
+                       for k, v in signed.items()})
+        self.assertIn("X-Amz-Signature", fields)
+        host = "%s.s3.test:%d" % (BUCKET, self.srv.port)
+        parts = [(k, (None, v)) for k, v in fields.items()] + [("file", ("a.txt", b"vh"))]
+        r = requests.post(self.srv.endpoint + "/", files=parts, headers={"Host": host},
+                          allow_redirects=False, timeout=60)
+        self.assertEqual((r.status_code, r.headers["Location"]),
+                         (204, "http://%s/vhost%%2Fa.txt" % host))
+        self.assertEqual(self.get("vhost/a.txt")["Body"].read(), b"vh")
 
     def test_success_action_status_201_returns_post_response(self):
         p = self.presign("status/201.bin", fields={"success_action_status": "201"},
