@@ -35,7 +35,7 @@
     "Bucket POST must contain a field named '%s'.  If it is specified, please "                    \
     "check the order of the fields."
 
-/* missing -- InvalidArgument naming a required field (S3's capitalisation of it). */
+/* The contracts of the two answers below: post_form.h. */
 void s3_post_missing(s3_req *r, const char *name)
 {
     char msg[160];
@@ -44,7 +44,6 @@ void s3_post_missing(s3_req *r, const char *name)
     s3_error_fields(r, S3_ERR_INVALID_ARGUMENT, msg, extra, 2);
 }
 
-/* bad_argument -- InvalidArgument about one field's value. */
 void s3_post_bad_argument(s3_req *r, const char *msg, const char *name, cf_slice value)
 {
     s3_err_field extra[2] = {{"ArgumentName", slice_str(name)}, {"ArgumentValue", value}};

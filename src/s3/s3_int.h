@@ -178,7 +178,7 @@ typedef struct s3_source {
     ssize_t (*read)(void *arg, void *buf, size_t cap, s3_err_code *err);
     cf_slice (*trailer)(void *arg, const char *name);
     void *arg;
-    uint64_t declared;   /* the length the client declared, HTTP_NO_LENGTH if none */
+    uint64_t declared;    /* the length the client declared, HTTP_NO_LENGTH if none */
     cf_slice content_md5; /* base64 MD5 to verify; ptr NULL if none */
 } s3_source;
 
@@ -241,7 +241,7 @@ bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice 
 bool s3_meta_not_tagging(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
-/* s3_meta_set_type -- m's content type: ct, or S3's default (binary/octet-stream) if ct.ptr is NULL. */
+/* s3_meta_set_type -- m's content type: ct, or S3's default binary/octet-stream if ct.ptr is NULL. */
 void s3_meta_set_type(store_meta *m, cf_slice ct);
 /*
  * s3_meta_field -- one request header or form field into m if an object
