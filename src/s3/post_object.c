@@ -533,8 +533,15 @@ void s3_h_post_object(s3_req *r)
     uint64_t min_len, max_len;
     if (set_key(pf) != 0 || s3_post_authenticate(pf, &min_len, &max_len) != 0)
         goto out;
+    /* The one access decision. An anonymous form (no signature fields) is refused
+     * until anonymous access exists, before the bucket is looked up: whether it
+     * exists is not an anonymous caller's to learn. */
     store_bucket b;
-    if (s3_bucket_access(r, &b) != 0) /* the one access decision */
+    if (!r->access_key[0]) {
+        s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        goto out;
+    }
+    if (s3_bucket_access(r, &b) != 0)
         goto out;
     if (check_key(r) != 0)
         goto out;

@@ -364,6 +364,10 @@ class PostObjectTest(unittest.TestCase):
         r = self.post({"key": "deny/anon", "Content-Type": "text/plain"})
         self.assertError(r, 403, "AccessDenied", "Access Denied")
         self.assertAbsent("deny/anon")
+        # the same to a bucket that does not exist: nothing learned about buckets
+        parts = [("key", (None, "k")), ("file", ("a", b"1"))]
+        r = requests.post(self.srv.endpoint + "/no-such-bucket", files=parts, timeout=60)
+        self.assertError(r, 403, "AccessDenied", "Access Denied")
 
     def test_content_length_range(self):
         p = self.presign("deny/size", conditions=[["content-length-range", 5, 10]])
