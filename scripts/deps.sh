@@ -5,7 +5,8 @@
 #   scripts/deps.sh test    the above plus the real S3 clients the integration
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
 #                           boto3 (Debian's, unless a python3 with boto3 exists),
-#                           and clang's libFuzzer for the bounded fuzz runs
+#                           node and npm, chromium (browser uploads), and
+#                           clang's libFuzzer for the bounded fuzz runs
 #   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
@@ -15,6 +16,13 @@ case "${1:-build}" in
     test)
         want+=(curl s3cmd rclone awscli clang libclang-rt-14-dev)
         python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
+        python3 -c 'import requests' 2>/dev/null || want+=(python3-requests)
+        # tests/it/post_object.sh: minio-js and playwright-core from npm, a real
+        # browser (Debian's chromium; playwright never downloads one). A node
+        # that brings its own npm (nodesource) must not get Debian's npm.
+        command -v node >/dev/null 2>&1 || want+=(nodejs)
+        command -v npm >/dev/null 2>&1 || want+=(npm)
+        [ -x /usr/bin/chromium ] || want+=(chromium)
         ;;
     bench) want+=(librocksdb-dev fio) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;

@@ -183,6 +183,7 @@ const char *http_status_reason(int status)
         {206, "Partial Content"},
         {301, "Moved Permanently"},
         {302, "Found"},
+        {303, "See Other"},
         {304, "Not Modified"},
         {307, "Temporary Redirect"},
         {400, "Bad Request"},

@@ -10,9 +10,9 @@
  * described in doc/formats.md ("HTTP wire formats").
  *
  * Files: parser.c (request head), field.c (header lookup, lists, body
- * framing), query.c, chunked.c, aws_chunked.c, date.c (dates, status
- * reasons), session.c (the connection), exchange.c (one request and its
- * body) and response.c (its response).
+ * framing), query.c, chunked.c, aws_chunked.c, form.c (multipart/form-data),
+ * date.c (dates, status reasons), session.c (the connection), exchange.c
+ * (one request and its body) and response.c (its response).
  *
  * Who calls what: net/ owns sockets and calls http_session_*; the session
  * parses requests and calls the handler (the s3 layer) once per request with
@@ -212,6 +212,85 @@ enum {
  */
 int http_aws_chunked_feed(http_aws_chunked *c, const uint8_t *in, size_t len, const uint8_t **data,
                           size_t *data_len, int *ev);
+
+/*
+ * multipart/form-data decoder (RFC 7578 over RFC 2046 5.1): the body of an
+ * HTML form upload (S3 POST Object), incremental and allocation-free. Begin
+ * it with the request's Content-Type (which carries the boundary), then feed
+ * it body bytes; it reports each part's headers (HTTP_FORM_EV_PART: the
+ * Content-Disposition name and filename and the Content-Type are in the
+ * struct), the part's data in pieces, the part's end (HTTP_FORM_EV_PART_END)
+ * and the close delimiter (HTTP_FORM_EV_DONE). The preamble before the first
+ * delimiter and the epilogue after the last are skipped. Part header lines
+ * end in CRLF (a bare LF is CF_EINVAL); headers other than
+ * Content-Disposition and Content-Type are checked for shape and dropped.
+ *
+ * Every byte of the form counts against HTTP_FORM_MAX_FIELD_BYTES except the
+ * data of parts the caller marks streamed (f->stream = true after their
+ * HTTP_FORM_EV_PART): an upload's fields are bounded, its file is not.
+ */
+#define HTTP_FORM_MAX_BOUNDARY_BYTES 70  /* RFC 2046: a boundary is 1..70 characters */
+#define HTTP_FORM_MAX_LINE_BYTES 2048u   /* one part header line, without its CRLF */
+#define HTTP_FORM_MAX_HEAD_BYTES 4096u   /* one part's header section, CRLFs included */
+#define HTTP_FORM_MAX_PARTS 128u         /* parts in one form */
+#define HTTP_FORM_MAX_FIELD_BYTES 20480u /* the form but streamed data (S3's 20 KB of fields) */
+#define HTTP_FORM_MAX_NAME_BYTES 255u    /* a part's name parameter */
+#define HTTP_FORM_MAX_FILENAME_BYTES 1024u /* a filename parameter (an S3 key is <= 1024) */
+#define HTTP_FORM_MAX_TYPE_BYTES 255u    /* a part's Content-Type value */
+
+typedef struct http_form {
+    int state;                                   /* enum in form.c; 0 before begin */
+    uint8_t delim_len;                           /* bytes of delim */
+    char delim[4 + HTTP_FORM_MAX_BOUNDARY_BYTES]; /* "\r\n--" boundary */
+    uint32_t match;         /* bytes of delim matched at the end of the input so far */
+    uint32_t line;          /* bytes of the header line being collected, bounded */
+    uint32_t head_bytes;    /* bytes of the current part's header section, bounded */
+    uint32_t n_parts;       /* parts begun, bounded */
+    uint64_t field_bytes;   /* bytes counted against HTTP_FORM_MAX_FIELD_BYTES */
+    bool stream;            /* set by the caller: the current part's data is not counted */
+    /* the current part, set when HTTP_FORM_EV_PART is reported: */
+    bool has_disposition;   /* a Content-Disposition header was seen */
+    bool form_data;         /* its type is "form-data" (any case) */
+    bool has_name, has_filename, has_type;
+    uint16_t name_len, filename_len, type_len;
+    char name[HTTP_FORM_MAX_NAME_BYTES + 1];         /* unquoted, NUL-terminated, no CTLs */
+    char filename[HTTP_FORM_MAX_FILENAME_BYTES + 1]; /* as sent, unquoted */
+    char type[HTTP_FORM_MAX_TYPE_BYTES + 1];         /* whitespace-trimmed */
+    char line_buf[HTTP_FORM_MAX_LINE_BYTES];         /* header line being collected */
+} http_form;
+
+/* Events http_form_feed reports through *ev. */
+enum {
+    HTTP_FORM_EV_NONE = 0,
+    HTTP_FORM_EV_PART = 1,     /* a part's headers were parsed: f->name, ... are set */
+    HTTP_FORM_EV_PART_END = 2, /* the current part's data ended (a delimiter) */
+    HTTP_FORM_EV_DONE = 3,     /* the close delimiter: the form is complete */
+};
+
+/*
+ * http_form_begin -- resets f for a body of the given Content-Type value,
+ * which must be multipart/form-data (any case) with a boundary parameter
+ * (token or quoted-string) of 1..70 RFC 2046 characters, not ending in a
+ * space; other parameters are ignored. 0, or CF_EINVAL (f then refuses
+ * every feed with CF_EINVAL).
+ */
+int http_form_begin(http_form *f, cf_slice content_type);
+
+/*
+ * http_form_feed -- consumes from in[0..len), stopping after at most one
+ * event. Returns bytes consumed (>= 0). Data of the current part among them
+ * is at *data, *data_len: one contiguous run, before the event, pointing
+ * into in or, for bytes an earlier call held back as a possible delimiter
+ * that was not one, into f; valid until the next call. A call consumes at
+ * least one byte or reports data unless len is 0 or the form is done; after
+ * HTTP_FORM_EV_DONE every byte (the epilogue) is consumed and ignored.
+ * CF_EINVAL on bad framing (a delimiter line not ending in CRLF, a bad
+ * header line, a repeated Content-Disposition, Content-Type or parameter);
+ * CF_ELIMIT on breaking a limit above. Errors are sticky. *data, *data_len
+ * and *ev are set on every path.
+ */
+int http_form_feed(http_form *f, const uint8_t *in, size_t len, const uint8_t **data,
+                   size_t *data_len, int *ev);
 
 /* ---- responses ---- */
 

@@ -28,14 +28,14 @@ static const struct {
 };
 
 /*
- * acl_of_headers -- the ACL the request's x-amz-acl or x-amz-grant-* headers
- * name for a resource owned by owner in a bucket owned by bucket_owner.
+ * acl_of_headers -- the ACL the request's x-amz-acl (canned) or x-amz-grant-*
+ * headers name for a resource owned by owner in a bucket owned by bucket_owner.
  * *given is false when it has neither. S3_ERR_NONE or the error, *msg its text.
  */
-static s3_err_code acl_of_headers(s3_req *r, const char *owner, const char *bucket_owner,
-                                  s3_acl *a, bool *given, const char **msg)
+static s3_err_code acl_of_headers(s3_req *r, cf_slice canned, const char *owner,
+                                  const char *bucket_owner, s3_acl *a, bool *given,
+                                  const char **msg)
 {
-    cf_slice canned = s3_header(r, "x-amz-acl");
     bool grants = false;
     *msg = NULL;
     for (size_t i = 0; i < sizeof grant_headers / sizeof grant_headers[0]; i++)
@@ -121,7 +121,7 @@ static bool set_object_acl_line(store_meta *m, const store_bucket *b, const s3_a
     return ok;
 }
 
-int s3_acl_for_write(s3_req *r, store_meta *m)
+int s3_acl_for_write(s3_req *r, store_meta *m, cf_slice form_acl)
 {
     const store_bucket *b = &r->b;
     s3_acl *a = malloc(sizeof *a);
@@ -132,13 +132,13 @@ int s3_acl_for_write(s3_req *r, store_meta *m)
      * owner, or prefers it and the writer hands it full control; an anonymous writer's
      * object belongs to the bucket owner */
     const char *owner = r->anonymous ? b->owner : r->access_key;
-    cf_slice canned = s3_header(r, "x-amz-acl");
+    cf_slice canned = form_acl.ptr ? form_acl : s3_header(r, "x-amz-acl");
     if (!s3_bucket_acls_enabled(b) ||
         (strcmp(b->ownership, "BucketOwnerPreferred") == 0 &&
          slice_eq(canned, slice_str("bucket-owner-full-control"))))
         owner = b->owner;
     if (!err)
-        err = acl_of_headers(r, owner, b->owner, a, &given, &msg);
+        err = acl_of_headers(r, canned, owner, b->owner, a, &given, &msg);
     if (!err && !s3_bucket_acls_enabled(b) && given &&
         !slice_eq(canned, slice_str("bucket-owner-full-control")))
         err = S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED;
@@ -162,7 +162,7 @@ int s3_acl_for_bucket(s3_req *r, const store_bucket *b, cf_buf *enc)
     s3_err_code err = a ? S3_ERR_NONE : S3_ERR_INTERNAL_ERROR;
     buf_clear(enc);
     if (!err)
-        err = acl_of_headers(r, b->owner, b->owner, a, &given, &msg);
+        err = acl_of_headers(r, s3_header(r, "x-amz-acl"), b->owner, b->owner, a, &given, &msg);
     if (!err && given && !s3_bucket_acls_enabled(b) && !s3_acl_is_owner_only(a))
         err = S3_ERR_INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP;
     if (!err && given)
@@ -198,7 +198,8 @@ static int acl_of_put(s3_req *r, const char *owner, s3_acl *a)
     memset(&doc, 0, sizeof doc);
     const char *msg = NULL;
     bool given = false;
-    s3_err_code err = acl_of_headers(r, owner, r->b.owner, a, &given, &msg);
+    s3_err_code err =
+        acl_of_headers(r, s3_header(r, "x-amz-acl"), owner, r->b.owner, a, &given, &msg);
     if (!err)
         err = s3_read_small_body(r, S3_XML_ACL_MAX_BODY_BYTES, &body);
     if (!err && given && body.len) {

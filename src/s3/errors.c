@@ -76,6 +76,10 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_INCOMPLETE_BODY] = {"IncompleteBody", 400,
                                 "You did not provide the number of bytes specified by the "
                                 "Content-Length HTTP header."},
+    [S3_ERR_INCORRECT_NUMBER_OF_FILES_IN_POST_REQUEST] = {"IncorrectNumberOfFilesInPostRequest",
+                                                          400,
+                                                          "POST requires exactly one file upload "
+                                                          "per request."},
     [S3_ERR_INSUFFICIENT_STORAGE] = {"InsufficientStorage", 507,
                                      "The server has no space left to store this request."},
     [S3_ERR_INTERNAL_ERROR] = {"InternalError", 500,
@@ -106,6 +110,9 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_INVALID_PART_ORDER] = {"InvalidPartOrder", 400,
                                    "The list of parts was not in ascending order. Parts must be "
                                    "ordered by part number."},
+    [S3_ERR_INVALID_POLICY_DOCUMENT] = {"InvalidPolicyDocument", 400,
+                                        "The content of the form does not meet the conditions "
+                                        "specified in the policy document."},
     [S3_ERR_INVALID_RANGE] = {"InvalidRange", 416, "The requested range is not satisfiable"},
     [S3_ERR_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
     [S3_ERR_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
@@ -115,11 +122,18 @@ static const err_row rows[S3_ERR_COUNT] = {
                               "The provided token is malformed or otherwise invalid."},
     [S3_ERR_INVALID_URI] = {"InvalidURI", 400, "Couldn't parse the specified URI."},
     [S3_ERR_KEY_TOO_LONG] = {"KeyTooLongError", 400, "Your key is too long"},
+    [S3_ERR_MALFORMED_POST_REQUEST] = {"MalformedPOSTRequest", 400,
+                                       "The body of your POST request is not well-formed "
+                                       "multipart/form-data."},
     [S3_ERR_MALFORMED_XML] = {"MalformedXML", 400,
                               "The XML you provided was not well-formed or did not validate "
                               "against our published schema"},
     [S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED] = {"MaxMessageLengthExceeded", 400,
                                             "Your request was too big."},
+    /* S3 sends this code without the "Error" its table shows, and this message (sic) */
+    [S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED] = {"MaxPostPreDataLengthExceeded", 400,
+                                                  "Your POST request fields preceeding the upload "
+                                                  "file was too large."},
     [S3_ERR_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
                                    "Your metadata headers exceed the maximum allowed metadata "
                                    "size."},

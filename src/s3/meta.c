@@ -49,27 +49,39 @@ bool s3_meta_add(store_meta *m, cf_slice name, cf_slice value)
     return true;
 }
 
+void s3_meta_set_type(store_meta *m, cf_slice ct)
+{
+    snprintf(m->content_type, sizeof m->content_type, "%.*s", ct.ptr ? (int)ct.len : 24,
+             ct.ptr ? (const char *)ct.ptr : "binary/octet-stream");
+}
+
+s3_err_code s3_meta_field(store_meta *m, cf_slice name, cf_slice value, size_t *user_bytes)
+{
+    bool keep = s3_starts_with_ci(name, "x-amz-meta-");
+    if (keep)
+        *user_bytes += name.len - 11 + value.len;
+    for (size_t k = 0; !keep && k < sizeof kept_headers / sizeof kept_headers[0]; k++)
+        keep = name.len == strlen(kept_headers[k]) && s3_starts_with_ci(name, kept_headers[k]);
+    if (keep && !s3_meta_add(m, name, value))
+        return S3_ERR_METADATA_TOO_LARGE;
+    return *user_bytes > USER_META_MAX_BYTES ? S3_ERR_METADATA_TOO_LARGE : S3_ERR_NONE;
+}
+
 /*
  * meta_from_request -- content type and kept headers of the request into m.
  * Returns S3_ERR_NONE or the error to answer (MetadataTooLarge).
  */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m)
 {
-    cf_slice ct = s3_header(r, "content-type");
-    snprintf(m->content_type, sizeof m->content_type, "%.*s",
-             ct.ptr ? (int)ct.len : 24, ct.ptr ? (const char *)ct.ptr : "binary/octet-stream");
+    s3_meta_set_type(m, s3_header(r, "content-type"));
     size_t user_bytes = 0;
     for (size_t i = 0; i < r->hr->n_headers; i++) {
         const http_header *h = &r->hr->headers[i];
-        bool keep = s3_starts_with_ci(h->name, "x-amz-meta-");
-        if (keep)
-            user_bytes += h->name.len - 11 + h->value.len;
-        for (size_t k = 0; !keep && k < sizeof kept_headers / sizeof kept_headers[0]; k++)
-            keep = h->name.len == strlen(kept_headers[k]) && s3_starts_with_ci(h->name, kept_headers[k]);
-        if (keep && !s3_meta_add(m, h->name, h->value))
-            return S3_ERR_METADATA_TOO_LARGE;
+        s3_err_code err = s3_meta_field(m, h->name, h->value, &user_bytes);
+        if (err != S3_ERR_NONE)
+            return err;
     }
-    return user_bytes > USER_META_MAX_BYTES ? S3_ERR_METADATA_TOO_LARGE : S3_ERR_NONE;
+    return S3_ERR_NONE;
 }
 
 bool s3_meta_next(const char **p, cf_slice *name, cf_slice *value)

@@ -17,10 +17,6 @@
 #include "s3/checksum.h"
 #include "s3/range.h"
 #include "s3/s3_int.h"
-#include "util/hex.h"
-#include "util/clock.h"
-
-#define MAX_SINGLE_PUT_BYTES (5ull << 30)
 
 /* PUT /{bucket}/{key} -- PutObject (CopyObject when x-amz-copy-source is present) */
 void s3_h_put_object(s3_req *r)
@@ -67,22 +63,17 @@ void s3_h_put_object(s3_req *r)
         goto out;
     }
     s3_received got;
-    err = s3_receive(r, w, &chk, -1, MAX_SINGLE_PUT_BYTES, &got);
+    err = s3_receive(r, w, &chk, -1, S3_MAX_PUT_BYTES, &got);
     if (err != S3_ERR_NONE) {
         s3_error(r, err, NULL);
         goto out;
     }
-    hex_encode(got.md5, sizeof got.md5, m->etag);
-    char b64[64] = "";
-    if (got.alg >= 0) {
-        s3_base64(got.digest, got.digest_len, b64, sizeof b64);
-        if (!s3_meta_add(m, slice_str(s3_ck_header((s3_ck_alg)got.alg)), slice_str(b64))) {
-            s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
-            goto out;
-        }
+    char b64[64];
+    err = s3_meta_received(m, &got, b64, sizeof b64);
+    if (err != S3_ERR_NONE) {
+        s3_error(r, err, NULL);
+        goto out;
     }
-    m->size = got.size;
-    m->mtime_us = clock_now_us();
     rc = store_put_commit(w, m, &cond);
     w = NULL;
     if (rc) {

@@ -9,11 +9,13 @@
  *
  * Every request is authenticated (auth.c: a signature, or none: the
  * anonymous principal) before anything else looks at it; only one whose
- * URI cannot even be decoded is refused first. Then what it asks that
- * coffer does not honour is refused (unsupported.c), and the route's action
- * is authorized (authz.c) before its handler runs: no handler decides
- * access by itself. Every request, refused or served, ends with one access
- * log line (access_log.c).
+ * URI cannot even be decoded is refused first, and a browser upload (POST
+ * to a bucket with a multipart/form-data body) goes to post_object.c,
+ * which authenticates it by the signature in its form. Then what a request
+ * asks that coffer does not honour is refused (unsupported.c), and the
+ * route's action is authorized (authz.c) before its handler runs: no
+ * handler decides access by itself. Every request, refused or served, ends
+ * with one access log line (access_log.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,10 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_ARGUMENT, "The request URI could not be decoded.");
         goto out;
     }
+    if (s3_post_object_wanted(&r)) { /* signed by its form, not its head: post_object.c */
+        s3_h_post_object(&r);
+        goto answered;
+    }
     if (s3_authenticate(&r) != 0)
         goto out;
     cf_slice key = s3_key(&r);
@@ -198,6 +204,7 @@ void s3_handle(void *arg, http_exchange *ex)
     if (rt->action != S3_ACT_NONE && s3_authorize(&r, rt->action) != 0)
         goto out;
     rt->fn(&r);
+answered:
     if (!r.responded)
         s3_error(&r, S3_ERR_INTERNAL_ERROR, NULL);
 out:

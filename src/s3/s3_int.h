@@ -251,11 +251,12 @@ void s3_policy_release(s3_policy_ref *ref); /* NULL is a no-op */
 /*
  * s3_acl_for_write -- gives the object a write creates (meta m, its headers
  * built) the owner and ACL of Object Ownership and the request's x-amz-acl
- * or x-amz-grant-* headers, as m's x-coffer-acl line. 0, or answers
+ * or x-amz-grant-* headers (or, from a form, its acl field form_acl; ptr
+ * NULL: none), as m's x-coffer-acl line. 0, or answers
  * (AccessControlListNotSupported, AccessDenied, InvalidArgument, ...) and -1.
  * REQUIRES: r->b is the bucket written to (s3_authorize ran).
  */
-int s3_acl_for_write(s3_req *r, store_meta *m);
+int s3_acl_for_write(s3_req *r, store_meta *m, cf_slice form_acl);
 
 /*
  * s3_acl_for_bucket -- the stored ACL (enc, empty for the default) of the
@@ -302,6 +303,10 @@ typedef struct s3_put_check {
 
 /* s3_find_check -- the x-amz-checksum-* header or x-amz-trailer of the request (one at most). */
 s3_err_code s3_find_check(s3_req *r, s3_put_check *c);
+/* s3_find_check_in -- the same from any name -> value lookup (get: ptr NULL if absent;
+ * the values found must outlive c): request headers, or a form's fields. */
+s3_err_code s3_find_check_in(cf_slice (*get)(void *arg, const char *name), void *arg,
+                             s3_put_check *c);
 
 /* What s3_receive received. */
 typedef struct s3_received {
@@ -311,6 +316,36 @@ typedef struct s3_received {
     uint8_t digest[S3_CK_MAX_DIGEST];
     size_t digest_len;
 } s3_received;
+
+/* The largest object one write (PutObject, PostObject) stores: S3's 5 GiB. */
+#define S3_MAX_PUT_BYTES (5ull << 30)
+
+/*
+ * Where the bytes of a write come from: read() returns > 0 bytes, 0 at the
+ * end (every check of the source passed), < 0 with the error to answer in
+ * *err; trailer() (may be NULL) a trailing header's value after the end.
+ */
+typedef struct s3_source {
+    ssize_t (*read)(void *arg, void *buf, size_t cap, s3_err_code *err);
+    cf_slice (*trailer)(void *arg, const char *name);
+    void *arg;
+    uint64_t declared;    /* the length the client declared, HTTP_NO_LENGTH if none */
+    cf_slice content_md5; /* base64 MD5 to verify; ptr NULL if none */
+} s3_source;
+
+/*
+ * s3_receive_from -- streams src into w (more than max bytes:
+ * EntityTooLarge, nothing past max is written), computing MD5 and the
+ * checksum chk names, or else `also` (an s3_ck_alg or -1; when both are set
+ * they are equal), checking the declared length, src->content_md5 and chk's
+ * value. S3_ERR_NONE or the error to answer.
+ */
+s3_err_code s3_receive_from(const s3_source *src, store_writer *w, const s3_put_check *chk,
+                            int also, uint64_t max, s3_received *out);
+
+/* s3_meta_received -- m's ETag, size, mtime and checksum header from what a write received;
+ * the checksum's base64 (or "") into b64 (cap >= 64). S3_ERR_NONE or MetadataTooLarge. */
+s3_err_code s3_meta_received(store_meta *m, const s3_received *got, char *b64, size_t cap);
 
 /*
  * s3_receive -- streams the request body into w (more than max bytes:
@@ -359,6 +394,15 @@ bool s3_meta_not_tagging(cf_slice name);
 bool s3_meta_not_tagging_or_acl(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
 s3_err_code s3_meta_from_request(s3_req *r, store_meta *m);
+/* s3_meta_set_type -- m's content type: ct, or S3's default binary/octet-stream if ct.ptr is NULL. */
+void s3_meta_set_type(store_meta *m, cf_slice ct);
+/*
+ * s3_meta_field -- one request header or form field into m if an object
+ * keeps it (x-amz-meta-*, the Content-* headers S3 returns, ...), adding
+ * user metadata bytes to *user_bytes. S3_ERR_NONE, or MetadataTooLarge (it
+ * does not fit, or user metadata passes 2 KiB).
+ */
+s3_err_code s3_meta_field(store_meta *m, cf_slice name, cf_slice value, size_t *user_bytes);
 
 /* ---- copy.c ---- */
 
@@ -411,6 +455,18 @@ void s3_h_abort_upload(s3_req *r);
 void s3_h_list_parts(s3_req *r);
 void s3_h_list_uploads(s3_req *r);
 void s3_h_admin(s3_req *r);
+void s3_h_post_object(s3_req *r);
+
+/* ---- post_object.c ---- */
+
+/* s3_post_object_wanted -- is r a browser upload: POST to a bucket, no query, multipart/form-data?
+ * Such a request carries its signature in the form: the router hands it over unauthenticated. */
+bool s3_post_object_wanted(const s3_req *r);
+
+/* ---- tagging.c ---- */
+
+/* s3_tags_to_query -- a parsed Tagging document as the stored "k=v&k2=v2" form into q. */
+int s3_tags_to_query(const s3_tagging *t, cf_buf *q);
 
 /* ---- multipart.c ---- */
 

@@ -4,7 +4,8 @@
  *
  * Tags live with the object's kept headers as "x-amz-tagging: k=v&k2=v2"
  * (the query-string form S3's x-amz-tagging request header uses), so a PUT
- * with that header and PutObjectTagging store the same thing.
+ * with that header, PutObjectTagging and a POST form's tagging field
+ * (s3_tags_to_query) store the same thing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,23 @@ static int set_tags(s3_req *r, const store_meta *m, cf_slice tags)
     if (!rc)
         rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), n->headers);
     free(n);
+    return rc;
+}
+
+int s3_tags_to_query(const s3_tagging *t, cf_buf *q)
+{
+    int rc = 0;
+    buf_clear(q);
+    for (size_t i = 0; rc == 0 && i < t->n_tags; i++) {
+        if (i)
+            rc = buf_append(q, "&", 1);
+        if (!rc)
+            rc = http_pct_encode(q, s3_xml_span_get(&t->text, t->tags[i].key), false);
+        if (!rc)
+            rc = buf_append(q, "=", 1);
+        if (!rc)
+            rc = http_pct_encode(q, s3_xml_span_get(&t->text, t->tags[i].value), false);
+    }
     return rc;
 }
 
@@ -90,14 +108,9 @@ void s3_h_put_tagging(s3_req *r)
         s3_error(r, err, t.message);
         goto out;
     }
-    for (size_t i = 0; i < t.n_tags; i++) {
-        if (i)
-            buf_append(&q, "&", 1);
-        http_pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].key), false);
-        buf_append(&q, "=", 1);
-        http_pct_encode(&q, s3_xml_span_get(&t.text, t.tags[i].value), false);
-    }
-    int rc = set_tags(r, m, buf_slice(&q));
+    int rc = s3_tags_to_query(&t, &q);
+    if (!rc)
+        rc = set_tags(r, m, buf_slice(&q));
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto out;

@@ -77,6 +77,11 @@ static void test_codes_and_statuses_match_s3(void)
         {S3_ERR_INVALID_TAG, "InvalidTag", 400},
         {S3_ERR_INVALID_TOKEN, "InvalidToken", 400},
         {S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED, "MaxMessageLengthExceeded", 400},
+        {S3_ERR_MALFORMED_POST_REQUEST, "MalformedPOSTRequest", 400},
+        {S3_ERR_INVALID_POLICY_DOCUMENT, "InvalidPolicyDocument", 400},
+        {S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED, "MaxPostPreDataLengthExceeded", 400},
+        {S3_ERR_INCORRECT_NUMBER_OF_FILES_IN_POST_REQUEST, "IncorrectNumberOfFilesInPostRequest",
+         400},
         {S3_ERR_NOT_MODIFIED, "NotModified", 304},
     };
     for (size_t i = 0; i < TEST_COUNT(want); i++) {
