@@ -8,14 +8,5 @@
 # "RESULT: N passed, N failed[, N skipped]".
 set -u
 cd "$(dirname "$0")/../.."
-export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-for d in tests/it/node tests/it/browser; do
-    [ -d "$d/node_modules" ] && continue
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "npm is not installed: the checks that need $d will SKIP"
-        continue
-    fi
-    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
-        echo "npm ci in $d failed: the checks that need it will SKIP"
-done
+. tests/it/lib/npm.sh tests/it/node tests/it/browser
 exec bash tests/it/lib/python.sh tests/it/s3_post_object_test.py

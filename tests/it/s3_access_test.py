@@ -1523,6 +1523,49 @@ class ExpectedOwnerTest(Base):
 # 7. real command-line clients
 
 
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+SKIP_EXIT = 77  # tests/it/browser/launch.mjs: no browser here
+
+
+def png(width, height):
+    """A real PNG of width x height opaque grey pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        c = struct.pack(">I", len(payload)) + kind + payload
+        return c + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+class BrowserTest(Base):
+    """A public-read image shows in Chromium's <img>; a private one does not."""
+
+    def test_public_read_image_shows_in_chromium_and_a_private_one_does_not(self):
+        if not shutil.which("node"):
+            self.skipTest("node is not installed")
+        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules")):
+            self.skipTest("npm packages are not installed in %s" % BROWSER_DIR)
+        image = png(7, 5)
+        self.owner.put_object(Bucket=self.b, Key="pub.png", Body=image, ContentType="image/png",
+                              ACL="public-read")
+        self.owner.put_object(Bucket=self.b, Key="priv.png", Body=image, ContentType="image/png")
+        base = "http://127.0.0.1:%d/%s/" % (SERVER.port, self.b)
+        p = subprocess.run(["node", os.path.join(BROWSER_DIR, "show_images.mjs"),
+                            base + "pub.png", base + "priv.png"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        if p.returncode == SKIP_EXIT:
+            self.skipTest(p.stdout.decode().strip().removeprefix("SKIP "))
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        got = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual([(g["loaded"], g["width"], g["height"]) for g in got],
+                         [(True, 7, 5), (False, 0, 0)])
+        self.assertAnonGet("pub.png", image)
+        self.assertAnonGet("priv.png", 403)
+
+
 def find_aws_v1():
     try:
         p = subprocess.run(["pyenv", "which", "aws"], stdout=subprocess.PIPE,
