@@ -293,19 +293,15 @@ static store_meta *object_meta(s3_req *r)
 void s3_h_get_object_acl(s3_req *r)
 {
     store_meta *m = object_meta(r);
-    s3_acl *a = malloc(sizeof *a);
-    if (!m) {
-        free(a);
+    s3_acl *a = m ? malloc(sizeof *a) : NULL;
+    if (!m)
         return; /* answered */
-    }
     if (a && !s3_bucket_acls_enabled(&r->b)) /* S3 shows the bucket owner's full control */
         s3_acl_private(a, r->b.owner);
-    else if (!a || s3_object_acl(&r->b, m, a) != 0) {
+    if (!a || (s3_bucket_acls_enabled(&r->b) && s3_object_acl(&r->b, m, a) != 0))
         s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-        free(a);
-        return;
-    }
-    respond_acl(r, a);
+    else
+        respond_acl(r, a);
     free(a);
 }
 
