@@ -396,7 +396,7 @@ void s3_access_log_request(s3_req *r)
         .total_ms = (now_us - r->start_mono_us) / 1000,
         .referer = s3_header(r, "referer"),
         .user_agent = s3_header(r, "user-agent"),
-        .sig_version = authed ? "SigV4" : NULL,
+        .sig_version = !authed ? NULL : r->auth.sigv2 ? "SigV2" : "SigV4",
         .auth_type = !authed ? NULL : r->auth.presigned ? "QueryString" : "AuthHeader",
         .host = s3_header(r, "host"),
     };
