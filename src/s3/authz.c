@@ -102,7 +102,7 @@ typedef struct judge {
     const store_meta *m; /* the object, when known */
     bool m_known;        /* m was looked for (NULL then means: no such object) */
     char arn[200];
-    char now_iso[32], now_epoch[24];
+    char now_iso[32], now_epoch[24]; /* aws:CurrentTime, aws:EpochTime: made when asked */
     cf_buf tags; /* decoded tags of the request or the object, "k\0v\0..." */
 } judge;
 
@@ -152,8 +152,16 @@ static size_t values(void *arg, s3_policy_key k, cf_slice sub, cf_slice *vals, s
     switch (k) {
     case S3_PK_SOURCE_IP: return one(vals, http_exchange_peer(r->ex));
     case S3_PK_SECURE_TRANSPORT: return one(vals, slice_str("false")); /* no TLS in coffer */
-    case S3_PK_CURRENT_TIME: return one(vals, slice_str(j->now_iso));
-    case S3_PK_EPOCH_TIME: return one(vals, slice_str(j->now_epoch));
+    case S3_PK_CURRENT_TIME:
+    case S3_PK_EPOCH_TIME:
+        if (!j->now_epoch[0]) { /* only when a condition asks: gmtime_r takes a global lock */
+            time_t now = time(NULL);
+            struct tm tm;
+            gmtime_r(&now, &tm);
+            strftime(j->now_iso, sizeof j->now_iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            snprintf(j->now_epoch, sizeof j->now_epoch, "%lld", (long long)now);
+        }
+        return one(vals, slice_str(k == S3_PK_EPOCH_TIME ? j->now_epoch : j->now_iso));
     case S3_PK_REFERER: return one(vals, s3_header(r, "referer"));
     case S3_PK_USER_AGENT: return one(vals, s3_header(r, "user-agent"));
     case S3_PK_USERNAME:
@@ -216,11 +224,6 @@ static s3_policy_effect policy_effect(judge *j, s3_action act, bool *public_only
     char res[1200];
     int n = snprintf(res, sizeof res, "arn:aws:s3:::%s%s%.*s", j->b->name, j->key.len ? "/" : "",
                      (int)j->key.len, (const char *)j->key.ptr);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(j->now_iso, sizeof j->now_iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(j->now_epoch, sizeof j->now_epoch, "%lld", (long long)now);
     s3_policy_request pr = {
         actions[act].name,
         slice_make(res, n < (int)sizeof res ? (size_t)n : sizeof res - 1),
