@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "util/civil.h"
 
 static const char day_names[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const long_day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -20,31 +21,6 @@ static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun"
 
 /* 9999-12-31T23:59:59Z, the last second with a four-digit year. */
 #define DATE_MAX_UNIX_S 253402300799ll
-
-/* days_from_civil -- days since 1970-01-01 of y-m-d (m 1..12). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* civil_from_days -- the inverse of days_from_civil, for days >= 0. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = z / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
 
 static void put2(char *p, int v)
 {
@@ -132,7 +108,7 @@ static int combine(int64_t y, int m, int d, int secs, int64_t *unix_s)
         return CF_EINVAL;
     if (d > mdays[m - 1] + (m == 2 && is_leap(y)))
         return CF_EINVAL;
-    *unix_s = days_from_civil(y, m, d) * 86400 + secs;
+    *unix_s = civil_days(y, m, d) * 86400 + secs;
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "s3/policy_int.h"
+#include "util/civil.h"
 
 /* Longest text each typed parser reads; longer is "does not parse". */
 #define NUM_MAX_BYTES 64  /* far past any count S3 has (max-keys, sizes) */
@@ -180,24 +181,6 @@ static int num(const uint8_t *s, size_t n, size_t i, size_t k)
     return r;
 }
 
-/* days_from_civil -- days since 1970-01-01 of a proleptic Gregorian y-m-d (Hinnant's method). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 /* parse_zone -- "", "Z" or +-hh[:]mm at s[i..n): true and *off_s (seconds east of UTC). */
 static bool parse_zone(const uint8_t *s, size_t n, size_t i, int64_t *off_s)
 {
@@ -238,9 +221,9 @@ bool pol_date_parse(cf_slice s, int64_t *ms)
     }
     int y = num(p, n, 0, 4), mo = num(p, n, 5, 2), d = num(p, n, 8, 2);
     if (n < 10 || y < 0 || mo < 1 || mo > 12 || d < 1 || p[4] != '-' || p[7] != '-' ||
-        d > days_in_month(y, mo))
+        d > civil_days_in_month(y, mo))
         return false;
-    int64_t sec = days_from_civil(y, mo, d) * 86400, frac_ms = 0, off_s = 0;
+    int64_t sec = civil_days(y, mo, d) * 86400, frac_ms = 0, off_s = 0;
     size_t i = 10;
     if (i < n && (p[i] == 'T' || p[i] == 't')) {
         int hh = num(p, n, i + 1, 2), mi = num(p, n, i + 4, 2), ss = 0;

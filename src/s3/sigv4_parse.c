@@ -13,6 +13,7 @@
 #include "s3/sigv4.h"
 #include "util/err.h"
 #include "util/hex.h"
+#include "util/civil.h"
 
 static const char MSG_HDR_PARTS[] =
     "The authorization header is malformed; it needs Credential, SignedHeaders and Signature, "
@@ -377,24 +378,6 @@ int s3_sigv4_parse_query(cf_slice query, s3_sigv4_auth *out, const char **why)
 
 /* ---- dates ---- */
 
-/* days_from_civil -- days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 static int num(const uint8_t *p, size_t n)
 {
     int v = 0;
@@ -406,9 +389,9 @@ static int num(const uint8_t *p, size_t n)
 /* make_time -- Unix seconds of a validated broken-down UTC time; CF_EINVAL when out of range. */
 static int make_time(int y, int mo, int d, int h, int mi, int s, int64_t *t)
 {
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > civil_days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
         return CF_EINVAL;
-    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    *t = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     return 0;
 }
 
@@ -427,16 +410,9 @@ void s3_sigv4_format_amz_date(int64_t t, char out[S3_SIGV4_AMZ_DATE_LEN + 1])
 {
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t secs = t - days * 86400;
-    /* civil_from_days (H. Hinnant) */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
     if (y < 0)
         y = 0; /* clamped to what four digits can say */
     else if (y > 9999)
