@@ -1398,6 +1398,53 @@ class OwnershipTest(Base):
 # 6. --bucket-defaults aws
 
 
+class CrashTest(S3Assertions, unittest.TestCase):
+    """Access settings are rows like any other: acknowledged means durable. Each is set,
+    the server is SIGKILLed at once, `coffer check` (which judges every bucket's ACL,
+    ownership, public access block and policy, and every object's ACL) passes, and after
+    the restart every setting is exactly what was acknowledged."""
+
+    def test_settings_survive_sigkill_and_pass_coffer_check(self):
+        srv = CofferServer()
+        srv.add_user(OWNER, OWNER_SECRET)
+        srv.add_user(USER2, SECRET2)
+        srv.start()
+        try:
+            s3 = client(srv=srv)
+            s3.create_bucket(Bucket="crash-acc", ObjectOwnership="BucketOwnerPreferred")
+            pol = policy(stmt("Allow", {"AWS": arn(USER2)}, "s3:GetObject",
+                              "arn:aws:s3:::crash-acc/shared/*"))
+            s3.put_bucket_policy(Bucket="crash-acc", Policy=pol)
+            s3.put_bucket_acl(Bucket="crash-acc", ACL="public-read")
+            s3.put_object(Bucket="crash-acc", Key="shared/a", Body=b"a", ACL="public-read")
+            s3.put_object(Bucket="crash-acc", Key="g", Body=b"g", GrantRead='id="%s"' % USER2)
+            s3.put_public_access_block(Bucket="crash-acc", PublicAccessBlockConfiguration={
+                "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": False})
+            want_acl = s3.get_object_acl(Bucket="crash-acc", Key="g")["Grants"]
+            srv.kill()
+            rc, out = srv.check()
+            self.assertEqual(rc, 0, out)
+            self.assertIn("0 buckets with bad settings", out)
+            srv.start()
+            s3 = client(srv=srv)
+            self.assertEqual(s3.get_bucket_policy(Bucket="crash-acc")["Policy"], pol)
+            self.assertEqual(s3.get_bucket_ownership_controls(Bucket="crash-acc")
+                             ["OwnershipControls"]["Rules"],
+                             [{"ObjectOwnership": "BucketOwnerPreferred"}])
+            self.assertTrue(s3.get_public_access_block(Bucket="crash-acc")
+                            ["PublicAccessBlockConfiguration"]["BlockPublicPolicy"])
+            self.assertEqual(s3.get_object_acl(Bucket="crash-acc", Key="g")["Grants"], want_acl)
+            self.assertEqual(client(USER2, SECRET2, srv=srv).get_object(
+                Bucket="crash-acc", Key="g")["Body"].read(), b"g")
+            st, _, body = anon("GET", "/crash-acc/shared/a", srv=srv)
+            self.assertEqual((st, body), (200, b"a"))
+            st, _, body = anon("GET", "/crash-acc", srv=srv)  # the bucket's public-read ACL
+            self.assertEqual(st, 200)
+        finally:
+            srv.stop()
+
+
 class AwsDefaultsTest(S3Assertions, unittest.TestCase):
     srv = None
 
