@@ -5,6 +5,7 @@
 # when a suite could not run here, as run.sh counts them).
 set -u
 cd "$(dirname "$0")/../.."
+. tests/it/lib/npm.sh tests/it/node tests/it/browser # the node checks of the suites below
 [ -x build/asan/coffer ] || make BUILD=asan unit >/dev/null
 export COFFER_BIN=build/asan/coffer
 . tests/it/lib/tally.sh

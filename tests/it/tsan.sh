@@ -6,6 +6,7 @@
 # server.py's sanitizer_check for the server's log). Prints the summed RESULT line.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/it/lib/npm.sh tests/it/node tests/it/browser # the node checks of the suites below
 units="tests/unit/net/server_test tests/unit/engine/db_test tests/unit/engine/commitlog_test"
 make -j2 BUILD=tsan build/tsan/coffer $(printf 'build/tsan/%s ' $units) >/dev/null || {
     echo "RESULT: 0 passed, 1 failed"
