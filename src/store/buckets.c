@@ -3,7 +3,7 @@
  *
  * A bucket is one row of table buckets (pk = name, empty ck; cells owner,
  * created_us, shards, and the optional access attributes acl, own, pab,
- * policy with policy_us: store_format.h, store.h). Its objects are the rows
+ * policy with policy_us, cors: store_format.h, store.h). Its objects are the rows
  * of the objects partition (bucket, shard 0).
  *
  * Invariants:
@@ -103,6 +103,8 @@ static int decode(eng_iter *it, store_bucket *out)
         rc = copy_attr(it, STORE_BUCKET_OWNERSHIP, out->ownership, sizeof out->ownership);
     if (!rc)
         rc = copy_attr(it, STORE_BUCKET_BLOCK, out->block, sizeof out->block);
+    eng_cell_view cors;
+    out->has_cors = eng_iter_find(it, slice_str(STORE_BUCKET_CORS), &cors) == 0;
     if (!rc && eng_iter_find(it, slice_str(STORE_C_POLICY_US), &policy_us) == 0) {
         if (policy_us.value.len != 8)
             return CF_ECORRUPT;
@@ -141,6 +143,8 @@ static size_t attr_cap(const char *name)
         return sizeof ((store_bucket *)0)->block - 1;
     if (strcmp(name, STORE_BUCKET_POLICY) == 0)
         return STORE_MAX_ATTR_BYTES;
+    if (strcmp(name, STORE_BUCKET_CORS) == 0)
+        return STORE_MAX_CORS_BYTES;
     return 0;
 }
 
@@ -245,18 +249,29 @@ int store_bucket_set(store *s, cf_slice name, const store_attr *attrs, size_t n)
     return rc;
 }
 
-int store_bucket_policy(store *s, cf_slice name, cf_buf *out)
+/* read_attr -- the bucket's cell col into out (cleared first); CF_ENOTFOUND if absent. */
+static int read_attr(store *s, cf_slice name, const char *col, cf_buf *out)
 {
     buf_clear(out);
     eng_iter *it = NULL;
     eng_cell_view v;
     int rc = eng_get(s->buckets, name, no_ck(), &it);
-    if (!rc && eng_iter_find(it, slice_str(STORE_BUCKET_POLICY), &v) != 0)
+    if (!rc && eng_iter_find(it, slice_str(col), &v) != 0)
         rc = CF_ENOTFOUND;
     if (!rc)
         rc = buf_append(out, v.value.ptr, v.value.len);
     eng_iter_close(it);
     return rc;
+}
+
+int store_bucket_policy(store *s, cf_slice name, cf_buf *out)
+{
+    return read_attr(s, name, STORE_BUCKET_POLICY, out);
+}
+
+int store_bucket_cors(store *s, cf_slice name, cf_buf *out)
+{
+    return read_attr(s, name, STORE_BUCKET_CORS, out);
 }
 
 /* objects_empty -- *empty = whether the bucket's objects partition has no live row. */

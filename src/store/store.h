@@ -86,8 +86,10 @@ int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *a
 #define STORE_BUCKET_OWNERSHIP "own" /* "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter" */
 #define STORE_BUCKET_BLOCK "pab"     /* public access block: four '0'/'1' flags */
 #define STORE_BUCKET_POLICY "policy" /* the policy document as sent (JSON), at most 20 KiB */
+#define STORE_BUCKET_CORS "cors"     /* CORS rules, encoded by s3/cors.h, at most STORE_MAX_CORS_BYTES */
 #define STORE_MAX_ACL_BYTES 4096
 #define STORE_MAX_ATTR_BYTES 20480
+#define STORE_MAX_CORS_BYTES 65536 /* S3 takes a CORS body of at most 64 KiB */
 
 typedef struct store_bucket {
     char name[64];
@@ -100,6 +102,7 @@ typedef struct store_bucket {
      * bucket): with name and created_us a key for a cache of parsed
      * policies; 0 when the bucket has no policy */
     int64_t policy_us;
+    bool has_cors; /* a CORS configuration is set (read by store_bucket_cors) */
 } store_bucket;
 
 /* A bucket attribute to set (value.ptr non-NULL) or remove (value.ptr NULL). */
@@ -124,6 +127,9 @@ int store_bucket_set(store *s, cf_slice name, const store_attr *attrs, size_t n)
 /* store_bucket_policy -- the bucket's policy document into out (cleared first); CF_ENOTFOUND
  * if the bucket or its policy does not exist. */
 int store_bucket_policy(store *s, cf_slice name, cf_buf *out);
+/* store_bucket_cors -- the bucket's CORS attribute into out (cleared first); CF_ENOTFOUND
+ * if the bucket or its CORS configuration does not exist. */
+int store_bucket_cors(store *s, cf_slice name, cf_buf *out);
 /* store_bucket_delete -- CF_ENOTFOUND, CF_ENOTEMPTY if any object remains. */
 int store_bucket_delete(store *s, cf_slice name);
 /* store_bucket_list -- every bucket in name order (all owners; the caller filters). */

@@ -304,12 +304,29 @@ static void test_bucket_attributes_set_removed_reopened_and_gone_with_the_bucket
     CHECK_EQ(store_bucket_set(e.s, S("missing"), set, 1), CF_ENOTFOUND);
     store_attr acl = {STORE_BUCKET_ACL, S("AK1 all::READ")};
     CHECK_EQ(store_bucket_set(e.s, S("attrs"), &acl, 1), 0);
+    /* the CORS rules: read whole by their own reader, flagged in the row */
+    CHECK(!b.has_cors);
+    CHECK_EQ(store_bucket_cors(e.s, S("attrs"), &pol), CF_ENOTFOUND);
+    store_attr cors = {STORE_BUCKET_CORS, S("R\nO*\nMGET\n")};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &cors, 1), 0);
+    static char huge[STORE_MAX_CORS_BYTES + 1];
+    memset(huge, 'x', sizeof huge);
+    store_attr too_big = {STORE_BUCKET_CORS, slice_make(huge, sizeof huge)};
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &too_big, 1), CF_EINVAL);
     env_close(&e);
     env_open(&e, dir);
     CHECK_EQ(store_bucket_get(e.s, S("attrs"), &b), 0);
     CHECK(strcmp(b.acl, "AK1 all::READ") == 0);
     CHECK(strcmp(b.ownership, "BucketOwnerEnforced") == 0);
     CHECK(b.policy_us > first);
+    CHECK(b.has_cors);
+    CHECK_EQ(store_bucket_cors(e.s, S("attrs"), &pol), 0);
+    CHECK(slice_eq(buf_slice(&pol), S("R\nO*\nMGET\n")));
+    cors.value = slice_make(NULL, 0);
+    CHECK_EQ(store_bucket_set(e.s, S("attrs"), &cors, 1), 0);
+    CHECK_EQ(store_bucket_cors(e.s, S("attrs"), &pol), CF_ENOTFOUND);
+    CHECK_EQ(store_bucket_get(e.s, S("attrs"), &b), 0);
+    CHECK(!b.has_cors);
     /* a bucket created again under the name has none of the old attributes */
     CHECK_EQ(store_bucket_delete(e.s, S("attrs")), 0);
     CHECK_EQ(store_bucket_set(e.s, S("attrs"), &acl, 1), CF_ENOTFOUND);
