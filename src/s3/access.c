@@ -21,8 +21,7 @@ static void respond_json(s3_req *r, cf_slice body)
 {
     http_header h[] = {{slice_str("Content-Type"), slice_str("application/json")},
                        {slice_str("x-amz-request-id"), slice_str(r->request_id)}};
-    r->responded = true;
-    if (http_exchange_respond(r->ex, 200, h, 2, body.len) == 0 && !r->head && body.len)
+    if (s3_respond_head(r, 200, h, 2, body.len) == 0 && !r->head && body.len)
         http_exchange_write(r->ex, body.ptr, body.len);
 }
 

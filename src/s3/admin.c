@@ -61,8 +61,7 @@ static void stats(s3_req *r)
     put_table(o, "metadata", &d.meta);
     buf_append(o, "}\n", 2);
     http_header h[] = {{slice_str("Content-Type"), slice_str("application/json")}};
-    r->responded = true;
-    if (http_exchange_respond(r->ex, 200, h, 1, o->len) == 0 && !r->head)
+    if (s3_respond_head(r, 200, h, 1, o->len) == 0 && !r->head)
         http_exchange_write(r->ex, o->data, o->len);
 }
 

@@ -46,6 +46,8 @@ static const action_row actions[S3_ACT_COUNT] = {
     [S3_ACT_PUT_BUCKET_POLICY] = {"s3:PutBucketPolicy", SC_BUCKET, 0, false, true},
     [S3_ACT_DELETE_BUCKET_POLICY] = {"s3:DeleteBucketPolicy", SC_BUCKET, 0, false, true},
     [S3_ACT_GET_BUCKET_POLICY_STATUS] = {"s3:GetBucketPolicyStatus", SC_BUCKET, 0, false, false},
+    [S3_ACT_GET_BUCKET_CORS] = {"s3:GetBucketCORS", SC_BUCKET, 0, false, false},
+    [S3_ACT_PUT_BUCKET_CORS] = {"s3:PutBucketCORS", SC_BUCKET, 0, false, false},
     [S3_ACT_GET_BUCKET_OWNERSHIP_CONTROLS] = {"s3:GetBucketOwnershipControls", SC_BUCKET, 0,
                                               false, false},
     [S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS] = {"s3:PutBucketOwnershipControls", SC_BUCKET, 0,

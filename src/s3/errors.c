@@ -41,6 +41,13 @@ static const err_row rows[S3_ERR_COUNT] = {
                                                     "The email address you provided does not "
                                                     "match any account on record."},
     [S3_ERR_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
+    /* a preflight no CORS rule allows; S3's text, its typo included */
+    [S3_ERR_ACCESS_FORBIDDEN] = {"AccessForbidden", 403,
+                                 "CORSResponse: This CORS request is not allowed. This is usually "
+                                 "because the evalution of Origin, request method / "
+                                 "Access-Control-Request-Method or Access-Control-Request-Headers "
+                                 "are not whitelisted by the resource's CORS spec."},
+    [S3_ERR_CORS_RESPONSE] = {"CORSResponse", 403, "CORSResponse: Bucket not found"},
     [S3_ERR_ACCESS_CONTROL_LIST_NOT_SUPPORTED] = {"AccessControlListNotSupported", 400,
                                                   "The bucket does not allow ACLs"},
     [S3_ERR_AUTHORIZATION_HEADER_MALFORMED] = {"AuthorizationHeaderMalformed", 400,

@@ -233,8 +233,7 @@ void s3_h_get_object(s3_req *r)
         h[n++] = (http_header){slice_str("x-amz-mp-parts-count"), slice_str(parts_count)};
     }
     h[n++] = (http_header){slice_str("x-amz-request-id"), slice_str(r->request_id)};
-    r->responded = true;
-    if (http_exchange_respond(r->ex, status, h, n, len) != 0 || r->head || len == 0)
+    if (s3_respond_head(r, status, h, n, len) != 0 || r->head || len == 0)
         goto out;
     rc = store_read_open(r->ctx->st, m, off, len, &rd);
     store_piece piece;

@@ -162,9 +162,21 @@ static void respond(s3_req *r, int status, const http_header *extra, size_t n_ex
         h[n++] = (http_header){slice_str("Content-Type"), slice_str(content_type)};
     for (size_t i = 0; i < n_extra && n < 40; i++)
         h[n++] = extra[i];
-    r->responded = true;
-    if (http_exchange_respond(r->ex, status, h, n, body.len) == 0 && body.len && !r->head)
+    if (s3_respond_head(r, status, h, n, body.len) == 0 && body.len && !r->head)
         http_exchange_write(r->ex, body.ptr, body.len);
+}
+
+int s3_respond_head(s3_req *r, int status, const http_header *h, size_t n, uint64_t len)
+{
+    enum { MAX = 64 };
+    http_header all[MAX + S3_CORS_MAX_HEADERS];
+    r->responded = true;
+    s3_cors_prepare(r);
+    if (r->n_cors == 0 || n > MAX)
+        return http_exchange_respond(r->ex, status, h, n, len);
+    memcpy(all, h, n * sizeof *h);
+    memcpy(all + n, r->cors_h, r->n_cors * sizeof *h);
+    return http_exchange_respond(r->ex, status, all, n + r->n_cors, len);
 }
 
 void s3_error(s3_req *r, s3_err_code code, const char *msg)

@@ -9,7 +9,9 @@
  *
  * Every request is authenticated (auth.c: a signature, or none: the
  * anonymous principal) before anything else looks at it; only one whose
- * URI cannot even be decoded is refused first, and a browser upload (POST
+ * URI cannot even be decoded is refused first, a CORS preflight (OPTIONS to
+ * a bucket or object) is answered from the bucket's CORS rules alone
+ * (cors.c: browsers send it without credentials), and a browser upload (POST
  * to a bucket with a multipart/form-data body) goes to post_object.c,
  * which authenticates it by the signature in its form. Then what a request
  * asks that coffer does not honour is refused (unsupported.c), and the
@@ -49,6 +51,9 @@ static const s3_route routes[] = {
     {"GET", AT_BUCKET, "policy", s3_h_get_bucket_policy, S3_ACT_GET_BUCKET_POLICY},
     {"PUT", AT_BUCKET, "policy", s3_h_put_bucket_policy, S3_ACT_PUT_BUCKET_POLICY},
     {"DELETE", AT_BUCKET, "policy", s3_h_delete_bucket_policy, S3_ACT_DELETE_BUCKET_POLICY},
+    {"GET", AT_BUCKET, "cors", s3_h_get_cors, S3_ACT_GET_BUCKET_CORS},
+    {"PUT", AT_BUCKET, "cors", s3_h_put_cors, S3_ACT_PUT_BUCKET_CORS},
+    {"DELETE", AT_BUCKET, "cors", s3_h_delete_cors, S3_ACT_PUT_BUCKET_CORS}, /* as S3 */
     {"GET", AT_BUCKET, "policyStatus", s3_h_bucket_policy_status, S3_ACT_GET_BUCKET_POLICY_STATUS},
     {"GET", AT_BUCKET, "ownershipControls", s3_h_get_ownership, S3_ACT_GET_BUCKET_OWNERSHIP_CONTROLS},
     {"PUT", AT_BUCKET, "ownershipControls", s3_h_put_ownership, S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
@@ -178,6 +183,10 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_ARGUMENT, "The request URI could not be decoded.");
         goto out;
     }
+    if (s3_preflight_wanted(&r)) { /* CORS preflight: from the bucket's rules, unsigned */
+        s3_h_preflight(&r);
+        goto answered;
+    }
     if (s3_post_object_wanted(&r)) { /* signed by its form, not its head: post_object.c */
         s3_h_post_object(&r);
         goto answered;
@@ -213,6 +222,7 @@ out:
     buf_free(&r.key);
     buf_free(&r.pbuf);
     buf_free(&r.out);
+    buf_free(&r.cors);
     free(r.obj);
     s3_sigv4_result_free(&r.auth);
     s3_sigv4_scratch_free(&r.sig_scratch);

@@ -19,6 +19,7 @@
 #include "s3/acl.h"
 #include "s3/authz.h"
 #include "s3/checksum.h"
+#include "s3/cors.h"
 #include "s3/errors.h"
 #include "s3/s3.h"
 #include "s3/sigv4.h"
@@ -80,6 +81,12 @@ typedef struct s3_req {
     int64_t start_mono_us;  /* CLOCK_MONOTONIC then, for the total time */
     cf_buf out;             /* response body being built (XML) */
     s3_xml_writer xw;       /* writes into out (s3_doc_begin) */
+    /* the Access-Control-* headers every response to this request carries
+     * (cors.c s3_cors_prepare, run once by s3_respond_head) */
+    bool cors_done;         /* s3_cors_prepare ran (or a preflight answers itself) */
+    cf_buf cors;            /* their values; cors_h views into it */
+    http_header cors_h[S3_CORS_MAX_HEADERS];
+    size_t n_cors;
 } s3_req;
 
 /* ---- request.c ---- */
@@ -113,6 +120,21 @@ void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_fi
 s3_err_code s3_err_of(int cf_code, s3_err_code notfound);
 /* s3_error_from -- answers with s3_err_of(cf_code, notfound). */
 void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound);
+
+/* s3_respond_head -- the one place a response starts: http_exchange_respond with h[n]
+ * plus the request's CORS headers (s3_cors_prepare); sets r->responded. */
+int s3_respond_head(s3_req *r, int status, const http_header *h, size_t n, uint64_t len);
+
+/* ---- cors.c ---- */
+
+/* s3_cors_prepare -- computes r's CORS headers once: none without Origin (nothing read). */
+void s3_cors_prepare(s3_req *r);
+/* s3_preflight_wanted -- an OPTIONS request to a bucket or object (answered before auth). */
+bool s3_preflight_wanted(const s3_req *r);
+void s3_h_preflight(s3_req *r);
+void s3_h_put_cors(s3_req *r);
+void s3_h_get_cors(s3_req *r);
+void s3_h_delete_cors(s3_req *r);
 
 /* s3_respond_xml -- answers status with r->out as an XML body, plus extra headers. */
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra);

@@ -2,7 +2,8 @@
  * xml.h -- the s3 layer's XML: a small writer for response bodies and the
  * parsers of the request bodies S3 clients send (DeleteObjects,
  * CompleteMultipartUpload, Tagging, CreateBucketConfiguration,
- * AccessControlPolicy, OwnershipControls, PublicAccessBlockConfiguration).
+ * AccessControlPolicy, OwnershipControls, PublicAccessBlockConfiguration,
+ * CORSConfiguration).
  *
  * The writer appends to a cf_buf and escapes all text; element names are
  * trusted constants. Errors are sticky: a sequence of writes is checked once,
@@ -280,5 +281,24 @@ s3_err_code s3_xml_parse_ownership(const uint8_t *body, size_t len, char *out, s
  */
 s3_err_code s3_xml_parse_public_block(const uint8_t *body, size_t len, bool flags[4],
                                       const char **message);
+
+/* PUT ?cors body: <CORSConfiguration><CORSRule><ID/><AllowedOrigin/>...<AllowedMethod/>...
+ * <AllowedHeader/>...<ExposeHeader/>...<MaxAgeSeconds/></CORSRule>...</CORSConfiguration> */
+#define S3_XML_CORS_MAX_BODY_BYTES (64u << 10) /* S3's limit */
+#define S3_XML_CORS_MAX_RULES 100              /* S3's limit */
+#define S3_XML_CORS_MAX_FIELD_BYTES 1024       /* an origin, header name, ID */
+
+/*
+ * s3_xml_parse_cors -- parses a CORSConfiguration body into its line form
+ * (doc/formats.md, "Bucket CORS"; cors.h reads it), appended to out after
+ * clearing it. S3_ERR_NONE, MalformedXML (bad XML, no rule, more than 100,
+ * a rule without AllowedOrigin or AllowedMethod, two IDs or MaxAgeSeconds, a
+ * MaxAgeSeconds that is not a number, an empty value or one holding a
+ * control byte), InvalidRequest (a method other than GET PUT POST DELETE
+ * HEAD; an origin or header with two wildcards), MaxMessageLengthExceeded,
+ * InternalError. *message says why, or is NULL; it may point into msgbuf[msgcap].
+ */
+s3_err_code s3_xml_parse_cors(const uint8_t *body, size_t len, cf_buf *out, char *msgbuf,
+                              size_t msgcap, const char **message);
 
 #endif
