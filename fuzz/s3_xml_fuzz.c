@@ -135,6 +135,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (s3_xml_parse_public_block(data, size, flags, &msg) != S3_ERR_NONE)
         check(!flags[0] && !flags[1] && !flags[2] && !flags[3]);
 
+    /* CORSConfiguration: on success a line form no longer than the body, every line
+     * a tag letter and a value without control bytes, rules first; on error nothing */
+    static cf_buf cors;
+    static char cmsg[384];
+    if (s3_xml_parse_cors(data, size, &cors, cmsg, sizeof cmsg, &msg) == S3_ERR_NONE) {
+        check(cors.len <= size && cors.len >= 2 && cors.data[0] == 'R');
+        check(cors.data[cors.len - 1] == '\n');
+        for (size_t i = 0, start = 0; i < cors.len; i++)
+            if (cors.data[i] == '\n') {
+                check(i > start && strchr("RIOMHEA", cors.data[start]) != NULL);
+                start = i + 1;
+            } else {
+                check(cors.data[i] >= 0x20);
+            }
+    } else {
+        check(cors.len == 0);
+    }
+
     round_trip(data, size, &d);
     return 0;
 }
