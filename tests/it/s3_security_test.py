@@ -160,7 +160,8 @@ class AuthTest(unittest.TestCase):
             ("HEAD", "/sec/k", b"", {}, None, 200),                           # HeadObject
             ("PUT", "/sec?policy", b"{}", {}, None, 400),  # MalformedPolicy: stores nothing
             ("GET", "/sec/k?retention", b"", {}, None, 501),
-            ("OPTIONS", "/sec/k", b"", {}, None, 501),
+            # OPTIONS is a CORS preflight, answered before authentication as S3 does:
+            # test_preflight_is_answered_from_cors_rules_not_signatures below
             ("GET", "/_coffer/stats", b"", {}, None, 200),                    # admin
             ("GET", "/", b"", {}, vhost, 200),                                # virtual-host list
             ("PUT", "/k2", b"overwritten", {}, vhost, 200),
@@ -199,6 +200,27 @@ class AuthTest(unittest.TestCase):
             with self.subTest(method=method, target=target, host=host, auth="valid"):
                 status, _, _ = raw(self.srv, method, target, body, headers, host=host)
                 self.assertEqual(status, want)
+
+    def test_preflight_is_answered_from_cors_rules_not_signatures(self):
+        """OPTIONS was refused here like any route (403 AccessDenied unsigned, 501 signed);
+        it is now a CORS preflight (src/s3/cors.c), which browsers send without credentials:
+        with no CORS rules on the bucket it is 403 AccessForbidden whatever it is signed
+        with, and without Origin 400 BadRequest; it never changes anything."""
+        before = state(self.s3)
+        pre = {"Origin": "http://page.test", "Access-Control-Request-Method": "PUT"}
+        forbidden = ("AccessForbidden",
+                     "CORSResponse: This CORS request is not allowed. This is usually because "
+                     "the evalution of Origin, request method / Access-Control-Request-Method or "
+                     "Access-Control-Request-Headers are not whitelisted by the resource's CORS "
+                     "spec.")
+        for kw in ({"auth": "none"}, {}, {"secret": WRONG_SECRET}, {"access": UNKNOWN_KEY}):
+            with self.subTest(**kw):
+                status, h, resp = raw(self.srv, "OPTIONS", "/sec/k", b"", pre, **kw)
+                self.assertEqual((status, error_of(resp)), (403, forbidden))
+                self.assertNotIn("access-control-allow-origin", {k.lower() for k in h})
+                status, _, resp = raw(self.srv, "OPTIONS", "/sec/k", b"", {}, **kw)
+                self.assertEqual((status, error_of(resp)[0]), (400, "BadRequest"))
+        self.assertEqual(state(self.s3), before)
 
     def test_expired_presigned_url_is_refused(self):
         before = state(self.s3)
