@@ -3,7 +3,8 @@
  * shared by the files that define documents (xml_parse.c: DeleteObjects,
  * CompleteMultipartUpload, Tagging, CreateBucketConfiguration;
  * xml_parse_access.c: AccessControlPolicy, OwnershipControls,
- * PublicAccessBlockConfiguration). Internal to the s3 layer; the public
+ * PublicAccessBlockConfiguration; xml_parse_cors.c: CORSConfiguration).
+ * Internal to the s3 layer; the public
  * face of each document is in xml.h, whose invariants (1)-(4) the driver
  * keeps for every document.
  *
