@@ -52,7 +52,7 @@ bad_checks=$(grep -c 'assertS3Error\|assertEqual(code_of' tests/it/*.py | awk -F
     echo "| a full disk (64 MiB tmpfs): 507 InsufficientStorage, nothing acknowledged lost, writes again after space is freed | $(result_of diskfull) | \`bash tests/it/diskfull.sh\` |"
     echo "| a flood (300 trickled heads, 30 bodies at 20 B/s, 100 garbage connections) vs a well-behaved boto3 client | ${flood_line:-no summary} — $(result_of flood) | \`bash tests/it/flood.sh\` |"
     echo "| security: every route refuses unsigned, wrongly signed, unknown-key and expired requests; keys never become paths; no secret in the logs | $(result_of security) | \`bash tests/it/security.sh\` |"
-    echo "| ThreadSanitizer: net, engine db and commitlog unit tests; flood, boto3, multipart and kill suites against the TSan server | $(result_of tsan) | \`bash tests/it/tsan.sh\` |"
+    echo "| ThreadSanitizer: net, engine db and commitlog unit tests; flood, boto3, multipart, kill and access suites against the TSan server | $(result_of tsan) | \`bash tests/it/tsan.sh\` |"
     echo "| fuzzing (libFuzzer, ASan+UBSan), $SECS s per target | ${fuzz_result:-no result} | \`bash fuzz/run.sh $SECS\` |"
     echo "| bad-input checks asserted by the integration tests (S3 error code and status) | $bad_checks checks | \`grep -c assertS3Error tests/it/*.py\` |"
     echo
