@@ -4,11 +4,13 @@
  * access block and ACL decode and its stored policy parses; every object's
  * ACL line decodes. A row that fails is logged and counted by store_check;
  * authz.c denies by such a row (it fails closed), so check is where an
- * operator learns of it.
+ * operator learns of it. A bucket's CORS rules must be a well-formed line
+ * form (cors.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "s3/cors.h"
 #include "s3/policy.h"
 #include "s3/s3_int.h"
 
@@ -26,9 +28,16 @@ static const char *bucket_hook(void *arg, const store_bucket *b)
     free(a);
     if (rc)
         return "its ACL does not decode";
+    cf_buf doc = {0};
+    if (b->has_cors) {
+        rc = store_bucket_cors(st, slice_str(b->name), &doc);
+        bool ok = rc == CF_ENOTFOUND || (rc == 0 && s3_cors_valid(buf_slice(&doc)));
+        buf_free(&doc);
+        if (!ok)
+            return "its CORS rules do not decode";
+    }
     if (!b->policy_us)
         return NULL;
-    cf_buf doc = {0};
     s3_policy *p = NULL;
     rc = store_bucket_policy(st, slice_str(b->name), &doc);
     if (rc != CF_ENOTFOUND && (rc || s3_policy_parse(buf_slice(&doc), slice_str(b->name), &p,

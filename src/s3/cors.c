@@ -55,6 +55,36 @@ static bool next_rule(cf_slice *rest, cf_slice *rule)
     return false;
 }
 
+bool s3_cors_valid(cf_slice enc)
+{
+    static const char *const methods[] = {"GET", "PUT", "POST", "DELETE", "HEAD"};
+    char tag;
+    cf_slice v;
+    int rules = 0, origins = 0, n_methods = 0;
+    if (enc.len == 0 || enc.ptr[enc.len - 1] != '\n')
+        return false;
+    while (next_line(&enc, &tag, &v)) {
+        if (tag == 'R') {
+            if (rules && (!origins || !n_methods))
+                return false;
+            rules++;
+            origins = n_methods = 0;
+        } else if (!rules || !strchr("IOMHEA", tag)) {
+            return false;
+        } else if (tag == 'O') {
+            origins++;
+        } else if (tag == 'M') {
+            bool known = false;
+            for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+                known = known || slice_eq(v, slice_str(methods[i]));
+            if (!known)
+                return false;
+            n_methods++;
+        }
+    }
+    return rules > 0 && origins > 0 && n_methods > 0;
+}
+
 static bool byte_eq(uint8_t a, uint8_t b, bool ci)
 {
     if (ci) {

@@ -29,6 +29,10 @@ typedef struct s3_cors_rule {
     bool any_origin; /* it matched by an AllowedOrigin of exactly "*" */
 } s3_cors_rule;
 
+/* s3_cors_valid -- is enc a line form xml_parse_cors.c could have written (rules each
+ * starting "R" with an origin and a known method; only known tags)? coffer check's judge. */
+bool s3_cors_valid(cf_slice enc);
+
 /* s3_cors_wildcard -- does s match pat, whose one '*' (if any) stands for any bytes?
  * Case-insensitive when ci. */
 bool s3_cors_wildcard(cf_slice pat, cf_slice s, bool ci);

@@ -1421,6 +1421,9 @@ class CrashTest(S3Assertions, unittest.TestCase):
             s3.put_public_access_block(Bucket="crash-acc", PublicAccessBlockConfiguration={
                 "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": False})
+            cors = {"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["http://a.test"],
+                                   "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 60}]}
+            s3.put_bucket_cors(Bucket="crash-acc", CORSConfiguration=cors)
             want_acl = s3.get_object_acl(Bucket="crash-acc", Key="g")["Grants"]
             srv.kill()
             rc, out = srv.check()
@@ -1435,6 +1438,8 @@ class CrashTest(S3Assertions, unittest.TestCase):
             self.assertTrue(s3.get_public_access_block(Bucket="crash-acc")
                             ["PublicAccessBlockConfiguration"]["BlockPublicPolicy"])
             self.assertEqual(s3.get_object_acl(Bucket="crash-acc", Key="g")["Grants"], want_acl)
+            self.assertEqual(s3.get_bucket_cors(Bucket="crash-acc")["CORSRules"],
+                             cors["CORSRules"])
             self.assertEqual(client(USER2, SECRET2, srv=srv).get_object(
                 Bucket="crash-acc", Key="g")["Body"].read(), b"g")
             st, _, body = anon("GET", "/crash-acc/shared/a", srv=srv)

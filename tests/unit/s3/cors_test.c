@@ -43,6 +43,29 @@ static void test_bodies_parse_into_the_line_form(void)
     buf_free(&out);
 }
 
+static void test_stored_form_validity_for_coffer_check(void)
+{
+    CHECK(s3_cors_valid(S("R\nIr1\nH*\nMPUT\nMGET\nOhttp://a.test\nEETag\nA3000\n")));
+    CHECK(s3_cors_valid(S("R\nMGET\nO*\nR\nMHEAD\nOhttp://b\n")));
+    static const char *const bad[] = {
+        "", "R\n", "MGET\nO*\n", "R\nO*\n", "R\nMGET\n", "R\nMPATCH\nO*\n",
+        "R\nMGET\nO*\nX?\n", "R\nMGET\nO*", "R\nMGET\nO*\nR\nO*\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (s3_cors_valid(S(bad[i])))
+            printf("  accepted damaged form %zu\n", i);
+        CHECK(!s3_cors_valid(S(bad[i])));
+    }
+    /* whatever the parser writes is valid */
+    cf_buf out = {0};
+    const char *msg;
+    CHECK_EQ(parse(RULE("<AllowedMethod>DELETE</AllowedMethod><AllowedOrigin>https://*.x</AllowedOrigin>"),
+                   &out, &msg),
+             S3_ERR_NONE);
+    CHECK(s3_cors_valid(buf_slice(&out)));
+    buf_free(&out);
+}
+
 static void test_bodies_refused_with_s3s_codes(void)
 {
     static const struct {
@@ -261,6 +284,7 @@ int main(void)
     static const test_case cases[] = {
         TEST(test_bodies_parse_into_the_line_form),
         TEST(test_bodies_refused_with_s3s_codes),
+        TEST(test_stored_form_validity_for_coffer_check),
         TEST(test_wildcard),
         TEST(test_matching_first_rule_wins),
         TEST(test_headers_a_match_earns),
