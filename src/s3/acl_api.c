@@ -100,18 +100,12 @@ static s3_err_code acl_judge(s3_req *r, const store_bucket *b, const s3_acl *a, 
  * is the default: private to the bucket owner). false if the headers do not fit. */
 static bool set_object_acl_line(store_meta *m, const store_bucket *b, const s3_acl *a)
 {
-    char kept[sizeof m->headers];
-    char *out = kept;
-    kept[0] = '\0';
-    const char *p = m->headers;
-    cf_slice name, value;
-    while (s3_meta_next(&p, &name, &value)) {
-        if (slice_eq(name, slice_str("x-coffer-acl")))
-            continue;
-        out += snprintf(out, sizeof kept - (size_t)(out - kept), "%.*s: %.*s\n", (int)name.len,
-                        (const char *)name.ptr, (int)value.len, (const char *)value.ptr);
-    }
-    memcpy(m->headers, kept, (size_t)(out - kept) + 1);
+    store_meta *kept = calloc(1, sizeof *kept);
+    if (!kept)
+        return false;
+    s3_meta_copy(kept, m, s3_meta_not_acl); /* fits: it is m's headers less one line */
+    memcpy(m->headers, kept->headers, sizeof m->headers);
+    free(kept);
     if (strcmp(a->owner, b->owner) == 0 && s3_acl_is_owner_only(a))
         return true;
     cf_buf enc = {0};
@@ -273,20 +267,13 @@ out:
     free(a);
 }
 
-/* object_meta -- the addressed object (r->obj if authz read it), or answers NoSuchKey. */
+/* object_meta -- the addressed object (s3_object_load), or answers NoSuchKey. */
 static store_meta *object_meta(s3_req *r)
 {
-    if (r->obj)
-        return r->obj;
-    store_meta *m = calloc(1, sizeof *m);
-    int rc = m ? store_head(r->ctx->st, s3_bucket(r), s3_key(r), m) : CF_ENOMEM;
-    if (rc) {
-        free(m);
+    int rc = s3_object_load(r);
+    if (rc)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
-        return NULL;
-    }
-    r->obj = m; /* freed with the request */
-    return m;
+    return r->obj;
 }
 
 /* GET /{bucket}/{key}?acl -- GetObjectAcl */

@@ -138,6 +138,8 @@ static size_t tag_values(judge *j, cf_slice set, cf_slice sub, cf_slice *vals, s
     return n;
 }
 
+static const store_meta *object_of(judge *j);
+
 static size_t one(cf_slice *vals, cf_slice v)
 {
     if (!v.ptr)
@@ -188,17 +190,8 @@ static size_t values(void *arg, s3_policy_key k, cf_slice sub, cf_slice *vals, s
                                    : r->auth.presigned ? "REST-QUERY-STRING"
                                                        : "REST-HEADER"));
     case S3_PK_EXISTING_OBJECT_TAG: {
-        if (!j->m_known && j->key.len && j->b == &r->b) { /* the addressed object: read once */
-            if (!r->obj && !r->obj_missing && (r->obj = calloc(1, sizeof *r->obj)) != NULL &&
-                store_head(r->ctx->st, s3_bucket(r), s3_key(r), r->obj) != 0) {
-                free(r->obj);
-                r->obj = NULL;
-                r->obj_missing = true;
-            }
-            j->m = r->obj;
-            j->m_known = true;
-        }
-        return j->m ? tag_values(j, s3_meta_find(j->m, "x-amz-tagging"), sub, vals, cap) : 0;
+        const store_meta *m = j->key.len ? object_of(j) : NULL;
+        return m ? tag_values(j, s3_meta_find(m, "x-amz-tagging"), sub, vals, cap) : 0;
     }
     case S3_PK_REQUEST_OBJECT_TAG:
         return tag_values(j, s3_header(r, "x-amz-tagging"), sub, vals, cap);
@@ -239,21 +232,25 @@ static s3_policy_effect policy_effect(judge *j, s3_action act, bool *public_only
     return e;
 }
 
-/* object_of -- the object meta step 3 or 5 needs (read once, invariant (2)); NULL if none. */
+int s3_object_load(s3_req *r)
+{
+    if (!r->obj && !r->obj_rc) {
+        r->obj = calloc(1, sizeof *r->obj);
+        r->obj_rc = r->obj ? store_head(r->ctx->st, s3_bucket(r), s3_key(r), r->obj) : CF_ENOMEM;
+        if (r->obj_rc) {
+            free(r->obj);
+            r->obj = NULL;
+        }
+    }
+    return r->obj_rc;
+}
+
+/* object_of -- the object meta the decision needs (step 3 or 5, or a tag condition): the
+ * addressed object, read once (invariant (2)), or the one the caller gave; NULL if none. */
 static const store_meta *object_of(judge *j)
 {
-    if (!j->m_known && j->b == &j->r->b) {
-        s3_req *r = j->r;
-        if (!r->obj && !r->obj_missing) {
-            r->obj = calloc(1, sizeof *r->obj);
-            if (!r->obj || store_head(r->ctx->st, s3_bucket(r), s3_key(r), r->obj) != 0) {
-                free(r->obj);
-                r->obj = NULL;
-                r->obj_missing = true;
-            }
-        }
-        j->m = r->obj;
-    }
+    if (!j->m_known && j->b == &j->r->b)
+        j->m = s3_object_load(j->r) == 0 ? j->r->obj : NULL;
     j->m_known = true;
     return j->m;
 }

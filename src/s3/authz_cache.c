@@ -20,6 +20,7 @@
 
 #include "s3/policy.h"
 #include "s3/s3_int.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #define CACHE_SLOTS 256 /* buckets with a policy kept parsed at once; a miss costs a parse */
@@ -74,10 +75,7 @@ void s3_policy_release(s3_policy_ref *ref)
 
 static size_t slot_of(const char *name)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = name; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return h % CACHE_SLOTS;
+    return hash64(name, strlen(name), 0) % CACHE_SLOTS;
 }
 
 static bool same(const slot *s, const store_bucket *b)

@@ -121,7 +121,12 @@ bool s3_meta_not_tagging(cf_slice name)
     return !slice_eq(name, slice_str("x-amz-tagging"));
 }
 
+bool s3_meta_not_acl(cf_slice name)
+{
+    return !slice_eq(name, slice_str("x-coffer-acl"));
+}
+
 bool s3_meta_not_tagging_or_acl(cf_slice name)
 {
-    return s3_meta_not_tagging(name) && !slice_eq(name, slice_str("x-coffer-acl"));
+    return s3_meta_not_tagging(name) && s3_meta_not_acl(name);
 }

@@ -157,14 +157,10 @@ static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_he
 /* GET|HEAD /{bucket}/{key} -- GetObject, HeadObject */
 void s3_h_get_object(s3_req *r)
 {
-    /* authz.c may have read the object already (invariant (2) there) */
-    store_meta *m = r->obj ? r->obj : calloc(1, sizeof *m);
+    /* read once per request: authz.c may have read it already */
+    int rc = s3_object_load(r);
+    const store_meta *m = r->obj;
     store_reader *rd = NULL;
-    if (!m) {
-        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
-    }
-    int rc = r->obj ? 0 : store_head(r->ctx->st, s3_bucket(r), s3_key(r), m);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto out;
@@ -245,8 +241,6 @@ void s3_h_get_object(s3_req *r)
         http_exchange_close_after(r->ex);
 out:
     store_read_close(rd);
-    if (m != r->obj)
-        free(m);
 }
 
 /* DELETE /{bucket}/{key} -- DeleteObject */

@@ -66,8 +66,8 @@ typedef struct s3_req {
     bool admin;
     bool post_form;         /* a form upload: signed by its fields (s3:authType POST) */
     store_bucket b;         /* the addressed bucket, once s3_authorize found it */
-    store_meta *obj;        /* the addressed object's meta if s3_authorize read it (malloc'd) */
-    bool obj_missing;       /* s3_authorize looked and found no such object */
+    store_meta *obj;        /* the addressed object's meta once s3_object_load read it (malloc'd) */
+    int obj_rc;             /* s3_object_load's error once it failed (CF_ENOTFOUND: no such key) */
     store_user user;        /* the signer, as the secret lookup found it */
     s3_sigv4_result auth;   /* what sigv4 or sigv2 found: payload mode, streaming seed */
     s3_sigv4_scratch sig_scratch;
@@ -239,6 +239,10 @@ int s3_authorize(s3_req *r, s3_action act);
  */
 bool s3_authorize_other(s3_req *r, s3_action act, const store_bucket *b, cf_slice key,
                         const store_meta *m);
+
+/* s3_object_load -- reads the addressed object's meta into r->obj once per request (the
+ * authorization, a GET and an ACL handler share the read): 0, or the store's error (kept). */
+int s3_object_load(s3_req *r);
 
 /* s3_expected_owner_ok -- false when the request's header (x-amz-expected-bucket-owner, or
  * x-amz-source-expected-bucket-owner for a copy source) names another owner than b's: the
@@ -412,6 +416,8 @@ cf_slice s3_meta_find(const store_meta *m, const char *name);
 bool s3_meta_copy(store_meta *dst, const store_meta *src, bool (*keep)(cf_slice name));
 /* s3_meta_not_tagging -- keep() for every header but the tags. */
 bool s3_meta_not_tagging(cf_slice name);
+/* s3_meta_not_acl -- keep() for every header but the ACL line (x-coffer-acl). */
+bool s3_meta_not_acl(cf_slice name);
 /* s3_meta_not_tagging_or_acl -- keep() for every header but the tags and the ACL (a copy). */
 bool s3_meta_not_tagging_or_acl(cf_slice name);
 /* s3_meta_from_request -- content type and kept headers of the request into m. */
