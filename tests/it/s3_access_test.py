@@ -24,7 +24,6 @@ what ownership and ACLs decide. Run: python3 tests/it/s3_access_test.py
 """
 import base64
 import hashlib
-import http.client
 import json
 import os
 import shutil
@@ -34,14 +33,12 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import S3Assertions, code_of, data, make_client, run_module  # noqa: E402
+from s3_helpers import (S3Assertions, code_of, data, error_of, make_client, run_module,  # noqa: E402
+                        send, sigv4_headers)
 
 OWNER, OWNER_SECRET = "CFACCESSOWNER0000001", "owner-secret-0123456789abcdefghijklmn"
 USER2, SECRET2 = "CFACCESSUSER00000002", "user2-secret-0123456789abcdefghijklmn"
@@ -68,36 +65,15 @@ def raw(method, target, body=b"", headers=None, auth="sign", access=OWNER, secre
     auth "sign" (SigV4 Authorization header) or "none" (anonymous); source: the local
     address the client binds to (aws:SourceIp)."""
     srv = srv or SERVER
-    host = "127.0.0.1:%d" % srv.port
     headers = dict(headers or {})
     if auth == "sign":
-        req = AWSRequest(method=method, url="http://%s%s" % (host, target), data=body,
-                         headers=headers)
-        S3SigV4Auth(Credentials(access, secret), "s3", "us-east-1").add_auth(req)
-        headers = {k: v for k, v in req.headers.items()}
-    headers["Host"] = host
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30,
-                                      source_address=(source, 0) if source else None)
-    try:
-        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        if body or method in ("PUT", "POST"):
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body if body else None)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
+        headers = sigv4_headers(method, "http://127.0.0.1:%d%s" % (srv.port, target), headers,
+                                body, access, secret)
+    status, got, resp = send(srv.port, method, target, headers, body, source=source)
+    return status, {k.lower(): v for k, v in got}, resp
 
 def anon(method, target, body=b"", headers=None, source=None, srv=None):
     return raw(method, target, body, headers, auth="none", source=source, srv=srv)
-
-
-def error_of(body):
-    root = ET.fromstring(body)
-    return root.findtext("Code"), root.findtext("Message")
 
 
 def user_grant(user, perm):

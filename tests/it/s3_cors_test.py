@@ -14,7 +14,6 @@
 
 Run: python3 tests/it/s3_cors_test.py (prints "RESULT: N passed, N failed[, N skipped]").
 """
-import http.client
 import json
 import os
 import shutil
@@ -22,16 +21,13 @@ import socket
 import subprocess
 import sys
 import unittest
-import xml.etree.ElementTree as ET
 
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import code_of, make_client, run_module  # noqa: E402
+from s3_helpers import (code_of, error_of, make_client, run_module, send,  # noqa: E402
+                        sigv4_headers)
 
 SERVER = None
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
@@ -45,32 +41,12 @@ ACAO = "access-control-allow-origin"
 
 def raw(method, target, headers=None, body=b"", sign=False):
     """One request through http.client: (status, lowercased headers, body)."""
-    host = "127.0.0.1:%d" % SERVER.port
     headers = dict(headers or {})
     if sign:
-        req = AWSRequest(method=method, url="http://%s%s" % (host, target), data=body,
-                         headers=headers)
-        S3SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
-        headers = dict(req.headers.items())
-    headers["Host"] = host
-    conn = http.client.HTTPConnection("127.0.0.1", SERVER.port, timeout=30)
-    try:
-        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        if body or method in ("PUT", "POST"):
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body if body else None)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
-
-def error_of(body):
-    root = ET.fromstring(body)
-    return root.findtext("Code"), root.findtext("Message")
-
+        headers = sigv4_headers(method, "http://127.0.0.1:%d%s" % (SERVER.port, target), headers,
+                                body)
+    status, got, resp = send(SERVER.port, method, target, headers, body)
+    return status, {k.lower(): v for k, v in got}, resp
 
 def cors_headers(h):
     return {k: v for k, v in h.items() if k.startswith("access-control-") or k == "vary"}

@@ -13,6 +13,7 @@ import sys
 import unittest
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 import zlib
 
 import boto3
@@ -133,6 +134,40 @@ def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=
     result = resp.status, resp.read()
     conn.close()
     return result
+
+
+def send(port, method, target, headers, body=b"", host=None, source=None):
+    """One request through http.client, target and headers sent byte for byte, plus Host
+    (host, default 127.0.0.1:port) and, with a body or for PUT and POST, Content-Length:
+    (status, [(name, value), ...], body). source: the local address to bind (aws:SourceIp)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host or "127.0.0.1:%d" % port)
+        for k, v in headers.items():
+            if k.lower() != "host":
+                conn.putheader(k, v)
+        if body or method in ("PUT", "POST"):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body if body else None)
+        resp = conn.getresponse()
+        return resp.status, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def sigv4_headers(method, url, headers, body, access=ACCESS, secret=SECRET):
+    """headers with SigV4's (Authorization, x-amz-date, x-amz-content-sha256) added by botocore."""
+    req = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    S3SigV4Auth(Credentials(access, secret), "s3", "us-east-1").add_auth(req)
+    return dict(req.headers.items())
+
+
+def error_of(body):
+    """(Code, Message) of an S3 error body."""
+    root = ET.fromstring(body)
+    return root.findtext("Code"), root.findtext("Message")
 
 
 class S3Assertions:

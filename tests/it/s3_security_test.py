@@ -19,14 +19,12 @@ Against the real binary (doc/security.md says what each part proves):
   the secret nor any Signature, X-Amz-Signature or chunk-signature value in
   the server's stdout or stderr.
 """
-import http.client
 import os
 import re
 import sys
 import time
 import unittest
 import urllib.parse
-import xml.etree.ElementTree as ET
 
 from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -35,7 +33,8 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import code_of, data, make_client, run_module, signed_chunked_put  # noqa: E402
+from s3_helpers import (code_of, data, error_of, make_client, run_module, send,  # noqa: E402
+                        signed_chunked_put)
 
 WRONG_SECRET = "wrong/secret+0123456789abcdefghijklmnopq"
 UNKNOWN_KEY = "CFUNKNOWNKEY00000001"
@@ -68,25 +67,8 @@ def raw(srv, method, target, body=b"", headers=None, auth="sign", access=ACCESS,
             if sigs is not None:
                 sigs.append(req.headers["Authorization"].split("Signature=")[1])
         headers = {k: v for k, v in req.headers.items()}
-    headers["Host"] = host
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    try:
-        conn.putrequest(method, target_sent, skip_host=True, skip_accept_encoding=True)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        if body or method in ("PUT", "POST"):
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body if body else None)
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
-    finally:
-        conn.close()
-
-
-def error_of(body):
-    root = ET.fromstring(body)
-    return root.findtext("Code"), root.findtext("Message")
-
+    status, got, resp = send(srv.port, method, target_sent, headers, body, host=host)
+    return status, dict(got), resp
 
 def state(s3):
     """Everything a request could have created or changed, as comparable values."""

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "s3/sigv4.h"
+#include "request_fixture.h"
 #include "test.h"
 #include "util/err.h"
 
@@ -30,27 +31,6 @@ static int lookup(void *arg, cf_slice ak, cf_slice *secret)
         return CF_ENOTFOUND;
     *secret = slice_str(s);
     return 0;
-}
-
-/* build -- an http_request over static strings: "Name: value" headers, NULL-terminated. */
-static void build(http_request *r, const char *method, const char *target, const char **hdrs)
-{
-    memset(r, 0, sizeof *r);
-    r->method = slice_str(method);
-    r->target = slice_str(target);
-    const char *q = strchr(target, '?');
-    r->path = slice_make(target, q ? (size_t)(q - target) : strlen(target));
-    r->query = q ? slice_str(q + 1) : slice_make(NULL, 0);
-    r->minor_version = 1;
-    for (size_t i = 0; hdrs[i]; i++) {
-        const char *colon = strchr(hdrs[i], ':');
-        const char *v = colon + 1;
-        while (*v == ' ')
-            v++;
-        r->headers[i].name = slice_make(hdrs[i], (size_t)(colon - hdrs[i]));
-        r->headers[i].value = slice_str(v);
-        r->n_headers++;
-    }
 }
 
 static int verify(const http_request *r, const char *secret, const char *region, int64_t now,
