@@ -115,7 +115,7 @@ static bool set_object_acl_line(store_meta *m, const store_bucket *b, const s3_a
     return ok;
 }
 
-int s3_acl_for_write(s3_req *r, store_meta *m, cf_slice form_acl)
+int s3_acl_for_write(s3_req *r, store_meta *m)
 {
     const store_bucket *b = &r->b;
     s3_acl *a = malloc(sizeof *a);
@@ -126,7 +126,7 @@ int s3_acl_for_write(s3_req *r, store_meta *m, cf_slice form_acl)
      * owner, or prefers it and the writer hands it full control; an anonymous writer's
      * object belongs to the bucket owner */
     const char *owner = r->anonymous ? b->owner : r->access_key;
-    cf_slice canned = form_acl.ptr ? form_acl : s3_header(r, "x-amz-acl");
+    cf_slice canned = r->post_form ? r->form_acl : s3_header(r, "x-amz-acl");
     if (!s3_bucket_acls_enabled(b) ||
         (strcmp(b->ownership, "BucketOwnerPreferred") == 0 &&
          slice_eq(canned, slice_str("bucket-owner-full-control"))))

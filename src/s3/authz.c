@@ -176,7 +176,8 @@ static size_t values(void *arg, s3_policy_key k, cf_slice sub, cf_slice *vals, s
     case S3_PK_PREFIX: return one(vals, s3_param_get(r, "prefix"));
     case S3_PK_DELIMITER: return one(vals, s3_param_get(r, "delimiter"));
     case S3_PK_MAX_KEYS: return one(vals, s3_param_get(r, "max-keys"));
-    case S3_PK_X_AMZ_ACL: return one(vals, s3_header(r, "x-amz-acl"));
+    case S3_PK_X_AMZ_ACL:
+        return one(vals, r->post_form ? r->form_acl : s3_header(r, "x-amz-acl"));
     case S3_PK_CONTENT_SHA256: return one(vals, s3_header(r, "x-amz-content-sha256"));
     case S3_PK_COPY_SOURCE: return one(vals, s3_header(r, "x-amz-copy-source"));
     case S3_PK_METADATA_DIRECTIVE: return one(vals, s3_header(r, "x-amz-metadata-directive"));

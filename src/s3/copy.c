@@ -136,7 +136,7 @@ void s3_h_copy_object(s3_req *r)
         s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
         goto done;
     }
-    if (s3_acl_for_write(r, m, slice_make(NULL, 0)) != 0)
+    if (s3_acl_for_write(r, m) != 0)
         goto done;
     snprintf(m->etag, sizeof m->etag, "%s", src->etag);
     m->size = src->size;

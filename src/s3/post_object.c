@@ -533,7 +533,9 @@ void s3_h_post_object(s3_req *r)
     uint64_t min_len, max_len;
     if (set_key(pf) != 0 || s3_post_authenticate(pf, &min_len, &max_len) != 0)
         goto out;
-    /* the one access decision (authz.c): the form's signer, or anonymous */
+    /* the one access decision (authz.c): the form's signer, or anonymous; a policy's
+     * s3:x-amz-acl condition sees the form's acl field */
+    r->form_acl = s3_post_form_get(pf, "acl");
     if (s3_authorize(r, S3_ACT_PUT_OBJECT) != 0)
         goto out;
     if (check_key(r) != 0)
@@ -548,8 +550,7 @@ void s3_h_post_object(s3_req *r)
         s3_error(r, err, msg[0] ? msg : NULL);
         goto out;
     }
-    cf_slice acl = s3_post_form_get(pf, "acl");
-    if (s3_acl_for_write(r, m, acl) != 0)
+    if (s3_acl_for_write(r, m) != 0)
         goto out;
     int rc = store_put_begin(r->ctx->st, s3_bucket(r), s3_key(r), &w);
     if (rc) {

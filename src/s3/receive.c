@@ -208,7 +208,7 @@ store_meta *s3_write_meta(s3_req *r)
         err = s3_meta_from_request(r, m);
     if (err != S3_ERR_NONE)
         s3_error(r, err, NULL);
-    if (err != S3_ERR_NONE || s3_acl_for_write(r, m, slice_make(NULL, 0)) != 0) {
+    if (err != S3_ERR_NONE || s3_acl_for_write(r, m) != 0) {
         free(m);
         return NULL;
     }

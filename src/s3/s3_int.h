@@ -65,6 +65,7 @@ typedef struct s3_req {
     bool anonymous;         /* no signature: the principal "*" */
     bool admin;
     bool post_form;         /* a form upload: signed by its fields (s3:authType POST) */
+    cf_slice form_acl;      /* a form upload's acl field (ptr NULL: none): its x-amz-acl */
     store_bucket b;         /* the addressed bucket, once s3_authorize found it */
     store_meta *obj;        /* the addressed object's meta once s3_object_load read it (malloc'd) */
     int obj_rc;             /* s3_object_load's error once it failed (CF_ENOTFOUND: no such key) */
@@ -277,12 +278,12 @@ void s3_policy_release(s3_policy_ref *ref); /* NULL is a no-op */
 /*
  * s3_acl_for_write -- gives the object a write creates (meta m, its headers
  * built) the owner and ACL of Object Ownership and the request's x-amz-acl
- * or x-amz-grant-* headers (or, from a form, its acl field form_acl; ptr
- * NULL: none), as m's x-coffer-acl line. 0, or answers
- * (AccessControlListNotSupported, AccessDenied, InvalidArgument, ...) and -1.
+ * or x-amz-grant-* headers (a form's acl field: r->form_acl), as m's
+ * x-coffer-acl line. 0, or answers (AccessControlListNotSupported,
+ * AccessDenied, InvalidArgument, ...) and -1.
  * REQUIRES: r->b is the bucket written to (s3_authorize ran).
  */
-int s3_acl_for_write(s3_req *r, store_meta *m, cf_slice form_acl);
+int s3_acl_for_write(s3_req *r, store_meta *m);
 
 /*
  * s3_acl_for_bucket -- the stored ACL (enc, empty for the default) of the

@@ -414,6 +414,23 @@ class PostObjectTest(unittest.TestCase):
         self.assertEqual(self.post(p["fields"]).status_code, 204)
         self.assertEqual(requests.get(self.url + "/ok/private", timeout=30).status_code, 403)
 
+    def test_a_policy_condition_on_x_amz_acl_sees_the_acl_field(self):
+        deny = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::%s/*" % BUCKET,
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "public-read"}}}]}
+        self.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(deny))
+        try:
+            p = self.presign("deny/acl", fields={"acl": "public-read"},
+                             conditions=[{"acl": "public-read"}])
+            self.assertError(self.post(p["fields"]), 403, "AccessDenied", "Access Denied")
+            self.assertAbsent("deny/acl")
+            p = self.presign("ok/acl-private", fields={"acl": "private"},
+                             conditions=[{"acl": "private"}])
+            self.assertEqual(self.post(p["fields"]).status_code, 204)
+        finally:
+            self.s3.delete_bucket_policy(Bucket=BUCKET)
+
     def test_acl_field_makes_the_object_public(self):
         p = self.presign("ok/public", fields={"acl": "public-read"},
                          conditions=[{"acl": "public-read"}])
