@@ -99,6 +99,7 @@ int s3_object_acl(const store_bucket *b, const store_meta *m, s3_acl *out)
 
 typedef struct judge {
     s3_req *r;
+    s3_action act;
     const store_bucket *b;
     cf_slice key;
     const store_meta *m; /* the object, when known */
@@ -195,9 +196,15 @@ static size_t values(void *arg, s3_policy_key k, cf_slice sub, cf_slice *vals, s
         return m ? tag_values(j, s3_meta_find(m, "x-amz-tagging"), sub, vals, cap) : 0;
     }
     case S3_PK_REQUEST_OBJECT_TAG:
-        return tag_values(j, s3_header(r, "x-amz-tagging"), sub, vals, cap);
     case S3_PK_REQUEST_OBJECT_TAG_KEYS:
-        return tag_values(j, s3_header(r, "x-amz-tagging"), slice_make(NULL, 0), vals, cap);
+        /* tags in a body (PutObjectTagging, a form's tagging field) are read after this
+         * decision: a condition on them cannot be judged, so it fails closed (more values
+         * than cap make s3_policy_eval deny) rather than passing as "no tags" */
+        if (j->act == S3_ACT_PUT_OBJECT_TAGGING ||
+            (r->post_form && r->post_tagging))
+            return cap + 1;
+        return tag_values(j, s3_header(r, "x-amz-tagging"),
+                          k == S3_PK_REQUEST_OBJECT_TAG ? sub : slice_make(NULL, 0), vals, cap);
     default: return 0;
     }
 }
@@ -322,6 +329,7 @@ static bool judge_run(s3_req *r, s3_action act, const store_bucket *b, cf_slice 
     judge j;
     memset(&j, 0, sizeof j);
     j.r = r;
+    j.act = act;
     j.b = b;
     j.key = key;
     j.m = m;

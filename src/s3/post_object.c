@@ -536,6 +536,7 @@ void s3_h_post_object(s3_req *r)
     /* the one access decision (authz.c): the form's signer, or anonymous; a policy's
      * s3:x-amz-acl condition sees the form's acl field */
     r->form_acl = s3_post_form_get(pf, "acl");
+    r->post_tagging = s3_post_form_get(pf, "tagging").ptr != NULL;
     if (s3_authorize(r, S3_ACT_PUT_OBJECT) != 0)
         goto out;
     if (check_key(r) != 0)

@@ -66,6 +66,7 @@ typedef struct s3_req {
     bool admin;
     bool post_form;         /* a form upload: signed by its fields (s3:authType POST) */
     cf_slice form_acl;      /* a form upload's acl field (ptr NULL: none): its x-amz-acl */
+    bool post_tagging;      /* a form upload with a tagging field */
     store_bucket b;         /* the addressed bucket, once s3_authorize found it */
     store_meta *obj;        /* the addressed object's meta once s3_object_load read it (malloc'd) */
     int obj_rc;             /* s3_object_load's error once it failed (CF_ENOTFOUND: no such key) */

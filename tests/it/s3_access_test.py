@@ -1021,6 +1021,21 @@ class PolicyTest(Base):
                                       Tagging={"TagSet": [{"Key": "class", "Value": "shared"}]})
         self.assertBytes(self.u2, "other", b"o")
 
+    def test_request_tag_condition_in_a_body_fails_closed(self):
+        self.owner.put_object(Bucket=self.b, Key="k", Body=b"k")
+        tags = {"TagSet": [{"Key": "class", "Value": "public"}]}
+        self.put_policy(policy(stmt("Deny", "*", ["s3:PutObject", "s3:PutObjectTagging"],
+                                    "arn:aws:s3:::%s/*" % self.b,
+                                    {"StringEquals": {"s3:RequestObjectTag/class": "public"}})))
+        # the tags are in the body, read after the decision: it cannot be judged, so denied
+        self.assertDenied(self.owner.put_object_tagging, Bucket=self.b, Key="k", Tagging=tags)
+        self.assertEqual(self.owner.get_object_tagging(Bucket=self.b, Key="k")["TagSet"], [])
+        # in the x-amz-tagging header it is judged: other tags pass, class=public is denied
+        self.owner.put_object(Bucket=self.b, Key="h", Body=b"h", Tagging="class=private")
+        self.assertDenied(self.owner.put_object, Bucket=self.b, Key="h2", Body=b"h",
+                          Tagging="class=public")
+        self.assertAbsent("h2")
+
     def test_recreated_bucket_forgets_access_settings(self):
         self.owner.put_object(Bucket=self.b, Key="k", Body=b"k")
         self.put_policy(policy(stmt("Allow", {"AWS": arn(USER2)}, ["s3:GetObject", "s3:PutObject"],
