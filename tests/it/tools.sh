@@ -101,10 +101,9 @@ dd if="$T/big/forty" of="$T/big-seam" bs=1 skip=8388600 count=16 status=none
 dd if="$T/big/forty" of="$T/big-part2" bs=1M skip=8 count=8 status=none
 
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=$T/aws.config AWS_SHARED_CREDENTIALS_FILE=/dev/null
-# presigned URLs with SigV4 here (the v1 CLI defaults to SigV2: tests/it/sigv2.sh
-# covers that); multipart threshold and chunk size stay at their 8 MiB defaults
-printf '[default]\ns3 =\n  signature_version = s3v4\n' >"$AWS_CONFIG_FILE"
+# no configuration but the keys and the region: each CLI's defaults (v1 presigns with
+# SigV2, v2 with SigV4; multipart threshold and chunk size 8 MiB)
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 # empty and one-byte files uploaded one at a time over one kept-alive connection.
 # botocore sends "Expect: 100-continue" even with an empty body; a final response
 # without "100 Continue" first leaves its connection expecting that status line
@@ -115,7 +114,7 @@ printf '[default]\ns3 =\n  signature_version = s3v4\n' >"$AWS_CONFIG_FILE"
 mkdir -p "$T/seq"
 for f in a c e; do : >"$T/seq/$f-empty"; done
 for f in b d f; do printf $f >"$T/seq/$f-one"; done
-printf '[default]\ns3 =\n  max_concurrent_requests = 1\n  signature_version = s3v4\n' >"$T/aws-serial.config"
+printf '[default]\ns3 =\n  max_concurrent_requests = 1\n' >"$T/aws-serial.config"
 
 same() { cmp -s "$1" "$2"; }
 # curl signs an empty payload hash unless told otherwise; S3 users say UNSIGNED-PAYLOAD
