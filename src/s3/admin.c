@@ -3,6 +3,8 @@
  *
  *   GET /_coffer/stats   the store's counters and what its tables wrote to
  *                        disk, as one JSON object (application/json)
+ *   GET /_coffer/metrics the Prometheus exposition (metrics.c); also for
+ *                        unsigned requests with --metrics-public
  *
  * "_coffer" can never be a bucket (S3 names have no '_'), so these paths
  * cannot shadow an object. Every request is signed like any other; only an
@@ -59,6 +61,8 @@ static void stats(s3_req *r)
     put_table(o, "chunks", &d.chunks);
     buf_append(o, ",", 1);
     put_table(o, "metadata", &d.meta);
+    buf_append(o, ",", 1);
+    s3_metrics_server_json(r->ctx, o); /* the server figures (metrics.c) */
     buf_append(o, "}\n", 2);
     http_header h[] = {{slice_str("Content-Type"), slice_str("application/json")}};
     if (s3_respond_head(r, 200, h, 1, o->len) == 0 && !r->head)
@@ -67,11 +71,15 @@ static void stats(s3_req *r)
 
 void s3_h_admin(s3_req *r)
 {
+    bool get = slice_eq(r->hr->method, slice_str("GET")) || r->head;
+    if (get && slice_eq(s3_key(r), slice_str("metrics")) && (r->admin || r->ctx->metrics_public)) {
+        s3_h_metrics(r); /* anyone may scrape with --metrics-public (metrics.c) */
+        return;
+    }
     if (!r->admin) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return;
     }
-    bool get = slice_eq(r->hr->method, slice_str("GET")) || r->head;
     if (get && slice_eq(s3_key(r), slice_str("stats"))) {
         stats(r);
         return;
