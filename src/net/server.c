@@ -187,10 +187,10 @@ uint16_t net_server_port(const net_server *s)
 
 void net_server_stats(const net_server *s, net_stats *out)
 {
-    int open = atomic_load_explicit(&s->n_conns, memory_order_relaxed);
+    int conns = atomic_load_explicit(&s->n_conns, memory_order_relaxed);
     /* n_conns counts a connection before accept_batch knows it has room for it (and
      * takes it back if not): it may read one above the connections really open */
-    out->connections_open = open > 0 ? (uint64_t)open : 0;
+    out->connections_open = conns > 0 ? (uint64_t)conns : 0;
     out->connections_accepted = atomic_load_explicit(&s->n_accepted, memory_order_relaxed);
     out->workers = (uint64_t)atomic_load_explicit(&s->n_workers, memory_order_relaxed);
 }
