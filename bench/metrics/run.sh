@@ -3,8 +3,10 @@
 # (presigned, 16 keep-alive connections) against two coffer binaries on the
 # same data, alternated ROUNDS times in one run: BEFORE (a build without the
 # metrics, e.g. the merge base's) and AFTER (this tree's). Medians of req/s
-# and their ratio; records the table in bench/RESULTS.md under "## Request
-# metrics (bench/metrics/run.sh)" (bench/results.sh).
+# and of the server's CPU time per GET (utime + stime of /proc/PID/stat over
+# the round: less sensitive than req/s to whatever else runs on a shared
+# host), and their ratios; records the table in bench/RESULTS.md under
+# "## Request metrics (bench/metrics/run.sh)" (bench/results.sh).
 #
 #   BEFORE=/tmp/coffer-before bench/metrics/run.sh   # ~1 min on 2 cores
 #   ROUNDS=5 SECS=8 BEFORE=... bench/metrics/run.sh
@@ -55,16 +57,23 @@ start "$AFTER"
 "$LOAD" -X PUT "${signed[@]}" -p /bench/s/%06d -n 1000 -c 8 -f "$W/small" -L fill >/dev/null
 stop
 
-declare -A R P99
+declare -A R P99 CPU
+TCK=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; } # the server's utime + stime
 run() { # run LABEL BINARY: one round of GETs against BINARY
-    local line
+    local line t0 t1 ops us
     start "$2"
     "$LOAD" -X GET "${signed[@]}" -p /bench/s/%06d -k 1000 -c "$CONNS" -t 1 -L warm >/dev/null
+    t0=$(ticks)
     line=$("$LOAD" -X GET "${signed[@]}" -p /bench/s/%06d -k 1000 -c "$CONNS" -t "$SECS" -L "$1")
+    t1=$(ticks)
     stop
+    ops=$(echo "$line" | sed -E 's/.* ops=([0-9]+) .*/\1/')
+    us=$(awk -v d="$((t1 - t0))" -v n="$ops" -v hz="$TCK" 'BEGIN { printf "%.2f", d * 1e6 / hz / n }')
     R[$1]="${R[$1]:-} $(echo "$line" | sed -E 's/.*ops_s=([0-9.]+).*/\1/')"
     P99[$1]="${P99[$1]:-} $(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')"
-    log "$line"
+    CPU[$1]="${CPU[$1]:-} $us"
+    log "$line server_cpu_us_per_op=$us"
 }
 for _ in $(seq "$ROUNDS"); do
     run before "$BEFORE"
@@ -82,7 +91,9 @@ stop
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 m() { echo "${R[$1]}" | median; }
 p() { echo "${P99[$1]}" | median; }
-B=$(m before) A=$(m after)
+c() { echo "${CPU[$1]}" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+B=$(m before) A=$(m after) CB=$(c before) CA=$(c after)
 section=$W/section.md
 cat >"$section" <<EOF
 ## Request metrics (bench/metrics/run.sh)
@@ -91,17 +102,19 @@ cat >"$section" <<EOF
 4 KiB presigned GETs, $CONNS keep-alive connections, ${SECS} s per round, the
 binary without the metrics (before) and with them (after) alternated $ROUNDS
 times on the same data directory; medians of req/s, each round's p99 in ms
-alongside. After counts every request (relaxed atomic adds: requests by
-operation and status, a histogram bucket, the duration sum, bytes in and
-out) and reads the monotonic clock at every request's start and end.
-This 2-core host is shared with other work: rounds vary by about 10%.
+alongside, and the server's CPU time per GET (its utime + stime over the
+round, divided by the GETs answered). After counts every request (relaxed
+atomic adds: requests by operation and status, a histogram bucket, the
+duration sum, bytes in and out) and reads the monotonic clock at every
+request's start and end. This 2-core host is shared with other work.
 
-| binary | req/s (median) | rounds (req/s) | p99 ms (median) | ratio |
-|---|---:|---|---:|---:|
-| before (no metrics) | $B | ${R[before]# } | $(p before) | 1.00 |
-| after (metrics) | $A | ${R[after]# } | $(p after) | $(awk -v a="$A" -v b="$B" 'BEGIN { printf "%.2f", a / b }') |
+| binary | req/s (median) | rounds (req/s) | p99 ms (median) | CPU µs/GET (median) | rounds (µs) |
+|---|---:|---|---:|---:|---|
+| before (no metrics) | $B | ${R[before]# } | $(p before) | $CB | ${CPU[before]# } |
+| after (metrics) | $A | ${R[after]# } | $(p after) | $CA | ${CPU[after]# } |
 
-Goal: after at ≥ 0.98× of before (within this host's noise).
+after ÷ before: req/s $(ratio "$A" "$B"), CPU per GET $(ratio "$CA" "$CB").
+Goal: req/s at ≥ 0.98× of before, CPU per GET at ≤ 1.02× (within noise).
 EOF
 cat "$section"
 bash bench/results.sh "$RESULTS" "## Request metrics (bench/metrics/run.sh)" "$section"
