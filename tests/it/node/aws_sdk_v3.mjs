@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Suite, env, packageVersion, expect, sameBytes, crc32, sha256, sha256Stream, readAll, pattern,
-  pool,
+  Suite, env, packageVersion, expect, sameBytes, crc32, compositeCrc32, sha256, sha256Stream,
+  readAll, pattern, pool, split,
 } from './checks.mjs';
 
 const CLIENT = 'aws-sdk-js-v3';
@@ -18,14 +18,14 @@ const BUCKET = 'js-aws-sdk';
 const MANY = 1100; // keys for the ListObjectsV2 paginator: more than one page of 1000
 const UPLOAD_BYTES = 50 * 1024 * 1024; // lib-storage Upload: 10 parts of its default 5 MiB
 
-let sdk, storage, presigner;
+let sdk, storage, presigner, missing;
 try {
   sdk = await import('@aws-sdk/client-s3');
   storage = await import('@aws-sdk/lib-storage');
   presigner = await import('@aws-sdk/s3-request-presigner');
 } catch (e) {
   sdk = null;
-  var missing = e.message.split('\n')[0];
+  missing = e.message.split('\n')[0];
 }
 
 // sent -- the headers of the last request the client sent (a finalizeRequest middleware
@@ -154,6 +154,12 @@ const checks = [
     const r = await up.done();
     expect('parts', parts, 10);
     expect('ETag part count', /-10"$/.test(r.ETag), true);
+    // by default lib-storage asks for CRC32 at CreateMultipartUpload and sends one per part
+    const composite = compositeCrc32(split(body, 5 * 1024 * 1024));
+    expect('Upload ChecksumCRC32', r.ChecksumCRC32, composite);
+    const h = await s3.send(new sdk.HeadObjectCommand({ Bucket: BUCKET, Key: 'fifty', ChecksumMode: 'ENABLED' }));
+    expect('HEAD ChecksumCRC32', h.ChecksumCRC32, composite);
+    expect('HEAD ChecksumType', h.ChecksumType, 'COMPOSITE');
     const g = await s3.send(new sdk.GetObjectCommand({ Bucket: BUCKET, Key: 'fifty' }));
     expect('ContentLength', g.ContentLength, UPLOAD_BYTES);
     const got = await sha256Stream(g.Body);

@@ -95,11 +95,22 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 export function crc32(buf) {
+  return crc32Bytes(buf).toString('base64');
+}
+
+// crc32Bytes -- the same CRC as its 4 big-endian bytes.
+export function crc32Bytes(buf) {
   let c = 0xffffffff;
   for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
   const out = Buffer.alloc(4);
   out.writeUInt32BE((c ^ 0xffffffff) >>> 0);
-  return out.toString('base64');
+  return out;
+}
+
+// compositeCrc32 -- S3's COMPOSITE checksum of an object uploaded in these parts: the CRC32
+// of the parts' CRC32s (their bytes, concatenated), "-", the part count.
+export function compositeCrc32(parts) {
+  return `${crc32(Buffer.concat(parts.map(crc32Bytes)))}-${parts.length}`;
 }
 
 export function sha256(buf) {
@@ -141,6 +152,13 @@ export function pattern(n, seed) {
     b[i] = x & 0xff;
   }
   return b;
+}
+
+// split -- buf cut into parts of partBytes (the last one short), as a client uploads it.
+export function split(buf, partBytes) {
+  const parts = [];
+  for (let off = 0; off < buf.length; off += partBytes) parts.push(buf.subarray(off, off + partBytes));
+  return parts;
 }
 
 // pool -- runs worker(item) over items with at most `width` in flight; rejects on the first error.

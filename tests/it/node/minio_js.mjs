@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Suite, env, packageVersion, expect, sameBytes, sha256, sha256Stream, readAll, pattern, pool,
+  split,
 } from './checks.mjs';
 
 const CLIENT = 'minio-js';
@@ -35,13 +36,6 @@ function multipartEtag(parts) {
   const h = createHash('md5');
   for (const p of parts) h.update(createHash('md5').update(p).digest());
   return `${h.digest('hex')}-${parts.length}`;
-}
-
-// split -- buf cut into parts of partBytes (the last one short), as a client uploads it.
-function split(buf, partBytes) {
-  const parts = [];
-  for (let off = 0; off < buf.length; off += partBytes) parts.push(buf.subarray(off, off + partBytes));
-  return parts;
 }
 
 async function listAll(mc, prefix) {
