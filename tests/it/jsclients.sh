@@ -7,6 +7,7 @@
 # PASS/FAIL and a COMPAT line (the compatibility matrix); without node or the packages the
 # checks are SKIP, never PASS. Ends with "RESULT: N passed, N failed[, N skipped]".
 # On failure the tail of the server log is printed; COFFER_JS_KEEP=1 keeps the temporary directory.
+# COFFER_BIN=build/asan/coffer runs it against the sanitizer build (a report in the log fails).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -30,8 +31,12 @@ export COFFER_ACCESS=CFJSCLIENTSADMIN0001
 export COFFER_SECRET=js-secret/with+chars0123456789abcdefgh
 export COFFER_JS_TMP=$T/files
 mkdir -p "$COFFER_JS_TMP"
-cleanup() {
+stop_server() {
     [ -n "${SPID:-}" ] && kill -TERM "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+    SPID=
+}
+cleanup() {
+    stop_server
     if [ "$failed" -ne 0 ] && [ -s "$T/server.log" ]; then
         echo "server log (tail):"
         tail -n 20 "$T/server.log" | sed 's/^/    /'
@@ -57,4 +62,10 @@ for suite in aws_sdk_v3 minio_js; do
     fi
     tally_add "$suite" "$out"
 done
+# with COFFER_BIN=build/asan/coffer: a sanitizer report in the server's log is a failure
+stop_server
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$T/server.log"; then
+    echo "FAIL server: a sanitizer report in its log"
+    failed=$((failed + 1))
+fi
 tally_result
