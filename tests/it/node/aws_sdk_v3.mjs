@@ -2,7 +2,8 @@
 // s3-request-presigner) against coffer, run by tests/it/jsclients.sh. The client keeps its
 // default configuration (retries, checksums: CRC32 on every PutObject and UploadPart, in a
 // header for a Buffer body and in an aws-chunked trailer for a stream) plus only the endpoint,
-// region us-east-1, the keys and forcePathStyle (127.0.0.1 has no bucket subdomains).
+// region us-east-1, the keys and forcePathStyle (127.0.0.1 has no bucket subdomains); one
+// middleware records the headers each request went out with and changes nothing.
 // Each check compares bytes, digests, statuses or error names; it prints PASS/FAIL and its
 // COMPAT line (checks.mjs). Without the npm packages every check is a SKIP.
 import { createHash } from 'node:crypto';
