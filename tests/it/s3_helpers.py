@@ -95,9 +95,11 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode() if isinstance(msg, str) else msg, hashlib.sha256).digest()
 
 
-def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=None):
+def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=None,
+                       encoding="aws-chunked"):
     """PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD, signed here chunk by chunk: (status, body).
-    sigs: a list that collects the seed signature and every chunk signature."""
+    sigs: a list that collects the seed signature and every chunk signature; encoding: the
+    Content-Encoding sent (aws-chunked, maybe with the object's own coding)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = "%s/us-east-1/s3/aws4_request" % day
@@ -106,7 +108,7 @@ def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=
     framed_len = sum(len("%x;chunk-signature=" % len(c)) + 64 + 2 + len(c) + 2 for c in chunks)
     headers = {"host": host, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
                "x-amz-date": amz_date, "x-amz-decoded-content-length": str(len(body)),
-               "content-encoding": "aws-chunked", "content-length": str(framed_len)}
+               "content-encoding": encoding, "content-length": str(framed_len)}
     signed = sorted(headers)
     canon = "\n".join(["PUT", "/%s/%s" % (bucket, key), "",
                        "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed),
