@@ -2,7 +2,8 @@
 # bench/lib/nginx.sh -- sourced by the benches that measure coffer against nginx serving the
 # same bytes from plain files (bench/s3, bench/access, bench/media), so the reference is
 # configured one way everywhere: 2 workers (the machine's cores), sendfile, keep-alive without
-# a request limit, open_file_cache, no access log unless the caller asks for one.
+# a request limit, open_file_cache, no access log unless HTTP_CONF sets one (an `access_log
+# off` beside it would turn it off: nginx reads both at one level).
 #
 #   nginx_start DIR ROOT PORT [HTTP_CONF [LOCATION_CONF]]
 #       writes DIR/nginx.conf serving ROOT on 127.0.0.1:PORT (extra lines HTTP_CONF in the
@@ -21,7 +22,7 @@ pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    $([[ $http_conf == *access_log* ]] || echo "access_log off;")
     sendfile on;
     tcp_nopush on;
     keepalive_requests 10000000;

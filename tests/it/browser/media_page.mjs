@@ -11,6 +11,7 @@
 //   await m.advancesPast(30.5, 10000);     // currentTime once playback passed it
 //   m.net                                  // every request for the URL's path, in order:
 //                                          // {t, method, range, status, requestId, ...}
+//                                          // (requestId: x-amz-request-id or x-request-id)
 //   m.errors                               // uncaught page errors and console errors
 //   await m.close();
 //
@@ -118,7 +119,9 @@ export async function openMedia(browser, originUrl, tag, url, { cache = true } =
     const e = resp.request().__entry;
     if (!e) return;
     const h = await resp.allHeaders();
-    Object.assign(e, { status: resp.status(), requestId: h['x-amz-request-id'] || null,
+    // coffer's x-amz-request-id, or nginx's $request_id as bench/media/run.sh sends it
+    const requestId = h['x-amz-request-id'] || h['x-request-id'] || null;
+    Object.assign(e, { status: resp.status(), requestId,
                        contentRange: h['content-range'] || null,
                        contentType: h['content-type'] || null });
   });
