@@ -266,7 +266,11 @@ class MediaTest(unittest.TestCase):
             # MEDIA_ERR_SRC_NOT_SUPPORTED: the 403's XML body is no media
             self.assertEqual(r.get("error"), 4, r)
             self.assertEqual(r["errors"], [], r)
+            # one request, which the page never saw answered: the browser blocks the 403's
+            # XML body (opaque-response blocking), so its status is the server's to tell
             self.assertEqual(len(r["net"]), 1, r)
+            self.assertIn("failure", r["net"][0], r)
+            self.assertNotIn("status", r["net"][0], r)
             lines = self.log_lines(self.priv, r["name"])
             self.assertEqual([(ln["status"], ln["error_code"], ln["requester"]) for ln in lines],
                              [("403", "AccessDenied", "-")], lines)

@@ -36,7 +36,7 @@ static void test_if_range_other_version_sends_the_whole_object(void)
     CHECK(!holds("\"0f3a9b6c21d4e58700000000000000aa\""));
     CHECK(!holds("\"" ETAG "-2\""));
     CHECK(!holds("W/\"" ETAG "\"")); /* weak: If-Range compares strongly */
-    CHECK(!holds(ETAG));              /* unquoted: neither a tag nor a date */
+    CHECK(!holds(ETAG));             /* unquoted: neither a tag nor a date */
     CHECK(!holds("\"\""));
     CHECK(!holds("\""));
     CHECK(!holds("Thu, 13 Dec 2018 00:00:01 GMT"));
