@@ -77,13 +77,14 @@ PY
 mkdir -p "$W/www/media"
 ln "$VIDEO" "$W/www/media/seek.mp4" 2>/dev/null || cp "$VIDEO" "$W/www/media/seek.mp4"
 touch -d "@$LAST_MODIFIED" "$W/www/media/seek.mp4"
-NGINX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+NGINX_PORT=$(free_port)
 # its request id in a header, so the page's requests are found in its log as coffer's are
 nginx_start "$W/nginx" "$W/www" "$NGINX_PORT" \
     "log_format seek '\$request_id \$status \"\$http_range\" \$body_bytes_sent \$request_time';
     access_log $W/nginx-access.log seek;" \
     "add_header X-Request-Id \$request_id;"
-PAGE_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PAGE_PORT=$(free_port)
 
 DURATION=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$VIDEO")
 CFG=$(python3 - "$DURATION" "$SEEKS" "$ROUNDS" "$COFFER_URL" "$PRESIGNED" "$NGINX_PORT" <<'PY'
@@ -102,9 +103,7 @@ mkdir -p "$W/runs"
 for run in $(seq "$RUNS"); do
     for cache in false true; do
         log "run $run, browser cache $cache"
-        node bench/media/seek.mjs "$PAGE_PORT" \
-            "$(python3 -c 'import json, sys; c = json.loads(sys.argv[1]); c["cache"] = sys.argv[2] == "true"; print(json.dumps(c))' "$CFG" "$cache")" \
-            >"$W/runs/$run-cache-$cache.json"
+        node bench/media/seek.mjs "$PAGE_PORT" "$CFG" "$cache" >"$W/runs/$run-cache-$cache.json"
     done
 done
 log "the seeks' first Ranges again without the browser (bench/media/ranges.py)"

@@ -65,8 +65,8 @@ function pageLoaded(timeoutMs) {
 function pageSeek([target, timeoutMs]) {
   const el = window.__media;
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no seeked in ${timeoutMs} ms (target ${target})`)),
-                             timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`no seeked in ${timeoutMs} ms (target ${target})`)), timeoutMs);
     let t0 = 0;
     el.addEventListener('seeked', () => {
       const ms = performance.now() - t0;
