@@ -300,7 +300,10 @@ def main():
         else:
             make_media(tmp)
         ACCESS_LOG = os.path.join(tmp, "access.log")
-        SERVER = CofferServer(env={"COFFER_ACCESS_LOG": ACCESS_LOG})
+        # its data dir inside tmp: ~90 MB of media, removed with it
+        os.mkdir(os.path.join(tmp, "data"))
+        SERVER = CofferServer(data_dir=os.path.join(tmp, "data"),
+                              env={"COFFER_ACCESS_LOG": ACCESS_LOG})
         SERVER.start()
         return run_module(__name__, lambda: SERVER)
     finally:
