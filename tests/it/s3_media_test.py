@@ -291,6 +291,16 @@ class IfRangeTest(unittest.TestCase):
             self.assertNotIn("Content-Range", dict(got))
 
 
+def chromium_version():
+    """The browser's version for the compatibility matrix ("none" without one)."""
+    try:
+        out = subprocess.run([os.environ.get("CHROMIUM", "/usr/bin/chromium"), "--version"],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+    except OSError:
+        return "none"
+    return next((w for w in out if w[:1].isdigit()), "none")
+
+
 def main():
     global SERVER, ACCESS_LOG, MEDIA_SKIP
     tmp = tempfile.mkdtemp(prefix="coffer-media-")
@@ -305,7 +315,7 @@ def main():
         SERVER = CofferServer(data_dir=os.path.join(tmp, "data"),
                               env={"COFFER_ACCESS_LOG": ACCESS_LOG})
         SERVER.start()
-        return run_module(__name__, lambda: SERVER)
+        return run_module(__name__, lambda: SERVER, compat=("chromium", chromium_version()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

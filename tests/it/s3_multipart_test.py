@@ -736,7 +736,7 @@ class RestartTest(S3Assertions, unittest.TestCase):
 def main():
     global SERVER
     SERVER = CofferServer(env={"COFFER_MIN_PART_SIZE": str(MIN_PART)}).start()
-    return run_module(__name__, lambda: SERVER)
+    return run_module(__name__, lambda: SERVER, compat=("boto3", boto3.__version__))
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ CLIENT_VERSION=
 compat_client() { # compat_client NAME VERSION-COMMAND...
     CLIENT=$1
     shift
-    # the first word of its version line with a digit in it: aws-cli/2.9.19, 2.3.0, v1.60.1
-    CLIENT_VERSION=$("$@" 2>&1 | head -n 1 | tr ' \t' '\n\n' | grep -m1 '[0-9]')
+    # the first word of its version line that is a version: aws-cli/2.9.19, 2.3.0, v1.60.1
+    CLIENT_VERSION=$("$@" 2>&1 | head -n 1 | tr ' \t' '\n\n' | grep -m1 -E '^v?[0-9]|/[0-9]')
 }
 compat() { # compat OPERATION PASS|FAIL|SKIP
     [ -n "$CLIENT" ] && printf 'COMPAT\t%s\t%s\t%s\t%s\n' "$CLIENT" "$CLIENT_VERSION" "$1" "$2"

@@ -50,7 +50,8 @@ def render(clients):
            "Written by `tests/run.sh` (`tests/it/lib/compat.py`) from the checks of the last full",
            "test run -- do not edit by hand. Each row is a check that ran against the real `coffer`",
            "binary with the client's default configuration plus the endpoint and keys; *skipped*",
-           "means the machine that ran it lacked what the check needs, never that it passed.", "",
+           "means the check could not run -- the machine lacked what it needs, or the client",
+           "cannot do that (the suite's SKIP line says which) -- never that it passed.", "",
            "Run: %s, coffer commit %s." % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                            commit()), "",
            "| client | version | pass | fail | skipped |", "|---|---|---:|---:|---:|"]
