@@ -1,0 +1,279 @@
+// console_flow.mjs -- drives the built-in web console (/_console/) in headless Chromium
+// through what a person does with it, and prints one JSON line of what it saw per step
+// (statuses, texts, hashes, progress values) for tests/it/s3_console_test.py to assert.
+// A step that throws records {error}; later steps still run where they can.
+//
+//   node console_flow.mjs '{"endpoint": "http://127.0.0.1:PORT", "access": "...",
+//     "secret": "...", "big": "/path/50MiB", "retry": "/path/20MiB", "video": "/path.webm"|null,
+//     "shots": "/dir/for/screenshots"}'
+//
+// Every page error and console error is reported (errors) but for the failed loads a step
+// causes on purpose, allowed by status and URL during that step only: a wrong secret's 403,
+// BucketNotEmpty's 409, a non-admin's 403 from /_coffer/users, the injected part failure,
+// and the 404 of GetBucketPolicy / GetBucketCors on a bucket that has none.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { launch } from './launch.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+const E = cfg.endpoint;
+const out = { errors: [] };
+const BUCKET = 'console-one';
+let allowed = []; // [{status, path, exact}] failed loads the running step causes on purpose
+
+function watch(page, who) {
+  page.on('pageerror', (e) => out.errors.push(`${who} pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = (m.location() && m.location().url) || '';
+    const st = /status of (\d+)/.exec(m.text());
+    const ok = allowed.some((x) => st && Number(st[1]) === x.status && url.startsWith(E + x.path) &&
+      (!x.exact || url.length === (E + x.path).length));
+    if (!ok) out.errors.push(`${who} console: ${m.text()} @ ${url}`);
+  });
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${cfg.shots}/${name}.png`, fullPage: true });
+}
+
+async function step(name, fn) {
+  allowed = [];
+  try {
+    out[name] = await fn();
+  } catch (e) {
+    out[name] = { error: `${e.name}: ${e.message}`.slice(0, 2000) };
+  }
+}
+
+async function signIn(page, access, secret) {
+  await page.goto(`${E}/_console/`);
+  await page.fill('#access', access);
+  await page.fill('#secret', secret);
+  await page.press('#secret', 'Enter');
+}
+
+// status -- the text of the next status message: act() runs with the status line cleared
+async function status(page, act) {
+  await page.evaluate(() => document.getElementById('status').replaceChildren());
+  await act();
+  await page.waitForSelector('#status:not(:empty)');
+  const t = await page.textContent('#status');
+  await page.evaluate(() => document.getElementById('status').replaceChildren());
+  return t;
+}
+
+const browser = await launch();
+try {
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, 'admin');
+
+  await step('signin', async () => {
+    const r = {};
+    allowed.push({ status: 403, path: '/', exact: true });
+    await signIn(page, cfg.access, 'not-the-secret');
+    await page.waitForFunction(() => /\w/.test(document.getElementById('signin-error').textContent.replace('Signing in…', '')));
+    r.wrong = await page.textContent('#signin-error');
+    r.stored_after_wrong = await page.evaluate(() => sessionStorage.length);
+    await page.fill('#secret', cfg.secret);
+    await page.click('#signin');
+    await page.waitForSelector('#create-bucket');
+    r.admin_nav = await page.isVisible('#nav-admin');
+    r.local_storage = await page.evaluate(() => localStorage.length);
+    r.cookies = (await ctx.cookies()).length;
+    r.session_keys = await page.evaluate(() => Object.keys(sessionStorage));
+    await shot(page, '01-signed-in');
+    return r;
+  });
+
+  await step('create_bucket', async () => {
+    await page.fill('#new-bucket', BUCKET);
+    await page.press('#new-bucket', 'Enter');
+    await page.waitForSelector(`tr[data-bucket="${BUCKET}"]`);
+    await shot(page, '02-bucket-created');
+    return { buckets: await page.$$eval('tr[data-bucket]', (rs) => rs.map((r) => r.dataset.bucket)) };
+  });
+
+  await step('upload', async () => {
+    await page.click(`tr[data-bucket="${BUCKET}"] a.bucket-link`);
+    await page.waitForSelector('#file-input', { state: 'attached' });
+    await page.setInputFiles('#file-input', cfg.big);
+    await page.waitForSelector('#upload-overall');
+    // sample the overall bar in the page, every frame, until the file is listed
+    await page.evaluate(() => {
+      window.seen = [];
+      const tick = () => {
+        const p = document.getElementById('upload-overall');
+        if (p) window.seen.push(p.value);
+        if (!document.querySelector('tr[data-key="big.bin"]')) requestAnimationFrame(tick);
+      };
+      tick();
+    });
+    let mid = false;
+    const t0 = Date.now();
+    while (!(await page.$('tr[data-key="big.bin"]'))) {
+      if (!mid && await page.evaluate(() => window.seen.some((v) => v > 0 && v < 100))) {
+        mid = true;
+        await shot(page, '03-upload-in-progress');
+      }
+      if (Date.now() - t0 > 120000) throw new Error('big.bin not listed after 120 s');
+      await page.waitForTimeout(50);
+    }
+    await shot(page, '04-uploaded');
+    const seen = await page.evaluate(() => window.seen);
+    return {
+      between: seen.filter((v) => v > 0 && v < 100).length, last: seen[seen.length - 1],
+      row: await page.textContent('tr[data-key="big.bin"]'),
+      state: await page.textContent('#uploads li[data-key="big.bin"] .state'),
+    };
+  });
+
+  await step('download', async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.click('tr[data-key="big.bin"] button:has-text("Download")')]);
+    const path = await dl.path();
+    return { sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), name: dl.suggestedFilename() };
+  });
+
+  await step('retry', async () => {
+    const tries = [];
+    await page.route(/partNumber=2&/, async (route) => {
+      tries.push(route.request().url());
+      if (tries.length === 1) await route.fulfill({ status: 500, contentType: 'application/xml',
+        body: '<Error><Code>InternalError</Code><Message>injected by the test</Message></Error>' });
+      else await route.continue();
+    });
+    allowed.push({ status: 500, path: `/${BUCKET}/retry.bin` });
+    await page.setInputFiles('#file-input', cfg.retry);
+    await page.waitForSelector('tr[data-key="retry.bin"]', { timeout: 120000 });
+    await page.unroute(/partNumber=2&/);
+    return { part2_tries: tries.length, state: await page.textContent('#uploads li[data-key="retry.bin"] .state') };
+  });
+
+  await step('not_empty', async () => {
+    allowed.push({ status: 409, path: `/${BUCKET}`, exact: true });
+    await page.goto(`${E}/_console/#/`);
+    await page.click(`tr[data-bucket="${BUCKET}"] button:has-text("Delete")`);
+    const t = await status(page, () => page.click('dialog button.danger'));
+    await shot(page, '05-bucket-not-empty');
+    return { status: t };
+  });
+
+  await step('video', async () => {
+    if (!cfg.video) return { skipped: 'ffmpeg is not installed' };
+    const seen = [];
+    const onResp = (resp) => {
+      if (resp.request().resourceType() === 'media') seen.push({ status: resp.status(), range: resp.request().headers().range || '' });
+    };
+    page.on('response', onResp);
+    await page.goto(`${E}/_console/#/b/${BUCKET}/`);
+    await page.setInputFiles('#file-input', cfg.video);
+    await page.waitForSelector('tr[data-key="clip.webm"]', { timeout: 120000 });
+    await page.click('tr[data-key="clip.webm"] button.file');
+    await page.waitForSelector('#video-preview');
+    const r = await page.evaluate(async () => {
+      const v = document.getElementById('video-preview');
+      v.muted = true;
+      if (v.readyState < 1) await new Promise((ok, fail) => { v.onloadedmetadata = ok; v.onerror = () => fail(new Error(`video error ${v.error && v.error.code}`)); });
+      const duration = v.duration;
+      await v.play();
+      await new Promise((ok) => setTimeout(ok, 300));
+      v.currentTime = duration / 2;
+      await new Promise((ok) => { v.onseeked = ok; });
+      const at = v.currentTime;
+      await new Promise((ok) => setTimeout(ok, 1000));
+      return { duration, at, later: v.currentTime, paused: v.paused };
+    });
+    await shot(page, '06-video-preview');
+    page.off('response', onResp);
+    r.responses = seen;
+    r.details = await page.textContent('#object-details');
+    await page.keyboard.press('Escape');
+    r.dialog_closed = (await page.$('dialog')) === null;
+    await page.click('#uploads button:has-text("Close")');
+    return r;
+  });
+
+  await step('mobile', async () => {
+    await page.goto(`${E}/_console/#/b/${BUCKET}/`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForSelector('tr[data-key="big.bin"]');
+    await shot(page, '07-bucket-390x844');
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    return { scroll_width: wide };
+  });
+
+  await step('public', async () => {
+    const anon = async () => (await fetch(`${E}/${BUCKET}/big.bin`, { method: 'HEAD' })).status;
+    const r = { before: await anon() };
+    allowed.push({ status: 404, path: `/${BUCKET}?policy=`, exact: true }, { status: 404, path: `/${BUCKET}?cors=`, exact: true });
+    await page.goto(`${E}/_console/#/s/${BUCKET}`);
+    await page.check('#public-read');
+    r.on_status = await status(page, () => page.click('#save-public'));
+    r.after_on = await anon();
+    r.policy = await page.textContent('#policy-view');
+    await shot(page, '08-public');
+    await page.uncheck('#public-read');
+    r.off_status = await status(page, () => page.click('#save-public'));
+    r.after_off = await anon();
+    return r;
+  });
+
+  await step('cors', async () => {
+    allowed.push({ status: 404, path: `/${BUCKET}?policy=`, exact: true }, { status: 404, path: `/${BUCKET}?cors=`, exact: true });
+    await page.goto(`${E}/_console/#/b/${BUCKET}/`);
+    await page.goto(`${E}/_console/#/s/${BUCKET}`);
+    await page.fill('#cors-json', JSON.stringify([{ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['GET'] }]));
+    return { status: await status(page, () => page.click('#save-cors')) };
+  });
+
+  let user = null;
+  await step('admin_user', async () => {
+    await page.goto(`${E}/_console/#/admin`);
+    await page.waitForSelector('#create-user');
+    await page.fill('#user-name', 'Console User');
+    await page.click('#create-user');
+    await page.waitForSelector('#new-secret');
+    user = { access: await page.textContent('#new-access'), secret: await page.inputValue('#new-secret') };
+    await shot(page, '09-user-created');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector(`tr[data-user="${user.access}"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#stats-figures dt').length > 0);
+    await page.waitForTimeout(4500); // two polls: a rate is drawn
+    await shot(page, '10-admin');
+    return {
+      access: user.access, secret_len: user.secret.length,
+      users: await page.$$eval('tr[data-user]', (rs) => rs.map((r) => r.dataset.user)),
+      figures: await page.$$eval('#stats-figures dt', (ds) => ds.map((d) => d.textContent)),
+      rate: await page.textContent('.legend'),
+    };
+  });
+
+  await step('user_signin', async () => {
+    if (!user) return { error: 'no user was created' };
+    const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p2 = await ctx2.newPage();
+    watch(p2, 'user');
+    allowed.push({ status: 403, path: '/_coffer/users', exact: true });
+    await signIn(p2, user.access, user.secret);
+    await p2.waitForSelector('#create-bucket');
+    const r = { before: await p2.$$eval('tr[data-bucket]', (rs) => rs.map((x) => x.dataset.bucket)) };
+    r.admin_nav = await p2.isVisible('#nav-admin');
+    await p2.fill('#new-bucket', 'user-own');
+    await p2.press('#new-bucket', 'Enter');
+    await p2.waitForSelector('tr[data-bucket="user-own"]');
+    r.after = await p2.$$eval('tr[data-bucket]', (rs) => rs.map((x) => x.dataset.bucket));
+    await shot(p2, '11-user-buckets');
+    await p2.click('#signout');
+    await p2.waitForSelector('#access');
+    r.after_signout = await p2.evaluate(() => sessionStorage.length);
+    await ctx2.close();
+    return r;
+  });
+  await ctx.close();
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
