@@ -14,8 +14,11 @@
  *       disabled (BucketOwnerEnforced) and public access blocked (aws). With
  *       FILE (COFFER_ACCESS_LOG) one line per request is appended to it ("-":
  *       stderr; doc/formats.md "Access log"), and SIGHUP reopens it (rotation).
- *   coffer user add ACCESS_KEY [SECRET] | user list | user remove ACCESS_KEY
- *       manages users in the data directory (the server must not be running)
+ *   coffer user add ACCESS_KEY [SECRET] | list | remove KEY | disable KEY | enable KEY |
+ *               rotate KEY | admin KEY on|off
+ *       manages users in the data directory while the server is stopped (a
+ *       running server is managed through its admin API: doc/admin.md); add
+ *       and rotate print the secret, generated unless given
  *   coffer shell [--data DIR]
  *       the engine's own line shell on standard input (debugging):
  *       put TABLE PK CK COL=VALUE... | get TABLE PK CK | del TABLE PK [CK] |
@@ -44,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,19 +68,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void random_chars(char *out, size_t n, const char *alphabet)
-{
-    uint8_t raw[64];
-    size_t k = strlen(alphabet);
-    if (getrandom(raw, n, 0) != (ssize_t)n) {
-        log_error("getrandom failed: %s", strerror(errno));
-        exit(1);
-    }
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[raw[i] % k];
-    out[n] = '\0';
-}
-
 /* load_credentials -- reads DIR/credentials, creating it on first start. */
 static int load_credentials(const char *dir, char *access, size_t acap, char *secret, size_t scap,
                             int *created)
@@ -88,10 +77,9 @@ static int load_credentials(const char *dir, char *access, size_t acap, char *se
     *created = 0;
     FILE *f = fopen(path, "r");
     if (!f) {
-        char a[21], s[41];
-        memcpy(a, "CF", 2);
-        random_chars(a + 2, 18, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-        random_chars(s, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+        char a[STORE_USER_ACCESS_KEY_LEN + 1], s[STORE_USER_SECRET_LEN + 1];
+        if (store_user_new_access_key(a) != 0 || store_user_new_secret(s) != 0)
+            return -1;
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
         if (fd < 0)
             return -1;
@@ -557,36 +545,81 @@ out:
 static int print_user(void *arg, const store_user *u)
 {
     (void)arg;
-    printf("%s %s%s\n", u->access_key, u->display_name, u->admin ? " (admin)" : "");
+    printf("%s %s%s%s\n", u->access_key, u->display_name, u->admin ? " (admin)" : "",
+           u->disabled ? " (disabled)" : "");
     return 0;
 }
 
-/* user_cmd -- coffer user add KEY [SECRET] | list | remove KEY */
+/* The edits of `coffer user disable|enable|rotate|admin`, the same the admin API makes. */
+static int edit_disabled(void *arg, store_user *u)
+{
+    u->disabled = *(const bool *)arg;
+    return 0;
+}
+
+static int edit_admin(void *arg, store_user *u)
+{
+    u->admin = *(const bool *)arg;
+    return 0;
+}
+
+static int edit_rotate(void *arg, store_user *u)
+{
+    (void)arg;
+    return store_user_new_secret(u->secret_key);
+}
+
+static int user_report(int rc, const char *key)
+{
+    if (rc)
+        fprintf(stderr, "coffer user: %s: %s\n", key,
+                rc == CF_ENOTFOUND ? "no such user"
+                : rc == CF_EEXIST  ? "the user exists"
+                : rc == CF_EINVAL  ? "an access key is 3-128 of A-Z a-z 0-9 . _ -"
+                                   : cf_err_str(rc));
+    return rc ? 1 : 0;
+}
+
+/*
+ * user_cmd -- coffer user add KEY [SECRET] | list | remove KEY | disable KEY | enable KEY |
+ * rotate KEY | admin KEY on|off: the store calls the admin API (src/s3/admin_users.c) makes.
+ */
 static int user_cmd(eng_db *db, const cli *c)
 {
     store *st;
     if (store_open(db, &st) != 0)
         return 1;
+    const char *op = c->n_args ? c->args[0] : "";
+    const char *key = c->n_args >= 2 ? c->args[1] : "";
+    store_user u;
+    memset(&u, 0, sizeof u);
+    bool on = true, off = false;
     int rc = 2;
-    if (c->n_args >= 2 && strcmp(c->args[0], "add") == 0) {
-        store_user u;
-        memset(&u, 0, sizeof u);
-        snprintf(u.access_key, sizeof u.access_key, "%s", c->args[1]);
-        if (c->n_args >= 3)
+    if (c->n_args >= 2 && c->n_args <= 3 && strcmp(op, "add") == 0) {
+        snprintf(u.access_key, sizeof u.access_key, "%s", key);
+        if (c->n_args == 3)
             snprintf(u.secret_key, sizeof u.secret_key, "%s", c->args[2]);
-        else
-            random_chars(u.secret_key, 40,
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-        snprintf(u.display_name, sizeof u.display_name, "%s", c->args[1]);
-        rc = store_user_put(st, &u) == 0 ? 0 : 1;
+        rc = user_report(store_user_create(st, &u), key);
         if (rc == 0)
             printf("access key %s\nsecret key %s\n", u.access_key, u.secret_key);
-    } else if (c->n_args == 1 && strcmp(c->args[0], "list") == 0) {
+    } else if (c->n_args == 1 && strcmp(op, "list") == 0) {
         rc = store_user_list(st, print_user, NULL) == 0 ? 0 : 1;
-    } else if (c->n_args == 2 && strcmp(c->args[0], "remove") == 0) {
-        rc = store_user_delete(st, slice_str(c->args[1])) == 0 ? 0 : 1;
+    } else if (c->n_args == 2 && strcmp(op, "remove") == 0) {
+        rc = user_report(store_user_delete(st, slice_str(key)), key);
+    } else if (c->n_args == 2 && (!strcmp(op, "disable") || !strcmp(op, "enable"))) {
+        bool *v = strcmp(op, "disable") == 0 ? &on : &off;
+        rc = user_report(store_user_update(st, slice_str(key), edit_disabled, v, NULL), key);
+    } else if (c->n_args == 2 && strcmp(op, "rotate") == 0) {
+        rc = user_report(store_user_update(st, slice_str(key), edit_rotate, NULL, &u), key);
+        if (rc == 0)
+            printf("access key %s\nsecret key %s\n", u.access_key, u.secret_key);
+    } else if (c->n_args == 3 && strcmp(op, "admin") == 0 &&
+               (!strcmp(c->args[2], "on") || !strcmp(c->args[2], "off"))) {
+        bool *v = strcmp(c->args[2], "on") == 0 ? &on : &off;
+        rc = user_report(store_user_update(st, slice_str(key), edit_admin, v, NULL), key);
     } else {
-        fprintf(stderr, "usage: coffer user add KEY [SECRET] | user list | user remove KEY\n");
+        fprintf(stderr, "usage: coffer user add KEY [SECRET] | list | remove KEY | disable KEY | "
+                        "enable KEY | rotate KEY | admin KEY on|off\n");
     }
     store_close(st);
     return rc;
@@ -614,11 +647,13 @@ static int check_cmd(eng_db *db)
            (unsigned long long)ev.entries, (unsigned long long)ev.bytes,
            (unsigned long long)ev.corrupt_files, erc ? cf_err_str(erc) : "ok");
     printf("store: %llu buckets, %llu objects (%llu multipart, %llu parts), %llu bytes verified; "
-           "%llu damaged, %llu buckets with bad settings; %llu orphan blobs, %llu orphan layouts dropped: %s\n",
+           "%llu damaged, %llu buckets with bad settings; %llu users, %llu damaged; %llu orphan "
+           "blobs, %llu orphan layouts dropped: %s\n",
            (unsigned long long)sc.buckets, (unsigned long long)sc.objects,
            (unsigned long long)sc.multipart_objects, (unsigned long long)sc.parts,
            (unsigned long long)sc.bytes, (unsigned long long)sc.bad_objects,
-           (unsigned long long)sc.bad_buckets, (unsigned long long)blobs, (unsigned long long)layouts,
+           (unsigned long long)sc.bad_buckets, (unsigned long long)sc.users,
+           (unsigned long long)sc.bad_users, (unsigned long long)blobs, (unsigned long long)layouts,
            src ? cf_err_str(src) : crc ? cf_err_str(crc) : "ok");
     return src || erc || crc ? 1 : 0;
 }

@@ -16,15 +16,6 @@
 #include "s3/policy.h"
 #include "s3/s3_int.h"
 
-/* respond_json -- 200 with body as application/json (GetBucketPolicy). */
-static void respond_json(s3_req *r, cf_slice body)
-{
-    http_header h[] = {{slice_str("Content-Type"), slice_str("application/json")},
-                       {slice_str("x-amz-request-id"), slice_str(r->request_id)}};
-    if (s3_respond_head(r, 200, h, 2, body.len) == 0 && !r->head && body.len)
-        http_exchange_write(r->ex, body.ptr, body.len);
-}
-
 static void set_attr(s3_req *r, const char *name, cf_slice value, int status)
 {
     store_attr a = {name, value};
@@ -95,7 +86,7 @@ void s3_h_get_bucket_policy(s3_req *r)
     if (rc)
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET_POLICY);
     else
-        respond_json(r, buf_slice(&doc));
+        s3_respond_json(r, 200, buf_slice(&doc));
     buf_free(&doc);
 }
 

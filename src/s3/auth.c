@@ -20,11 +20,21 @@
 #include "s3/s3_int.h"
 #include "s3/sigv2.h"
 
+int s3_user_load(s3_req *r, cf_slice access_key)
+{
+    int rc = store_user_get(r->ctx->st, access_key, &r->user);
+    if (rc == 0 && r->user.disabled) {
+        memset(&r->user, 0, sizeof r->user);
+        rc = CF_ENOTFOUND;
+    }
+    return rc;
+}
+
 static int lookup_secret(void *arg, cf_slice access_key, cf_slice *secret)
 {
     s3_req *r = arg;
     *secret = slice_make(NULL, 0);
-    int rc = store_user_get(r->ctx->st, access_key, &r->user);
+    int rc = s3_user_load(r, access_key);
     if (rc)
         return rc;
     *secret = slice_str(r->user.secret_key);

@@ -13,6 +13,9 @@
  */
 #include "s3/errors.h"
 
+#include <json-c/json.h>
+#include <string.h>
+
 #include "s3/xml.h"
 #include "util/err.h"
 
@@ -40,6 +43,8 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS] = {"UnresolvableGrantByEmailAddress", 400,
                                                     "The email address you provided does not "
                                                     "match any account on record."},
+    [S3_ERR_USER_ALREADY_EXISTS] = {"UserAlreadyExists", 409,
+                                    "A user with this access key already exists."},
     [S3_ERR_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
     /* a preflight no CORS rule allows; S3's text, its typo included */
     [S3_ERR_ACCESS_FORBIDDEN] = {"AccessForbidden", 403,
@@ -68,6 +73,7 @@ static const err_row rows[S3_ERR_COUNT] = {
                                             "succeeded and you already own it."},
     [S3_ERR_BUCKET_NOT_EMPTY] = {"BucketNotEmpty", 409,
                                  "The bucket you tried to delete is not empty"},
+    [S3_ERR_CONFLICT] = {"Conflict", 409, "The change conflicts with the current state."},
     [S3_ERR_CONDITIONAL_REQUEST_CONFLICT] = {"ConditionalRequestConflict", 409,
                                              "A conflicting conditional operation is currently "
                                              "in progress against this resource. Please try "
@@ -132,6 +138,9 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_MALFORMED_POST_REQUEST] = {"MalformedPOSTRequest", 400,
                                        "The body of your POST request is not well-formed "
                                        "multipart/form-data."},
+    [S3_ERR_MALFORMED_JSON] = {"MalformedJSON", 400,
+                               "The JSON you provided was not well-formed or did not validate "
+                               "against the admin API's schema"},
     [S3_ERR_MALFORMED_XML] = {"MalformedXML", 400,
                               "The XML you provided was not well-formed or did not validate "
                               "against our published schema"},
@@ -158,6 +167,7 @@ static const err_row rows[S3_ERR_COUNT] = {
     [S3_ERR_NO_SUCH_LIFECYCLE_CONFIGURATION] = {"NoSuchLifecycleConfiguration", 404,
                                                 "The lifecycle configuration does not exist"},
     [S3_ERR_NO_SUCH_TAG_SET] = {"NoSuchTagSet", 404, "The TagSet does not exist"},
+    [S3_ERR_NO_SUCH_USER] = {"NoSuchUser", 404, "The specified user does not exist."},
     [S3_ERR_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
                                "The specified multipart upload does not exist. The upload ID "
                                "may be invalid, or the upload may have been aborted or "
@@ -249,5 +259,27 @@ int s3_err_render(cf_buf *out, s3_err_code code, const char *message, cf_slice r
     int rc = s3_xml_writer_finish(&w);
     if (rc)
         out->len = start;
+    return rc;
+}
+
+int s3_err_render_json(cf_buf *out, s3_err_code code, const char *message, cf_slice request_id)
+{
+    const err_row *r = row_of(code);
+    if (!r)
+        return CF_EINVAL;
+    /* json-c escapes the strings; an add only fails when memory does, and
+     * then the rendered text is missing a member, never malformed */
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(r->name));
+    json_object_object_add(e, "message", json_object_new_string(message ? message : r->message));
+    json_object_object_add(e, "request_id", json_object_new_string_len(
+                                                (const char *)request_id.ptr, (int)request_id.len));
+    json_object *top = json_object_new_object();
+    json_object_object_add(top, "error", e);
+    const char *text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
+    int rc = text && buf_append(out, text, strlen(text)) == 0 && buf_append(out, "\n", 1) == 0
+                 ? 0
+                 : CF_ENOMEM;
+    json_object_put(top);
     return rc;
 }

@@ -32,6 +32,7 @@ typedef enum s3_err_code {
     S3_ERR_BUCKET_ALREADY_EXISTS,
     S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU,
     S3_ERR_BUCKET_NOT_EMPTY,
+    S3_ERR_CONFLICT, /* admin API: the change would break an invariant (locking yourself out) */
     S3_ERR_CONDITIONAL_REQUEST_CONFLICT,
     S3_ERR_CORS_RESPONSE,
     S3_ERR_ENTITY_TOO_LARGE,
@@ -64,6 +65,7 @@ typedef enum s3_err_code {
     S3_ERR_MALFORMED_ACL_ERROR,
     S3_ERR_MALFORMED_POLICY,
     S3_ERR_MALFORMED_POST_REQUEST,
+    S3_ERR_MALFORMED_JSON, /* admin API (doc/admin.md) */
     S3_ERR_MALFORMED_XML,
     S3_ERR_MAX_MESSAGE_LENGTH_EXCEEDED,
     S3_ERR_MAX_POST_PRE_DATA_LENGTH_EXCEEDED,
@@ -80,6 +82,7 @@ typedef enum s3_err_code {
     S3_ERR_NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION,
     S3_ERR_NO_SUCH_TAG_SET,
     S3_ERR_NO_SUCH_UPLOAD,
+    S3_ERR_NO_SUCH_USER, /* admin API */
     S3_ERR_NO_SUCH_VERSION,
     S3_ERR_NO_SUCH_WEBSITE_CONFIGURATION,
     S3_ERR_NOT_IMPLEMENTED,
@@ -95,6 +98,7 @@ typedef enum s3_err_code {
     S3_ERR_SLOW_DOWN,
     S3_ERR_TOO_MANY_BUCKETS,
     S3_ERR_UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS,
+    S3_ERR_USER_ALREADY_EXISTS, /* admin API */
     S3_ERR_X_AMZ_CONTENT_SHA256_MISMATCH,
     S3_ERR_COUNT /* number of codes; not a code */
 } s3_err_code;
@@ -124,5 +128,11 @@ typedef struct s3_err_field {
  */
 int s3_err_render(cf_buf *out, s3_err_code code, const char *message, cf_slice resource,
                   cf_slice request_id, const s3_err_field *extra, size_t n_extra);
+/*
+ * s3_err_render_json -- the admin API's form of the same error (doc/admin.md):
+ *   {"error":{"code":"C","message":"M","request_id":"I"}}
+ * Same returns as s3_err_render.
+ */
+int s3_err_render_json(cf_buf *out, s3_err_code code, const char *message, cf_slice request_id);
 
 #endif

@@ -55,7 +55,7 @@ void s3_post_bad_argument(s3_req *r, const char *msg, const char *name, cf_slice
 static int lookup(s3_req *r, cf_slice access_key)
 {
     int rc = access_key.len <= S3_SIGV4_MAX_ACCESS_KEY_BYTES
-                 ? store_user_get(r->ctx->st, access_key, &r->user)
+                 ? s3_user_load(r, access_key)
                  : CF_ENOTFOUND;
     if (rc) {
         s3_err_field extra = {"AWSAccessKeyId", access_key};

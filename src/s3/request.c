@@ -191,10 +191,14 @@ void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_fi
         return;
     r->err = code; /* the access log's error code */
     buf_clear(&r->out);
-    s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), fields, n);
+    bool json = s3_admin_path(r); /* the admin API speaks JSON, its errors too */
+    if (json)
+        s3_err_render_json(&r->out, code, msg, slice_str(r->request_id));
+    else
+        s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), fields, n);
     /* a request whose body was not read cannot be followed on this connection */
     http_exchange_close_after(r->ex);
-    respond(r, s3_err_status(code), NULL, 0, "application/xml",
+    respond(r, s3_err_status(code), NULL, 0, json ? "application/json" : "application/xml",
             buf_slice(&r->out));
 }
 
@@ -220,6 +224,11 @@ void s3_error_from(s3_req *r, int cf_code, s3_err_code notfound)
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra)
 {
     respond(r, status, extra, n_extra, "application/xml", buf_slice(&r->out));
+}
+
+void s3_respond_json(s3_req *r, int status, cf_slice body)
+{
+    respond(r, status, NULL, 0, "application/json", body);
 }
 
 void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_extra)

@@ -203,7 +203,7 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_URI, "Object keys cannot contain a NUL byte.");
         goto out;
     }
-    if (slice_eq(s3_bucket(&r), slice_str("_coffer"))) { /* never a bucket: admin.c */
+    if (s3_admin_path(&r)) { /* never a bucket: admin.c */
         s3_h_admin(&r);
         goto out;
     }

@@ -112,6 +112,12 @@ static inline cf_slice s3_key(const s3_req *r)
     return slice_make(r->key.data, r->key.len ? r->key.len - 1 : 0);
 }
 
+/* s3_admin_path -- r addresses coffer's admin API (/_coffer/..., admin.c), never a bucket. */
+static inline bool s3_admin_path(const s3_req *r)
+{
+    return slice_eq(s3_bucket(r), slice_str("_coffer"));
+}
+
 /* s3_error -- answers with the error XML of code (msg NULL: the table's message). */
 void s3_error(s3_req *r, s3_err_code code, const char *msg);
 /* s3_error_with -- s3_error with n extra children of <Error> (<Region>, ...) after <Message>. */
@@ -147,6 +153,8 @@ void s3_h_console(s3_req *r);
 
 /* s3_respond_xml -- answers status with r->out as an XML body, plus extra headers. */
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra);
+/* s3_respond_json -- answers status with body as application/json (policies, the admin API). */
+void s3_respond_json(s3_req *r, int status, cf_slice body);
 /* s3_respond_empty -- answers status with no body. */
 void s3_respond_empty(s3_req *r, int status, const http_header *extra, size_t n_extra);
 
@@ -230,6 +238,9 @@ void s3_access_log_request(s3_req *r);
  * answers the error itself and returns non-zero.
  */
 int s3_authenticate(s3_req *r);
+/* s3_user_load -- the user of access_key into r->user; a disabled user is CF_ENOTFOUND,
+ * so its signatures are refused as those of a key that does not exist. */
+int s3_user_load(s3_req *r, cf_slice access_key);
 
 /* ---- authz.c (authz.h) ---- */
 

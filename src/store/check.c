@@ -12,7 +12,8 @@
  *      each part's MD5 equals the part's ETag, and the MD5 of those MD5s,
  *      "-N", is the object's ETag;
  *  (4) the layer above judges what only it can read (store_check_hooks):
- *      each bucket's access attributes and each object's ACL line decode.
+ *      each bucket's access attributes and each object's ACL line decode;
+ *  (5) every user row decodes and has a secret (users.c).
  * So an object that passes is byte-for-byte the object that was
  * acknowledged. A failure is logged with the bucket, key and reason; the
  * check goes on, so one run reports every damaged object. Objects written
@@ -244,7 +245,9 @@ int store_check(store *s, const store_check_hooks *hooks, store_check_stats *out
     }
     free(l.names);
     free(b);
-    if (!rc && (out->bad_objects || out->bad_buckets))
+    if (!rc)
+        rc = store_check_users(s, out); /* (5) */
+    if (!rc && (out->bad_objects || out->bad_buckets || out->bad_users))
         rc = CF_ECORRUPT;
     return rc;
 }

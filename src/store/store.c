@@ -62,6 +62,7 @@ int store_open_with(eng_db *db, const char *chunks_strategy, store **out)
     for (size_t i = 0; i < STORE_PIN_STRIPES; i++)
         pthread_mutex_init(&s->pins[i].mu, NULL);
     pthread_mutex_init(&s->cache_mu, NULL);
+    pthread_mutex_init(&s->user_lock, NULL);
     *out = s;
     return 0;
 fail:
@@ -82,6 +83,7 @@ void store_close(store *s)
     for (size_t i = 0; i < STORE_PIN_STRIPES; i++)
         pthread_mutex_destroy(&s->pins[i].mu);
     pthread_mutex_destroy(&s->cache_mu);
+    pthread_mutex_destroy(&s->user_lock);
     free(s);
 }
 

@@ -63,11 +63,29 @@ typedef struct store_user {
     char secret_key[129];
     char display_name[129];
     bool admin;
+    bool disabled; /* its signatures are refused; the row and its buckets stay */
 } store_user;
+
+#define STORE_USER_ACCESS_KEY_LEN 20 /* a generated key: "CF" + 18 of [A-Z2-7] */
+#define STORE_USER_SECRET_LEN 40     /* a generated secret: 40 of [A-Za-z0-9+/] */
 
 /* store_user_put -- creates or replaces u. CF_EINVAL if the access key or
  * secret is empty or a field is not NUL-terminated within its array. */
 int store_user_put(store *s, const store_user *u);
+/* store_user_create -- a new user: an empty access_key or secret_key is generated (and
+ * written back into u), an empty display name becomes the access key. CF_EEXIST if the
+ * key exists, CF_EINVAL if it is not 3-128 of [A-Za-z0-9._-]. */
+int store_user_create(store *s, store_user *u);
+/* store_user_edit_fn -- changes *u in place; a non-zero return cancels the update and is returned. */
+typedef int (*store_user_edit_fn)(void *arg, store_user *u);
+/* store_user_update -- reads the user, lets edit change it, writes it back, all under one
+ * lock; the result into out (may be NULL). CF_ENOTFOUND, or edit's error. */
+int store_user_update(store *s, cf_slice access_key, store_user_edit_fn edit, void *arg,
+                      store_user *out);
+/* store_user_new_secret / store_user_new_access_key -- random credentials from getrandom(2). */
+int store_user_new_secret(char out[STORE_USER_SECRET_LEN + 1]);
+int store_user_new_access_key(char out[STORE_USER_ACCESS_KEY_LEN + 1]);
+bool store_user_access_key_valid(cf_slice key);
 int store_user_get(store *s, cf_slice access_key, store_user *out);
 /* store_user_delete -- CF_ENOTFOUND if there is no such user. */
 int store_user_delete(store *s, cf_slice access_key);
@@ -418,6 +436,8 @@ typedef struct store_check_stats {
     uint64_t bytes;             /* object bytes read and verified */
     uint64_t bad_objects;       /* objects that failed a check (each logged) */
     uint64_t bad_buckets;       /* buckets whose attributes a hook refused (each logged) */
+    uint64_t users;             /* user rows read */
+    uint64_t bad_users;         /* user rows that do not decode or have no secret (each logged) */
 } store_check_stats;
 
 /* What the layer above checks of the rows it defines: each returns NULL if the

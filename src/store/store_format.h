@@ -54,6 +54,7 @@
 #define STORE_C_SECRET "secret"      /* users: secret key, raw bytes */
 #define STORE_C_NAME "name"          /* users: display name, raw bytes */
 #define STORE_C_ADMIN "admin"        /* users: one byte, 0 or 1 */
+#define STORE_C_DISABLED "disabled"  /* users: one byte, 0 or 1; absent is 0 */
 #define STORE_C_META "m"             /* objects: the object meta, see below */
 #define STORE_C_DATA "d"             /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
 #define STORE_C_PART "p"             /* parts, object_parts: the part record, see below */

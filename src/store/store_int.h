@@ -36,6 +36,7 @@ struct store {
     eng_table *uploads, *parts, *oparts; /* multipart: uploads, their parts, completed layouts */
     bool oacs; /* the chunks table is OACS: large blobs ingested, dead blobs' files dropped */
     pthread_rwlock_t bucket_lock; /* see the lock order above */
+    pthread_mutex_t user_lock;    /* users.c: a user's read-modify-write; taken alone */
     pthread_mutex_t key_locks[STORE_KEY_LOCKS];
     store_pin_stripe pins[STORE_PIN_STRIPES];
     pthread_mutex_t cache_mu;
@@ -284,6 +285,12 @@ int store_part_row(const eng_iter *it, store_part *out);
 int store_part_encode(cf_buf *out, const store_part *p);
 /* store_part_decode -- parses cell "p" into *out (zeroed first; offset stays 0). CF_ECORRUPT. */
 int store_part_decode(cf_slice v, store_part *out);
+
+/* ---- users.c ---- */
+
+/* store_check_users -- store_check's pass over the users table: counts rows into st->users,
+ * and each that does not decode (or has no secret) into st->bad_users, logged. */
+int store_check_users(store *s, store_check_stats *st);
 
 /* ---- list.c ---- */
 

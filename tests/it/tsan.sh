@@ -18,7 +18,7 @@ for u in $units; do
     tally_add "$(basename "$u") (tsan)" "$("build/tsan/$u" 2>&1)"
 done
 export COFFER_BIN=build/tsan/coffer
-for t in s3_flood_test s3_boto3_test s3_multipart_test s3_kill_test s3_access_test; do
+for t in s3_flood_test s3_boto3_test s3_multipart_test s3_kill_test s3_access_test s3_admin_test; do
     tally_add "$t (tsan)" "$(bash tests/it/lib/python.sh "tests/it/$t.py" 2>&1)"
 done
 tally_result

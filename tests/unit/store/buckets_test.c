@@ -337,6 +337,76 @@ static void test_bucket_attributes_set_removed_reopened_and_gone_with_the_bucket
     env_close(&e);
 }
 
+static int edit_disable(void *arg, store_user *u)
+{
+    u->disabled = true;
+    snprintf(u->display_name, sizeof u->display_name, "%s", (const char *)arg);
+    return 0;
+}
+
+static int edit_refuse(void *arg, store_user *u)
+{
+    u->admin = true; /* changed, then cancelled: nothing is written */
+    return CF_ECONFLICT;
+}
+
+static int edit_rename(void *arg, store_user *u)
+{
+    snprintf(u->access_key, sizeof u->access_key, "OTHER");
+    return 0;
+}
+
+static void test_users_create_update_disable_and_old_rows(void)
+{
+    const char *dir = test_tmpdir();
+    env e;
+    env_open(&e, dir);
+    store_user u = {0};
+    CHECK_EQ(store_user_create(e.s, &u), 0); /* key, secret and name generated */
+    CHECK_EQ(strlen(u.access_key), STORE_USER_ACCESS_KEY_LEN);
+    CHECK(strncmp(u.access_key, "CF", 2) == 0);
+    CHECK_EQ(strspn(u.access_key + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), 18);
+    CHECK_EQ(strlen(u.secret_key), STORE_USER_SECRET_LEN);
+    CHECK(strcmp(u.display_name, u.access_key) == 0);
+    CHECK(!u.admin && !u.disabled);
+    store_user again = {0};
+    snprintf(again.access_key, sizeof again.access_key, "%s", u.access_key);
+    CHECK_EQ(store_user_create(e.s, &again), CF_EEXIST);
+    store_user g;
+    CHECK_EQ(store_user_get(e.s, S(u.access_key), &g), 0);
+    CHECK(strcmp(g.secret_key, u.secret_key) == 0); /* the refused create changed nothing */
+    const char *bad[] = {"ab", "a b", "k/y", "\xc3\xa9t\xc3\xa9"};
+    for (size_t i = 0; i < 4; i++) {
+        store_user b = {0};
+        snprintf(b.access_key, sizeof b.access_key, "%s", bad[i]);
+        CHECK_EQ(store_user_create(e.s, &b), CF_EINVAL);
+    }
+    CHECK(store_user_access_key_valid(S("AKIA.key_1-x")));
+    store_user out;
+    CHECK_EQ(store_user_update(e.s, S(u.access_key), edit_disable, "off", &out), 0);
+    CHECK(out.disabled && strcmp(out.display_name, "off") == 0);
+    CHECK_EQ(store_user_update(e.s, S(u.access_key), edit_refuse, NULL, &out), CF_ECONFLICT);
+    CHECK_EQ(store_user_update(e.s, S(u.access_key), edit_rename, NULL, NULL), CF_EINVAL);
+    CHECK_EQ(store_user_update(e.s, S("NOBODY"), edit_disable, "x", NULL), CF_ENOTFOUND);
+    /* a row written before the disabled cell existed reads as enabled */
+    uint8_t zero = 0;
+    eng_cell cells[3] = {{S(STORE_C_SECRET), S("old")}, {S(STORE_C_NAME), S("old")},
+                         {S(STORE_C_ADMIN), slice_make(&zero, 1)}};
+    eng_batch *b = NULL;
+    CHECK_EQ(eng_batch_new(&b), 0);
+    CHECK_EQ(eng_batch_put(b, e.s->users, S("OLDROW"), slice_make(NULL, 0), cells, 3), 0);
+    CHECK_EQ(eng_db_write(e.s->db, b), 0);
+    eng_batch_free(b);
+    env_close(&e);
+    env_open(&e, dir);
+    CHECK_EQ(store_user_get(e.s, S(u.access_key), &g), 0);
+    CHECK(g.disabled && !g.admin && strcmp(g.display_name, "off") == 0);
+    CHECK(strcmp(g.secret_key, u.secret_key) == 0);
+    CHECK_EQ(store_user_get(e.s, S("OLDROW"), &g), 0);
+    CHECK(!g.disabled && strcmp(g.secret_key, "old") == 0);
+    env_close(&e);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -346,6 +416,7 @@ int main(void)
         TEST(test_bucket_list_in_name_order_survives_reopen),
         TEST(test_racing_bucket_creates_exactly_one_wins),
         TEST(test_users_put_get_list_delete),
+        TEST(test_users_create_update_disable_and_old_rows),
         TEST(test_bucket_attributes_set_removed_reopened_and_gone_with_the_bucket),
     };
     return test_main(cases, TEST_COUNT(cases));

@@ -2,7 +2,8 @@
  * check_test.c -- store_check, the store's consistency check: it passes on
  * intact objects whose ETag is their MD5, and reports (CF_ECORRUPT, counted
  * once each) an object whose bytes no longer match its ETag and an object
- * missing a chunk, while still checking the others.
+ * missing a chunk, while still checking the others; and each user row
+ * that does not decode.
  */
 #include <openssl/evp.h>
 
@@ -60,8 +61,37 @@ static void test_check_passes_then_reports_each_damaged_object(void)
     env_free(e);
 }
 
+static void test_check_reports_each_bad_user_row(void)
+{
+    env *e = env_new(64 << 20);
+    store_user u = {.access_key = "GOOD1", .secret_key = "s", .display_name = "g"};
+    CHECK_EQ(store_user_put(e->s, &u), 0);
+    store_check_stats st;
+    CHECK_EQ(store_check(e->s, NULL, &st), 0);
+    CHECK_EQ(st.users, 1);
+    CHECK_EQ(st.bad_users, 0);
+    /* one row with an admin flag of 7, one with no secret: each counted, the good one not */
+    uint8_t seven = 7, zero = 0;
+    eng_cell flag7[3] = {{S(STORE_C_SECRET), S("s")}, {S(STORE_C_NAME), S("n")},
+                         {S(STORE_C_ADMIN), slice_make(&seven, 1)}};
+    eng_cell nosecret[2] = {{S(STORE_C_NAME), S("n")}, {S(STORE_C_ADMIN), slice_make(&zero, 1)}};
+    eng_batch *b;
+    CHECK_EQ(eng_batch_new(&b), 0);
+    CHECK_EQ(eng_batch_put(b, e->s->users, S("BAD1"), slice_make(NULL, 0), flag7, 3), 0);
+    CHECK_EQ(eng_batch_put(b, e->s->users, S("BAD2"), slice_make(NULL, 0), nosecret, 2), 0);
+    CHECK_EQ(eng_db_write(e->db, b), 0);
+    eng_batch_free(b);
+    log_set_level(LOG_ERROR + 1);
+    CHECK_EQ(store_check(e->s, NULL, &st), CF_ECORRUPT);
+    log_set_level(LOG_INFO);
+    CHECK_EQ(st.users, 3);
+    CHECK_EQ(st.bad_users, 2);
+    env_free(e);
+}
+
 static const test_case cases[] = {
     TEST(test_check_passes_then_reports_each_damaged_object),
+    TEST(test_check_reports_each_bad_user_row),
 };
 
 int main(void)
