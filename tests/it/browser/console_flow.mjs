@@ -246,7 +246,7 @@ try {
     return {
       access: user.access, secret_len: user.secret.length,
       users: await page.$$eval('tr[data-user]', (rs) => rs.map((r) => r.dataset.user)),
-      figures: await page.$$eval('#stats-figures dt', (ds) => ds.map((d) => d.textContent)),
+      figures: Object.fromEntries(await page.$$eval('#stats-figures dt', (ds) => ds.map((d) => [d.textContent, d.nextElementSibling.textContent]))),
       rate: await page.textContent('.legend'),
     };
   });
