@@ -86,7 +86,12 @@ export async function showObjects(app, root, bucket, prefix) {
     });
     const name = isFolder
       ? h('a', { href: bucketHash(bucket, key), class: 'folder' }, base(key) + '/')
-      : h('button', { class: 'link file', onclick: () => showPreview(app, bucket, obj) }, base(key));
+      : h('button', {
+        class: 'link file',
+        onclick: () => showPreview(app, bucket, obj, [
+          { label: 'Download', onclick: () => { download(obj.key); return false; } },
+          { label: 'Copy link…', onclick: () => { shareLink(obj.key); return false; } }]),
+      }, base(key));
     return h('tr', { 'data-key': key },
       h('td', { class: 'check' }, check),
       h('td', { class: 'name' }, name),

@@ -58,11 +58,12 @@ function details(headers, tags) {
   return h('dl', { class: 'details', id: 'object-details' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')]));
 }
 
-export async function showPreview(app, bucket, obj) {
+// showPreview -- the dialog for obj ({key}); actions: more dialog buttons [{label, onclick}]
+export async function showPreview(app, bucket, obj, actions = []) {
   const key = obj.key;
   const area = h('div', { class: 'preview-area' }, h('p', { class: 'loading' }, 'Loading…'));
   const info = h('div', {});
-  dialog(key.split('/').pop(), [area, info], [], { wide: true });
+  dialog(key.split('/').pop(), [area, info], actions, { wide: true });
   let head;
   try {
     head = await app.client.head(bucket, key);

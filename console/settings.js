@@ -33,7 +33,7 @@ export async function showSettings(app, root, bucket) {
   }
   const statements = () => (policy && Array.isArray(policy.Statement) ? policy.Statement : policy && policy.Statement ? [policy.Statement] : []);
   const pub = h('input', { type: 'checkbox', id: 'public-read', checked: statements().some((s) => isPublicRead(s, bucket)) });
-  const pubState = h('span', { class: 'muted', id: 'public-state' });
+  const pubState = h('p', { class: 'hint', id: 'public-state' });
   const showPub = () => { pubState.textContent = pub.checked ? 'Anyone can read objects (GET without a signature).' : 'Only signed requests can read objects.'; };
   showPub();
   const policyView = h('pre', { class: 'code', id: 'policy-view' });
