@@ -15,6 +15,7 @@
 
 Run: python3 tests/it/s3_console_test.py (prints "RESULT: N passed, N failed[, N skipped]").
 """
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -155,6 +156,20 @@ class BrowserTest(unittest.TestCase):
         cls.retry = os.path.join(cls.dir, "retry.bin")
         with open(cls.retry, "wb") as f:
             f.write(os.urandom(20 * MiB))
+        cls.cancel = os.path.join(cls.dir, "cancel.bin")
+        with open(cls.cancel, "wb") as f:
+            f.write(os.urandom(40 * MiB))
+        cls.folder = os.path.join(cls.dir, "album")
+        os.makedirs(os.path.join(cls.folder, "sub"))
+        with open(os.path.join(cls.folder, "a.txt"), "w") as f:
+            f.write("plain text\n")
+        with open(os.path.join(cls.folder, "sub", "b.json"), "w") as f:
+            f.write('{"b":[1,2],"a":"x"}')
+        s3 = make_client(SERVER.endpoint)
+        s3.create_bucket(Bucket="console-many")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: s3.put_object(Bucket="console-many", Key="k-%04d" % i,
+                                                  Body=b"x"), range(1005)))
         cls.video = None
         if shutil.which("ffmpeg"):
             cls.video = os.path.join(cls.dir, "clip.webm")
@@ -166,7 +181,8 @@ class BrowserTest(unittest.TestCase):
                             "-b:v", "4M", "-minrate", "4M", "-maxrate", "4M", "-g", "25",
                             cls.video], check=True, timeout=300)
         args = {"endpoint": SERVER.endpoint, "access": ACCESS, "secret": SECRET, "big": cls.big,
-                "retry": cls.retry, "video": cls.video, "shots": cls.shots}
+                "retry": cls.retry, "cancel": cls.cancel, "folder": cls.folder,
+                "video": cls.video, "shots": cls.shots}
         p = subprocess.run(["node", os.path.join(BROWSER_DIR, "console_flow.mjs"),
                             json.dumps(args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=900)
@@ -180,7 +196,7 @@ class BrowserTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if getattr(cls, "dir", None):
-            for name in ("big.bin", "retry.bin", "clip.webm"):
+            for name in ("big.bin", "retry.bin", "cancel.bin", "clip.webm"):
                 if os.path.exists(os.path.join(cls.dir, name)):
                     os.remove(os.path.join(cls.dir, name))
 
@@ -231,6 +247,37 @@ class BrowserTest(unittest.TestCase):
         body = self.s3.get_object(Bucket=BUCKET, Key="retry.bin")["Body"].read()
         self.assertEqual(hashlib.sha256(body).hexdigest(), sha256_file(self.retry))
         self.assertEqual(self.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []), [])
+
+    def test_05b_cancel_aborts_the_multipart_upload(self):
+        s = self.step("cancel")
+        self.assertFalse(s["listed"])
+        with self.assertRaises(ClientError) as cm:
+            self.s3.head_object(Bucket=BUCKET, Key="cancel.bin")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []), [])
+
+    def test_05c_folder_upload_browse_and_json_preview(self):
+        s = self.step("folder")
+        self.assertEqual(s["crumbs"], "Buckets / %s / album" % BUCKET)
+        self.assertEqual(s["json"], '{\n  "b": [\n    1,\n    2\n  ],\n  "a": "x"\n}')
+        self.assertIn("application/json", s["details"])
+        self.assertTrue(s["url"].endswith("#/b/%s/album/sub/" % BUCKET), s["url"])
+
+    def test_05d_rename_then_delete_selected(self):
+        s = self.step("rename_delete")
+        self.assertEqual(s["after_rename"], ["album/sub/", "album/renamed.txt"])
+        self.assertEqual(s["after_delete"], [])
+        keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET, Prefix="album/")
+                .get("Contents", [])]
+        self.assertEqual(keys, [])
+
+    def test_05e_paging_past_1000_keys_and_search(self):
+        s = self.step("paging")
+        self.assertEqual((s["first"], s["first_count"]), (1000, "1000 items so far"))
+        self.assertEqual((s["all_count"], s["distinct"], s["last_count"]),
+                         (1005, 1005, "1005 items"))
+        self.assertEqual(s["found"], ["k-1000", "k-1001", "k-1002", "k-1003", "k-1004"])
+        self.assertEqual(s["found_count"], "5 items")
 
     def test_06_deleting_a_non_empty_bucket_says_bucket_not_empty(self):
         self.assertIn("BucketNotEmpty", self.step("not_empty")["status"])

@@ -4,8 +4,9 @@
 // A step that throws records {error}; later steps still run where they can.
 //
 //   node console_flow.mjs '{"endpoint": "http://127.0.0.1:PORT", "access": "...",
-//     "secret": "...", "big": "/path/50MiB", "retry": "/path/20MiB", "video": "/path.webm"|null,
-//     "shots": "/dir/for/screenshots"}'
+//     "secret": "...", "big": "/path/50MiB", "retry": "/path/20MiB", "cancel": "/path/40MiB",
+//     "folder": "/dir/album", "video": "/path.webm"|null, "shots": "/dir/for/screenshots"}'
+// (the bucket console-many must hold 1,005 keys k-0000.. for the paging step)
 //
 // Every page error and console error is reported (errors) but for the failed loads a step
 // causes on purpose, allowed by status and URL during that step only: a wrong secret's 403,
@@ -149,6 +150,72 @@ try {
     await page.waitForSelector('tr[data-key="retry.bin"]', { timeout: 120000 });
     await page.unroute(/partNumber=2&/);
     return { part2_tries: tries.length, state: await page.textContent('#uploads li[data-key="retry.bin"] .state') };
+  });
+
+  await step('cancel', async () => {
+    await page.setInputFiles('#file-input', cfg.cancel);
+    const row = '#uploads li[data-key="cancel.bin"]';
+    await page.waitForFunction((sel) => {
+      const p = document.querySelector(`${sel} progress`);
+      return p && p.value > 0;
+    }, row, { timeout: 120000 });
+    await page.click(`${row} button:has-text("Cancel")`);
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .state`).textContent === 'cancelled', row);
+    // the abort is sent after the requests in flight end; the list reloads when the batch ends
+    await page.waitForSelector('#uploads button:has-text("Close"):visible', { timeout: 60000 });
+    const listed = await page.$('tr[data-key="cancel.bin"]');
+    await page.click('#uploads button:has-text("Close")');
+    return { state: 'cancelled', listed: listed !== null };
+  });
+
+  await step('folder', async () => {
+    await page.setInputFiles('#folder-input', cfg.folder);
+    await page.waitForSelector('tr[data-key="album/"]', { timeout: 60000 });
+    await page.click('tr[data-key="album/"] a.folder');
+    await page.waitForSelector('tr[data-key="album/sub/"]');
+    const crumbs = await page.textContent('nav.crumbs');
+    await page.click('tr[data-key="album/sub/"] a.folder');
+    await page.click('tr[data-key="album/sub/b.json"] button.file');
+    await page.waitForSelector('#text-preview');
+    const json = await page.textContent('#text-preview');
+    const details = await page.textContent('#object-details');
+    await shot(page, '05-json-preview');
+    await page.keyboard.press('Escape');
+    await page.click('#uploads button:has-text("Close")');
+    return { crumbs, json, details, url: page.url() };
+  });
+
+  await step('rename_delete', async () => {
+    await page.goto(`${E}/_console/#/b/${BUCKET}/album/`);
+    await page.click('tr[data-key="album/a.txt"] button:has-text("Rename")');
+    await page.fill('dialog input', 'album/renamed.txt');
+    await page.press('dialog input', 'Enter');
+    await page.waitForSelector('tr[data-key="album/renamed.txt"]');
+    const afterRename = await page.$$eval('tr[data-key]', (rs) => rs.map((r) => r.dataset.key));
+    await page.check('tr[data-key="album/renamed.txt"] input[type=checkbox]');
+    await page.check('tr[data-key="album/sub/"] input[type=checkbox]');
+    await page.click('#delete-selected');
+    await page.click('dialog button.danger');
+    await page.waitForSelector('.empty');
+    return { after_rename: afterRename, after_delete: await page.$$eval('tr[data-key]', (rs) => rs.map((r) => r.dataset.key)) };
+  });
+
+  await step('paging', async () => {
+    await page.goto(`${E}/_console/#/b/console-many/`);
+    await page.waitForSelector('#load-more:visible');
+    const first = await page.$$eval('tr[data-key]', (rs) => rs.length);
+    const firstCount = await page.textContent('#count');
+    await page.click('#load-more');
+    await page.waitForSelector('#load-more', { state: 'hidden' });
+    const all = await page.$$eval('tr[data-key]', (rs) => rs.map((r) => r.dataset.key));
+    const lastCount = await page.textContent('#count');
+    await page.fill('#search', 'k-100');
+    await page.press('#search', 'Enter');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-key]').length > 0 &&
+      document.querySelectorAll('tr[data-key]').length < 20);
+    const found = await page.$$eval('tr[data-key]', (rs) => rs.map((r) => r.dataset.key));
+    return { first, first_count: firstCount, all_count: all.length, distinct: new Set(all).size,
+      last_count: lastCount, found, found_count: await page.textContent('#count') };
   });
 
   await step('not_empty', async () => {
