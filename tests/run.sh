@@ -7,8 +7,9 @@
 # without that line counts as one failure. A case the machine cannot run (no
 # permission to mount a tmpfs, say) is skipped, not passed: its RESULT line
 # ends with ", N skipped" and a "SKIP <case>: <why>" line names it; the
-# skipped are summed on the line before the total. The last line is the plain
-# total "N passed, N failed" that CI reads.
+# skipped are summed on the line before the total. The client suites' COMPAT
+# lines become tests/it/COMPATIBILITY.md (tests/it/lib/compat.py). The last
+# line is the plain total "N passed, N failed" that CI reads.
 set -u
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -18,6 +19,8 @@ passed=0
 failed=0
 skipped=0
 logdir=$(mktemp -d)
+compat=$logdir/compat.lines # the client suites' COMPAT lines: tests/it/lib/compat.py
+: >"$compat"
 run_one() {
     local bin=$1 name log
     name=$(echo "$bin" | sed 's|build/[a-z]*/tests/||')
@@ -41,6 +44,7 @@ run_one() {
         echo "CRASH $name (exit $rc, no RESULT line)"
     fi
     grep -E '^(FAIL|SKIP) ' "$log" | sed "s|^|  $name: |"
+    grep -P '^COMPAT\t' "$log" >>"$compat"
     if [ "$rc" -ne 0 ]; then
         echo "---- $name output (tail) ----"
         tail -n 40 "$log"
@@ -54,6 +58,8 @@ for script in tests/lint/*.sh tests/it/*.sh; do
     [ -e "$script" ] || continue
     run_one "$script"
 done
+# the compatibility matrix, when the run included client suites (a partial run writes none)
+python3 tests/it/lib/compat.py "$compat" tests/it/COMPATIBILITY.md
 rm -rf "$logdir"
 if [ "$skipped" -gt 0 ]; then echo "$skipped skipped"; fi
 echo "$passed passed, $failed failed"

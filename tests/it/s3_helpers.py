@@ -6,6 +6,7 @@ prints the RESULT line.
 import base64
 import datetime
 import hashlib
+import json
 import hmac
 import http.client
 import re
@@ -165,7 +166,10 @@ def sigv4_headers(method, url, headers, body, access=ACCESS, secret=SECRET):
 
 
 def error_of(body):
-    """(Code, Message) of an S3 error body."""
+    """(Code, Message) of an S3 error body, or of the admin API's JSON one (doc/admin.md)."""
+    if body[:1] == b"{":
+        e = json.loads(body)["error"]
+        return e["code"], e["message"]
     root = ET.fromstring(body)
     return root.findtext("Code"), root.findtext("Message")
 
@@ -180,12 +184,16 @@ class S3Assertions:
         return cm.exception
 
 
-def run_module(name, server=None):
+def run_module(name, server=None, compat=None):
     """Runs the module's tests (against server(), stopped at the end, if given); prints the
     RESULT line. A skipped test (self.skipTest: the machine cannot run it) counts as neither
-    passed nor failed: the line ends with ", N skipped" (tests/run.sh sums those)."""
+    passed nor failed: the line ends with ", N skipped" (tests/run.sh sums those).
+    compat=(client, version): each test also prints its verdict as a COMPAT line for the
+    compatibility matrix (tests/it/lib/compat.py), the operation being the first line of
+    its docstring, else its name."""
     try:
         suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
+        tests = list(_tests(suite))  # a suite lets go of its tests as they run
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     finally:
         if server:
@@ -194,6 +202,25 @@ def run_module(name, server=None):
     skipped = len(result.skipped)
     for test, why in result.skipped:
         print("SKIP %s: %s" % (test.id(), why))
+    if compat:
+        print_compat(compat, tests, result)
     print("RESULT: %d passed, %d failed%s" % (result.testsRun - failed - skipped, failed,
                                              ", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0
+
+
+def _tests(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _tests(t)
+        else:
+            yield t
+
+
+def print_compat(compat, tests, result):
+    bad = {t.id() for t, _ in result.failures + result.errors}
+    skipped = {t.id() for t, _ in result.skipped}
+    for t in tests:
+        doc = t.shortDescription() or t.id().rsplit(".", 1)[-1][5:].replace("_", " ")
+        verdict = "FAIL" if t.id() in bad else "SKIP" if t.id() in skipped else "PASS"
+        print("COMPAT\t%s\t%s\t%s\t%s" % (compat[0], compat[1], doc.replace("\t", " "), verdict))
