@@ -345,6 +345,23 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(s["after"], ["user-own"])
         self.assertEqual(s["after_signout"], 0)
 
+    def test_12b_admin_disables_promotes_rotates_and_cannot_delete_an_owner(self):
+        s = self.step("admin_actions")
+        user = self.step("user_signin")
+        access = self.step("admin_user")["access"]
+        self.assertEqual(s["roles"], ["user, disabled", "user", "admin", "user"])
+        self.assertEqual(s["rotated"]["access"], access)
+        self.assertEqual(len(s["rotated"]["secret"]), 40)
+        self.assertIn("Conflict", s["delete_status"])
+        self.assertTrue(s["still_listed"])
+        # the rotated secret signs; the old one no longer does
+        s3 = make_client(SERVER.endpoint, access=access, secret=s["rotated"]["secret"])
+        self.assertEqual([b["Name"] for b in s3.list_buckets()["Buckets"]], user["after"])
+        old = make_client(SERVER.endpoint, access=access, secret=self.step("admin_user")["secret"])
+        with self.assertRaises(ClientError) as cm:
+            old.list_buckets()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
+
     def test_13_no_javascript_errors(self):
         self.assertEqual(self.flow["errors"], [])
 

@@ -311,7 +311,7 @@ try {
     await page.waitForTimeout(4500); // two polls: a rate is drawn
     await shot(page, '10-admin');
     return {
-      access: user.access, secret_len: user.secret.length,
+      access: user.access, secret: user.secret, secret_len: user.secret.length,
       users: await page.$$eval('tr[data-user]', (rs) => rs.map((r) => r.dataset.user)),
       figures: Object.fromEntries(await page.$$eval('#stats-figures dt', (ds) => ds.map((d) => [d.textContent, d.nextElementSibling.textContent]))),
       rate: await page.textContent('.legend'),
@@ -339,6 +339,34 @@ try {
     await ctx2.close();
     return r;
   });
+  await step('admin_actions', async () => {
+    if (!user) return { error: 'no user was created' };
+    const row = `tr[data-user="${user.access}"]`;
+    const role = () => page.textContent(`${row} td:nth-child(3)`);
+    const click = async (label, want) => {
+      await page.click(`${row} button:has-text("${label}")`);
+      await page.waitForFunction(([sel, w]) => document.querySelector(`${sel} td:nth-child(3)`).textContent === w, [row, want]);
+      return role();
+    };
+    await page.goto(`${E}/_console/#/admin`);
+    await page.waitForSelector(row);
+    const r = { roles: [] };
+    r.roles.push(await click('Disable', 'user, disabled'));
+    r.roles.push(await click('Enable', 'user'));
+    r.roles.push(await click('Make admin', 'admin'));
+    r.roles.push(await click('Revoke admin', 'user'));
+    await page.click(`${row} button:has-text("Rotate secret")`);
+    await page.click('dialog button.danger');
+    await page.waitForSelector('#new-secret');
+    r.rotated = { access: await page.textContent('#new-access'), secret: await page.inputValue('#new-secret') };
+    await page.keyboard.press('Escape');
+    allowed.push({ status: 409, path: `/_coffer/users/${user.access}`, exact: true });
+    await page.click(`${row} button:has-text("Delete")`);
+    r.delete_status = await status(page, () => page.click('dialog button.danger'));
+    r.still_listed = (await page.$(row)) !== null;
+    return r;
+  });
+
   await ctx.close();
 } finally {
   await browser.close();
