@@ -279,6 +279,12 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(s["found"], ["k-1000", "k-1001", "k-1002", "k-1003", "k-1004"])
         self.assertEqual(s["found_count"], "5 items")
 
+    def test_05f_drag_and_drop_uploads(self):
+        self.assertEqual(self.step("drop")["listed"], ["drop-1.txt", "drop-2.txt"])
+        for key, want in (("drop-1.txt", b"dropped one"), ("drop-2.txt", b"dropped two")):
+            got = self.s3.get_object(Bucket=BUCKET, Key=key)
+            self.assertEqual((got["Body"].read(), got["ContentType"]), (want, "text/plain"))
+
     def test_06_deleting_a_non_empty_bucket_says_bucket_not_empty(self):
         self.assertIn("BucketNotEmpty", self.step("not_empty")["status"])
         self.s3.head_bucket(Bucket=BUCKET)

@@ -218,6 +218,22 @@ try {
       last_count: lastCount, found, found_count: await page.textContent('#count') };
   });
 
+  await step('drop', async () => {
+    await page.goto(`${E}/_console/#/b/${BUCKET}/`);
+    await page.waitForSelector('#objects table');
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped one'], 'drop-1.txt', { type: 'text/plain' }));
+      dt.items.add(new File(['dropped two'], 'drop-2.txt', { type: 'text/plain' }));
+      const list = document.getElementById('objects');
+      for (const type of ['dragover', 'drop']) list.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForSelector('tr[data-key="drop-1.txt"]');
+    await page.waitForSelector('tr[data-key="drop-2.txt"]');
+    await page.click('#uploads button:has-text("Close")');
+    return { listed: await page.$$eval('tr[data-key^="drop-"]', (rs) => rs.map((r) => r.dataset.key)) };
+  });
+
   await step('not_empty', async () => {
     allowed.push({ status: 409, path: `/${BUCKET}`, exact: true });
     await page.goto(`${E}/_console/#/`);
