@@ -344,6 +344,14 @@ class BrowserTest(unittest.TestCase):
         # the page's own polls are requests: the rate drawn is above zero
         self.assertRegex(s["rate"], r"^(0\.[1-9]|[1-9])[0-9.]* requests/s")
 
+    def test_11c_stats_chart_draws_the_rates(self):
+        s = self.step("stats_chart")
+        self.assertGreaterEqual(s["polls"], 3)
+        self.assertGreater(s["inked"], 20)  # two points: a short segment per line
+        self.assertRegex(s["rate"], r"^[0-9.]+ requests/s · [0-9.]+ (B|KiB)/s$")
+        self.assertNotRegex(s["rate"], r"^0\.0 requests/s")
+        self.assertRegex(s["requests"], r"^[1-9][0-9]*0$")
+
     def test_12_the_new_user_sees_only_their_own_buckets(self):
         s = self.step("user_signin")
         self.assertEqual(s["before"], [])

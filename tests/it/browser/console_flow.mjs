@@ -355,6 +355,33 @@ try {
     await ctx2.close();
     return r;
   });
+  // the chart's arithmetic and drawing on counters the test controls: +10 requests and
+  // +4096 bytes per poll (tests/it/s3_console_test.py also checks the real server's figures)
+  await step('stats_chart', async () => {
+    let polls = 0;
+    await page.route('**/_coffer/stats', (route) => {
+      polls++;
+      route.fulfill({ status: 200, contentType: 'application/json',
+        body: JSON.stringify({ requests_total: 10 * polls, bytes_in: 4096 * polls, bytes_out: 0,
+          uptime_seconds: 60, connections_open: 1, rss_bytes: 1 << 20 }) });
+    });
+    await page.goto(`${E}/_console/#/`);
+    await page.goto(`${E}/_console/#/admin`);
+    await page.waitForFunction(() => /[1-9]/.test(document.querySelector('.legend').textContent), null, { timeout: 30000 });
+    await page.waitForTimeout(2500);
+    const r = await page.evaluate(() => {
+      const c = document.getElementById('stats-chart');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let inked = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i]) inked++;
+      return { inked, rate: document.querySelector('.legend').textContent };
+    });
+    r.requests = await page.textContent('#stats-figures dt:text("Requests") + dd');
+    await page.unroute('**/_coffer/stats');
+    r.polls = polls;
+    return r;
+  });
+
   await step('admin_actions', async () => {
     if (!user) return { error: 'no user was created' };
     const row = `tr[data-user="${user.access}"]`;
