@@ -49,7 +49,8 @@ $(O)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O2 $(WARN) -o $@ $< -lcrypto
 
-$(O)/gen/console_files.c: $(O)/tools/embed $(CONSOLE_FILES)
+# the directory too: its mtime changes when a file is added or removed
+$(O)/gen/console_files.c: $(O)/tools/embed $(CONSOLE_FILES) console
 	@mkdir -p $(dir $@)
 	$(O)/tools/embed $@ $(CONSOLE_FILES)
 
