@@ -107,6 +107,7 @@ async function start(client, access) {
 function route() {
   if (!app.client) return;
   stopAdmin();
+  for (const d of document.querySelectorAll('dialog[open]')) d.close(); // a new view: none stays over it
   const hash = location.hash || '#/';
   const m = hash.match(/^#\/(b|s)\/([^/]+)\/?(.*)$/);
   const root = main();

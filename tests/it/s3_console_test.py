@@ -15,6 +15,7 @@
 
 Run: python3 tests/it/s3_console_test.py (prints "RESULT: N passed, N failed[, N skipped]").
 """
+import base64
 import concurrent.futures
 import hashlib
 import json
@@ -170,6 +171,10 @@ class BrowserTest(unittest.TestCase):
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: s3.put_object(Bucket="console-many", Key="k-%04d" % i,
                                                   Body=b"x"), range(1005)))
+        s3.create_bucket(Bucket="console-meta")
+        s3.put_object(Bucket="console-meta", Key="notes.txt", Body=b"some notes\n",
+                      ContentType="text/plain", Metadata={"color": "blue"},
+                      Tagging="project=coffer", ChecksumAlgorithm="SHA256")
         cls.video = None
         if shutil.which("ffmpeg"):
             cls.video = os.path.join(cls.dir, "clip.webm")
@@ -284,6 +289,18 @@ class BrowserTest(unittest.TestCase):
         for key, want in (("drop-1.txt", b"dropped one"), ("drop-2.txt", b"dropped two")):
             got = self.s3.get_object(Bucket=BUCKET, Key=key)
             self.assertEqual((got["Body"].read(), got["ContentType"]), (want, "text/plain"))
+
+    def test_05g_object_details_metadata_tags_checksum(self):
+        s = self.step("details")
+        self.assertEqual(s["Size"], "11 B (11 bytes)")
+        self.assertEqual(s["Content type"], "text/plain")
+        self.assertEqual(s["Metadata color"], "blue")
+        self.assertEqual(s["Tag project"], "coffer")
+        self.assertEqual(s["Checksum SHA256"],
+                         base64.b64encode(hashlib.sha256(b"some notes\n").digest()).decode())
+        head = self.s3.head_object(Bucket="console-meta", Key="notes.txt")
+        self.assertEqual(s["ETag"], head["ETag"])
+        self.assertEqual(s["text"], "some notes\n")
 
     def test_06_deleting_a_non_empty_bucket_says_bucket_not_empty(self):
         self.assertIn("BucketNotEmpty", self.step("not_empty")["status"])

@@ -6,7 +6,8 @@
 //   node console_flow.mjs '{"endpoint": "http://127.0.0.1:PORT", "access": "...",
 //     "secret": "...", "big": "/path/50MiB", "retry": "/path/20MiB", "cancel": "/path/40MiB",
 //     "folder": "/dir/album", "video": "/path.webm"|null, "shots": "/dir/for/screenshots"}'
-// (the bucket console-many must hold 1,005 keys k-0000.. for the paging step)
+// (the bucket console-many must hold 1,005 keys k-0000.. for the paging step, and
+// console-meta the object notes.txt with metadata, tags and a SHA-256 checksum)
 //
 // Every page error and console error is reported (errors) but for the failed loads a step
 // causes on purpose, allowed by status and URL during that step only: a wrong secret's 403,
@@ -234,6 +235,17 @@ try {
     return { listed: await page.$$eval('tr[data-key^="drop-"]', (rs) => rs.map((r) => r.dataset.key)) };
   });
 
+  await step('details', async () => {
+    await page.goto(`${E}/_console/#/b/console-meta/`);
+    await page.click('tr[data-key="notes.txt"] button.file');
+    await page.waitForSelector('#object-details dt:text("Checksum SHA256")');
+    await page.waitForSelector('#text-preview');
+    const r = Object.fromEntries(await page.$$eval('#object-details dt', (ds) => ds.map((d) => [d.textContent, d.nextElementSibling.textContent])));
+    r.text = await page.textContent('#text-preview');
+    await page.keyboard.press('Escape');
+    return r;
+  });
+
   await step('not_empty', async () => {
     allowed.push({ status: 409, path: `/${BUCKET}`, exact: true });
     await page.goto(`${E}/_console/#/`);
@@ -273,7 +285,8 @@ try {
     r.responses = seen;
     r.details = await page.textContent('#object-details');
     await page.keyboard.press('Escape');
-    r.dialog_closed = (await page.$('dialog')) === null;
+    r.dialog_closed = await page.waitForSelector('dialog', { state: 'detached', timeout: 5000 })
+      .then(() => true, () => false);
     await page.click('#uploads button:has-text("Close")');
     return r;
   });
