@@ -255,6 +255,7 @@ class BrowserTest(unittest.TestCase):
 
     def test_05b_cancel_aborts_the_multipart_upload(self):
         s = self.step("cancel")
+        self.assertEqual((s["during"], s["parts_held"]), ("uploading", 4))  # 4 parts at once
         self.assertFalse(s["listed"])
         with self.assertRaises(ClientError) as cm:
             self.s3.head_object(Bucket=BUCKET, Key="cancel.bin")

@@ -154,19 +154,26 @@ try {
   });
 
   await step('cancel', async () => {
+    // the parts are held (never answered) until the upload is cancelled, so the click always
+    // lands mid-upload however fast the machine is
+    const held = [];
+    const parts = /\/cancel\.bin\?partNumber=/;
+    await page.route(parts, (route) => { held.push(route); });
     await page.setInputFiles('#file-input', cfg.cancel);
     const row = '#uploads li[data-key="cancel.bin"]';
-    await page.waitForFunction((sel) => {
-      const p = document.querySelector(`${sel} progress`);
-      return p && p.value > 0;
-    }, row, { timeout: 120000 });
+    for (const t0 = Date.now(); held.length < 4; await page.waitForTimeout(50)) {
+      if (Date.now() - t0 > 60000) throw new Error(`${held.length} parts requested after 60 s`);
+    }
+    const during = await page.textContent(`${row} .state`);
     await page.click(`${row} button:has-text("Cancel")`);
     await page.waitForFunction((sel) => document.querySelector(`${sel} .state`).textContent === 'cancelled', row);
     // the abort is sent after the requests in flight end; the list reloads when the batch ends
     await page.waitForSelector('#uploads button:has-text("Close"):visible', { timeout: 60000 });
+    for (const r of held) await r.abort().catch(() => {});
+    await page.unroute(parts);
     const listed = await page.$('tr[data-key="cancel.bin"]');
     await page.click('#uploads button:has-text("Close")');
-    return { state: 'cancelled', listed: listed !== null };
+    return { during, parts_held: held.length, listed: listed !== null };
   });
 
   await step('folder', async () => {
