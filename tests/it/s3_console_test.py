@@ -245,6 +245,14 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(s["name"], "big.bin")
         self.assertEqual(s["sha256"], sha256_file(self.big))
 
+    def test_04b_presigned_link_with_a_chosen_expiry(self):
+        s = self.step("link")
+        self.assertIn("X-Amz-Expires=3600&", s["hour"])
+        self.assertIn("X-Amz-Expires=604800&", s["week"])
+        self.assertTrue(s["week"].startswith(SERVER.endpoint + "/%s/big.bin?" % BUCKET))
+        with open(self.big, "rb") as f:
+            self.assertEqual((s["status"], s["first16"]), (206, f.read(16).hex()))
+
     def test_05_a_failed_part_is_retried_not_the_file(self):
         s = self.step("retry")
         self.assertEqual(s["part2_tries"], 2)

@@ -138,6 +138,21 @@ try {
     return { sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), name: dl.suggestedFilename() };
   });
 
+  await step('link', async () => {
+    await page.click('tr[data-key="big.bin"] button:has-text("Link")');
+    await page.waitForFunction(() => document.getElementById('link-url').value.startsWith('http'));
+    const hour = await page.inputValue('#link-url');
+    await page.selectOption('#link-expiry', '604800');
+    await page.waitForFunction((h) => document.getElementById('link-url').value !== h, hour);
+    const week = await page.inputValue('#link-url');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog', { state: 'detached' });
+    // followed outside the page, as whoever the link is given to would
+    const resp = await fetch(week, { headers: { range: 'bytes=0-15' } });
+    const body = Buffer.from(await resp.arrayBuffer());
+    return { hour, week, status: resp.status, first16: body.toString('hex') };
+  });
+
   await step('retry', async () => {
     const tries = [];
     await page.route(/partNumber=2&/, async (route) => {
