@@ -95,7 +95,8 @@ async function showUsers(app, box) {
   await refresh();
 }
 
-// draw -- two lines (requests/s, bytes/s) each scaled to its own maximum
+// draw -- two lines (requests/s, bytes/s) each scaled to its own maximum, the newest point
+// at the right edge
 function draw(canvas, points) {
   const ctx = canvas.getContext('2d');
   const w = canvas.width = canvas.clientWidth * devicePixelRatio;
@@ -109,7 +110,7 @@ function draw(canvas, points) {
     ctx.lineWidth = 2 * devicePixelRatio;
     ctx.beginPath();
     points.forEach((p, i) => {
-      const x = (i / (HISTORY - 1)) * w;
+      const x = w - ((points.length - 1 - i) / (HISTORY - 1)) * w;
       const y = hgt - (p[field] / max) * (hgt - 8 * devicePixelRatio) - 4 * devicePixelRatio;
       if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
     });
@@ -148,7 +149,7 @@ function showStats(app, box) {
       ['Uptime', s.uptime_seconds !== undefined ? `${Math.round(s.uptime_seconds)} s` : '—'],
       ['Open connections', s.connections_open], ['Requests', s.requests_total],
       ['Bytes in', fmtBytes(s.bytes_in)], ['Bytes out', fmtBytes(s.bytes_out)], ['Memory (RSS)', fmtBytes(s.rss_bytes)],
-      ['Bytes accepted', fmtBytes(s.bytes_accepted)], ['Blob write amplification', s.blob_write_amplification],
+      ['Bytes accepted', fmtBytes(s.bytes_accepted)], ['Blob write amplification', s.blob_write_amplification === undefined ? undefined : Number(s.blob_write_amplification).toFixed(3)],
     ];
     clear(figures, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === '' ? '—' : String(v))]));
   }
