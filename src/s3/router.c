@@ -214,6 +214,10 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_ARGUMENT, "The request URI could not be decoded.");
         goto out;
     }
+    if (s3_console_wanted(&r)) { /* static files, unsigned: console.c */
+        s3_h_console(&r);
+        goto answered;
+    }
     if (s3_preflight_wanted(&r)) { /* CORS preflight: from the bucket's rules, unsigned */
         r.op = S3_OP_PREFLIGHT;
         s3_h_preflight(&r);

@@ -206,6 +206,13 @@ void s3_h_put_cors(s3_req *r);
 void s3_h_get_cors(s3_req *r);
 void s3_h_delete_cors(s3_req *r);
 
+/* ---- console.c ---- */
+
+/* s3_console_wanted -- a path-style request for /_console or below (answered before auth). */
+bool s3_console_wanted(const s3_req *r);
+/* s3_h_console -- serves the embedded web console's files (console_files.h). */
+void s3_h_console(s3_req *r);
+
 /* s3_respond_xml -- answers status with r->out as an XML body, plus extra headers. */
 void s3_respond_xml(s3_req *r, int status, const http_header *extra, size_t n_extra);
 /* s3_respond_json -- answers status with body as application/json (policies, the admin API). */
