@@ -15,8 +15,9 @@ x-amz-meta-mtime they leave on the object; rm; `cp -r` of a 50-file tree and `di
 unmount and remount; then `diff -r` again, every file's SHA-256 through the mount, 20
 random reads in the largest file, and the metadata kept.
 
-Every check prints PASS/FAIL/SKIP and, from the same place, its COMPAT line
-(/work/briefs/compat.md: client, version, "<config>: <operation>", verdict). A machine
+Every check prints PASS/FAIL/SKIP and, from the same place, its COMPAT line (issue 14's
+compatibility matrix: "COMPAT<TAB>client<TAB>version<TAB><config>: <operation><TAB>verdict",
+gathered by tests/run.sh into tests/it/COMPATIBILITY.md). A machine
 without /dev/fuse or fusermount3, or where the kernel refuses the mount, SKIPs; a missing
 s3fs or rclone SKIPs that client. The mounts live under $COFFER_FUSE_DIR (tests/it/fuse.sh
 makes it and unmounts whatever is left there on exit); every mount is also unmounted in a
@@ -59,6 +60,11 @@ def sha_file(path):
             h.update(b)
 
 
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def first_line(cmd):
     try:
         out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
@@ -93,8 +99,10 @@ class Tally:
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
 
-    def emit(self, cfg, op, verdict, why=""):
+    def emit(self, cfg, op, verdict, why="", took_s=None):
         name = "%s %s: %s" % (cfg.client, cfg.name, op)
+        if took_s is not None:
+            name += " (%.1f s)" % took_s
         if verdict == "PASS":
             self.passed += 1
             print("PASS " + name)
@@ -110,6 +118,7 @@ class Tally:
     def check(self, cfg, op, fn, *args):
         """Runs fn(*args): PASS when it returns, FAIL on any exception, SKIP on Skip.
         Returns (verdict, why)."""
+        start = time.time()
         try:
             fn(*args)
         except Skip as e:
@@ -118,7 +127,7 @@ class Tally:
             verdict, why = "FAIL", "%s: %s" % (type(e).__name__, e)
         else:
             verdict, why = "PASS", ""
-        self.emit(cfg, op, verdict, why)
+        self.emit(cfg, op, verdict, why, time.time() - start)
         return verdict, why
 
     def result(self):
@@ -290,7 +299,7 @@ class Run:
 
     def append(self, base, extra):
         key = "files/app-" + base
-        body = open(os.path.join(self.src, base), "rb").read()
+        body = slurp(os.path.join(self.src, base))
         tail = random.Random(len(body)).randbytes(extra)
         subprocess.run(["cp", os.path.join(self.src, base), self.at(key)], check=True)
         with open(self.at(key), "ab") as f:
@@ -306,12 +315,12 @@ class Run:
         with open(self.at(key), "wb") as f:
             f.write(b"second\n")
         self.expect[key] = self.local("over", b"second\n")
-        assert open(self.at(key), "rb").read() == b"second\n"
+        assert slurp(self.at(key)) == b"second\n"
         self.assert_objects([key])
 
     def overwrite_range(self):
         key = "files/patched"
-        body = bytearray(open(os.path.join(self.src, "f-1m"), "rb").read())
+        body = bytearray(slurp(os.path.join(self.src, "f-1m")))
         patch = random.Random(7).randbytes(1000)
         subprocess.run(["cp", os.path.join(self.src, "f-1m"), self.at(key)], check=True)
         with open(self.at(key), "r+b") as f:
