@@ -11,7 +11,9 @@ On each: nested mkdir; files of 0 B, 1 B, 1 MiB, 50 MiB and 200 MiB written with
 (random bytes from a seeded generator); `ls -l` sizes and mtimes; the objects read back
 through the S3 API (boto3) by SHA-256; append and in-place overwrite where the tool can;
 rename of a file and of a directory; chmod and `touch -d` and the x-amz-meta-mode /
-x-amz-meta-mtime they leave on the object; rm; `cp -r` of a 50-file tree and `diff -r`;
+x-amz-meta-mtime they leave on the object; rm; a directory of 1,100 objects PUT through
+the S3 API listed through the mount (two list pages); `cp -r` of a 50-file tree and
+`diff -r`;
 unmount and remount; then `diff -r` again, every file's SHA-256 through the mount, 20
 random reads in the largest file, and the metadata kept.
 
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
@@ -46,6 +49,7 @@ MTIME_SLACK_S = 3        # ls -l's mtime may be the start or end of the write, i
 EVENTUAL_S = 60          # rclone --vfs-cache-mode writes uploads after close, in the background
 MOUNT_WAIT_S = 30
 TOUCH_EPOCH = 1614834367  # 2021-03-04 05:06:07 UTC
+MANY_COUNT = 1100         # objects in one directory: more than one 1000-key list page
 # mount failures that are the machine's, not coffer's: the kernel or fusermount said no
 ENV_FAILURE = re.compile(r"fusermount|/dev/fuse|fuse: (device|mount)|Operation not permitted")
 
@@ -225,6 +229,7 @@ class Run:
         self.mp = self.m.mp
         self.expect = {}   # key (path under the mount) -> local file with its bytes
         self.written = {}  # key -> (start, end) of its write, epoch seconds
+        self.many = ["k-%04d" % i for i in range(MANY_COUNT)]
 
     def at(self, key):
         return os.path.join(self.mp, key)
@@ -277,7 +282,7 @@ class Run:
         os.makedirs(self.at("deep/a/b/c"))
         os.mkdir(self.at("files"))
         assert os.path.isdir(self.at("deep/a/b/c"))
-        assert sorted(os.listdir(self.mp)) == ["deep", "files"], os.listdir(self.mp)
+        assert sorted(os.listdir(self.mp)) == ["deep", "files", "many"], os.listdir(self.mp)
 
     def write(self, name):
         key = "files/" + name
@@ -379,6 +384,21 @@ class Run:
         assert not os.path.exists(self.at(key))
         self.assert_no_object(key)
 
+    def put_many(self):
+        """MANY_COUNT objects PUT through the S3 API before the first mount (rclone lists a
+        directory once and keeps the listing: objects put later would not show)."""
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: self.s3.put_object(Bucket=self.cfg.bucket, Key="many/" + n,
+                                                       Body=n.encode()), self.many))
+
+    def ls_many(self):
+        """The objects of put_many are listed, and read, through the mount."""
+        names = self.many
+        got = sorted(os.listdir(self.at("many")))
+        assert got == names, "%d names listed, first missing %s" % (
+            len(got), next((n for n in names if n not in got), None))
+        assert slurp(self.at("many/" + names[-1])) == names[-1].encode()
+
     def tree_keys(self):
         out = {}
         for d, _, files in os.walk(self.tree):
@@ -431,7 +451,9 @@ class Run:
 
     def ops(self, tree):
         """(operation, fn, args) in order; a check the tool cannot do is a SKIP (cfg.cannot)."""
-        ops = [("mount", self.m.mount, ()), ("mkdir nested", self.mkdir_nested, ())]
+        ops = [("mount", self.m.mount, ()),
+               ("ls of %d objects put through the S3 API" % MANY_COUNT, self.ls_many, ()),
+               ("mkdir nested", self.mkdir_nested, ())]
         ops += [("write " + label, self.write, ("f-%s" % short(n),)) for label, n in SIZES]
         ops += [("ls -l sizes and mtimes", self.ls_sizes_mtimes, ()),
                 ("S3 API GET of the written files", self.s3_all, ()),
@@ -533,11 +555,13 @@ def main():
             work = os.path.join(base, cfg.bucket)
             os.makedirs(work)
             skip = no_fuse or (None if cfg.version else "%s is not installed" % cfg.client)
-            if not skip:
-                s3.create_bucket(Bucket=cfg.bucket)
             cfg.version = cfg.version or "none"
             start = time.time()
-            Run(tally, cfg, s3, src, work, server.endpoint).run(tree, skip)
+            run = Run(tally, cfg, s3, src, work, server.endpoint)
+            if not skip:
+                s3.create_bucket(Bucket=cfg.bucket)
+                run.put_many()
+            run.run(tree, skip)
             print("# %s %s: %.1f s" % (cfg.client, cfg.name, time.time() - start), flush=True)
     finally:
         server.stop()
