@@ -11,7 +11,8 @@ On each: nested mkdir; files of 0 B, 1 B, 1 MiB, 50 MiB and 200 MiB written with
 (random bytes from a seeded generator); `ls -l` sizes and mtimes; the objects read back
 through the S3 API (boto3) by SHA-256; append and in-place overwrite where the tool can;
 rename of a file and of a directory; chmod and `touch -d` and the x-amz-meta-mode /
-x-amz-meta-mtime they leave on the object; rm; a directory of 1,100 objects PUT through
+x-amz-meta-mtime they leave on the object; rm; a file name with characters SigV4 and
+the XML listings escape; truncate; a symlink (s3fs); a directory of 1,100 objects PUT through
 the S3 API listed through the mount (two list pages); `cp -r` of a 50-file tree and
 `diff -r`;
 unmount and remount; then `diff -r` again, every file's SHA-256 through the mount, 20
@@ -50,6 +51,7 @@ EVENTUAL_S = 60          # rclone --vfs-cache-mode writes uploads after close, i
 MOUNT_WAIT_S = 30
 TOUCH_EPOCH = 1614834367  # 2021-03-04 05:06:07 UTC
 MANY_COUNT = 1100         # objects in one directory: more than one 1000-key list page
+ODD_NAME = "we ird+na%me \u00fc &=?#~.txt"  # each byte SigV4 and XML listings must escape
 # mount failures that are the machine's, not coffer's: the kernel or fusermount said no
 ENV_FAILURE = re.compile(r"fusermount|/dev/fuse|fuse: (device|mount)|Operation not permitted")
 
@@ -399,6 +401,37 @@ class Run:
             len(got), next((n for n in names if n not in got), None))
         assert slurp(self.at("many/" + names[-1])) == names[-1].encode()
 
+    def odd_name(self):
+        key = "moved/" + ODD_NAME
+        with open(self.at(key), "wb") as f:
+            f.write(b"odd\n")
+        self.expect[key] = self.local("odd", b"odd\n")
+        assert ODD_NAME in os.listdir(self.at("moved"))
+        self.assert_objects([key])
+
+    def truncate(self):
+        key = "moved/trunc"
+        body = slurp(os.path.join(self.src, "f-1m"))
+        with open(self.at(key), "wb") as f:
+            f.write(body)
+        # truncate -s: open, then ftruncate. (A truncate(2) by path, with the file not
+        # open, makes s3fs 1.90 PUT zeros of the new size without reading the object:
+        # the PUT's payload hash is that of zeros, so no answer of coffer's is involved.)
+        subprocess.run(["truncate", "-s", "5000", self.at(key)], check=True)
+        assert slurp(self.at(key)) == body[:5000], "shortened: other bytes"
+        subprocess.run(["truncate", "-s", "200000", self.at(key)], check=True)
+        self.expect[key] = self.local("trunc", body[:5000] + bytes(195000))
+        assert slurp(self.at(key)) == slurp(self.expect[key])
+        self.assert_objects([key])
+
+    def symlink(self):
+        os.symlink("f-1", self.at("moved/link"))
+        self.symlink_kept()
+
+    def symlink_kept(self):
+        assert os.readlink(self.at("moved/link")) == "f-1"
+        assert slurp(self.at("moved/link")) == slurp(self.expect["moved/f-1"])
+
     def tree_keys(self):
         out = {}
         for d, _, files in os.walk(self.tree):
@@ -466,6 +499,9 @@ class Run:
                 ("chmod (x-amz-meta-mode)", self.chmod, ()),
                 ("touch -d (x-amz-meta-mtime)", self.touch_d, ()),
                 ("rm", self.rm, ()),
+                ("file name with space + % \u00fc & = ? # ~", self.odd_name, ()),
+                ("truncate -s shorter and longer", self.truncate, ()),
+                ("symlink", self.symlink, ()),
                 ("cp -r 50-file tree + diff -r", self.cp_tree, (tree,)),
                 ("unmount", self.unmount, ()),
                 ("remount", self.m.mount, ()),
@@ -477,6 +513,7 @@ class Run:
         ops += [("20 random reads in 200 MiB after remount", self.random_reads, ("moved/f-200m",)),
                 ("mode kept after remount", self.mode_kept, ()),
                 ("mtime kept after remount", self.mtime_kept, ()),
+                ("symlink kept after remount", self.symlink_kept, ()),
                 ("S3 API GET of everything after remount", self.s3_all, ()),
                 ("unmount at the end", self.unmount, ())]
         return ops
@@ -522,10 +559,12 @@ def make_sources(src, tree):
 def configs():
     s3fs_v = first_line(["s3fs", "--version"]) if shutil.which("s3fs") else None
     rclone_v = first_line(["rclone", "version"]) if shutil.which("rclone") else None
-    no_append = "rclone --vfs-cache-mode off cannot append or write at an offset " \
-                "(an open without O_TRUNC of an existing file is refused)"
+    no_append = "rclone --vfs-cache-mode off cannot append, write at an offset or " \
+                "truncate (an open without O_TRUNC of an existing file is refused)"
     no_mode = "rclone mount keeps no file mode (chmod is accepted and dropped)"
-    rclone_cannot = {"chmod (x-amz-meta-mode)": no_mode, "mode kept after remount": no_mode}
+    no_link = "rclone mount makes no symlinks (EIO)"
+    rclone_cannot = {"chmod (x-amz-meta-mode)": no_mode, "mode kept after remount": no_mode,
+                     "symlink": no_link, "symlink kept after remount": no_link}
     return [
         Config("s3fs", "default", "fuse-s3fs", [], s3fs_v),
         Config("s3fs", "nomultipart", "fuse-s3fs-nomp", ["-o", "nomultipart"], s3fs_v),
@@ -533,7 +572,8 @@ def configs():
                ["--vfs-cache-mode", "off"], rclone_v,
                cannot=dict(rclone_cannot, **{"append to 1 MiB file": no_append,
                                              "append to 50 MiB file": no_append,
-                                             "overwrite a range in place": no_append})),
+                                             "overwrite a range in place": no_append,
+                                             "truncate -s shorter and longer": no_append})),
         Config("rclone-mount", "vfs-cache-mode writes", "fuse-rclone-writes",
                ["--vfs-cache-mode", "writes"], rclone_v, cannot=rclone_cannot),
     ]
