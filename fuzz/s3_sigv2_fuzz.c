@@ -19,7 +19,7 @@
  *
  * Sources and libraries (fuzz/run.sh reads these two lines):
  * FUZZ_SRCS: src/util/[a-z]*.c src/s3/sigv2.c src/s3/sigv4*.c src/s3/errors.c src/s3/xml_write.c src/s3/checksum.c src/http/date.c src/http/field.c src/http/query.c
- * FUZZ_LIBS: -lcrypto -lisal -lpthread
+ * FUZZ_LIBS: -ljson-c -lcrypto -lisal -lpthread
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,8 +15,8 @@
  * a canonical request is never empty.
  *
  * Sources and libraries (fuzz/run.sh reads these two lines):
- * FUZZ_SRCS: src/util/[a-z]*.c src/s3/sigv4*.c src/s3/errors.c src/s3/xml_write.c
- * FUZZ_LIBS: -lcrypto -lisal -lpthread
+ * FUZZ_SRCS: src/util/[a-z]*.c src/s3/sigv4*.c src/s3/errors.c src/s3/xml_write.c src/http/field.c
+ * FUZZ_LIBS: -ljson-c -lcrypto -lisal -lpthread
  */
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  *
  * Sources and libraries (fuzz/run.sh reads these two lines):
  * FUZZ_SRCS: src/util/[a-z]*.c src/s3/errors.c src/s3/xml_write.c src/s3/xml_parse*.c src/s3/acl.c
- * FUZZ_LIBS: -lexpat -lisal -lpthread
+ * FUZZ_LIBS: -ljson-c -lexpat -lisal -lpthread
  */
 #include <stdlib.h>
 #include <string.h>

@@ -5,11 +5,13 @@
 #   scripts/deps.sh test    the above plus the real S3 clients the integration
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
 #                           boto3 (Debian's, unless a python3 with boto3 exists),
-#                           node and npm, chromium (browser uploads), s3fs and
-#                           fuse3's fusermount3 (tests/it/fuse.sh mounts buckets
-#                           with s3fs and rclone mount), and clang's libFuzzer
-#                           for the bounded fuzz runs
-#   scripts/deps.sh bench   the build set plus RocksDB and fio (bench/ references)
+#                           node and npm, chromium (browser uploads), ffmpeg
+#                           (the media the browser plays), s3fs and fuse3's
+#                           fusermount3 (tests/it/fuse.sh mounts buckets with
+#                           s3fs and rclone mount), and clang's libFuzzer for
+#                           the bounded fuzz runs
+#   scripts/deps.sh bench   the build set plus RocksDB, fio and nginx (bench/
+#                           references), and ffmpeg (bench/media's video)
 # Installs only what is missing, so a second run costs one dpkg query.
 set -euo pipefail
 want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev libjson-c-dev)
@@ -25,8 +27,10 @@ case "${1:-build}" in
         command -v node >/dev/null 2>&1 || want+=(nodejs)
         command -v npm >/dev/null 2>&1 || want+=(npm)
         [ -x /usr/bin/chromium ] || want+=(chromium)
+        # tests/it/media.sh: the MP4, WebM and MP3 it plays are made with ffmpeg
+        want+=(ffmpeg)
         ;;
-    bench) want+=(librocksdb-dev fio) ;;
+    bench) want+=(librocksdb-dev fio nginx-light ffmpeg) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 missing=()

@@ -3,7 +3,7 @@
  *
  *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
  *                  [--min-part-size BYTES] [--upload-expiry SECONDS] [--access-log FILE|-]
- *                  [--bucket-defaults open|aws]
+ *                  [--bucket-defaults open|aws] [--metrics-public]
  *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
  *       data directory DIR (COFFER_DATA, default ./coffer-data). Multipart
  *       parts but the last must be at least BYTES (COFFER_MIN_PART_SIZE,
@@ -14,6 +14,8 @@
  *       disabled (BucketOwnerEnforced) and public access blocked (aws). With
  *       FILE (COFFER_ACCESS_LOG) one line per request is appended to it ("-":
  *       stderr; doc/formats.md "Access log"), and SIGHUP reopens it (rotation).
+ *       GET /_coffer/metrics (doc/metrics.md) is for admins, or for anyone
+ *       with --metrics-public (COFFER_METRICS_PUBLIC=1).
  *   coffer user add ACCESS_KEY [SECRET] | list | remove KEY | disable KEY | enable KEY |
  *               rotate KEY | admin KEY on|off
  *       manages users in the data directory while the server is stopped (a
@@ -43,6 +45,7 @@
 #include <pthread.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +244,7 @@ typedef struct cli {
     const char *domain;
     const char *bucket_defaults; /* "open" or "aws" */
     const char *access_log; /* NULL: none; "-": stderr; else a file, reopened on SIGHUP */
+    bool metrics_public;    /* GET /_coffer/metrics unsigned (a scraper without a key) */
     const char *mode;
     uint64_t min_part_bytes;
     uint64_t upload_expiry_s;
@@ -307,6 +311,8 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->bucket_defaults =
         getenv("COFFER_BUCKET_DEFAULTS") ? getenv("COFFER_BUCKET_DEFAULTS") : "open";
     c->access_log = getenv("COFFER_ACCESS_LOG");
+    c->metrics_public =
+        getenv("COFFER_METRICS_PUBLIC") && !strcmp(getenv("COFFER_METRICS_PUBLIC"), "1");
     c->mode = "serve";
     c->min_part_bytes = 5ull << 20;
     c->upload_expiry_s = 7 * 24 * 3600;
@@ -333,6 +339,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->bucket_defaults = argv[++i];
         else if (i + 1 < argc && strcmp(a, "--access-log") == 0)
             c->access_log = argv[++i];
+        else if (strcmp(a, "--metrics-public") == 0)
+            c->metrics_public = true;
         else if (i == 1 && (!strcmp(a, "serve") || !strcmp(a, "shell") || !strcmp(a, "user") ||
                            !strcmp(a, "check")))
             c->mode = a;
@@ -451,6 +459,22 @@ static int ensure_admin(store *st, const char *access, const char *secret)
     return store_user_put(st, &u);
 }
 
+/* server_stats -- the net layer's counts for the s3 layer's metrics
+ * (s3_config.server_stats). arg is serve()'s published server: NULL until
+ * net_server_start returned (its workers may serve a scrape before that)
+ * and again from the start of the stop, so a scrape never reads a server
+ * being freed. */
+static void server_stats(void *arg, s3_server_stats *out)
+{
+    net_server *srv = atomic_load((_Atomic(net_server *) *)arg);
+    net_stats ns = {0};
+    if (srv)
+        net_server_stats(srv, &ns);
+    out->connections_open = ns.connections_open;
+    out->connections_accepted = ns.connections_accepted;
+    out->workers = ns.workers;
+}
+
 static int serve(eng_db *db, const cli *c)
 {
     char access[256], secret[256], host[128];
@@ -459,6 +483,7 @@ static int serve(eng_db *db, const cli *c)
     store *st = NULL;
     s3_ctx *s3 = NULL;
     net_server *srv = NULL;
+    _Atomic(net_server *) published = NULL; /* srv for server_stats */
     sweeper sw;
     sweeper_start(&sw, NULL, 0);
     if (split_addr(c->addr, host, sizeof host, &port) != 0) {
@@ -486,8 +511,15 @@ static int serve(eng_db *db, const cli *c)
         fprintf(stderr, "coffer: cannot open the store in %s: %s\n", c->data, cf_err_str(orc));
         goto out;
     }
-    s3_config sc = {c->region, c->domain, 900, c->min_part_bytes, c->access_log,
-                    strcmp(c->bucket_defaults, "aws") == 0};
+    s3_config sc = {.region = c->region,
+                    .domain = c->domain,
+                    .max_skew_s = 900,
+                    .min_part_bytes = c->min_part_bytes,
+                    .access_log = c->access_log,
+                    .aws_defaults = strcmp(c->bucket_defaults, "aws") == 0,
+                    .metrics_public = c->metrics_public,
+                    .server_stats = server_stats,
+                    .server_stats_arg = &published};
     int src = s3_new(st, &sc, &s3);
     if (src) {
         fprintf(stderr, "coffer: cannot start the S3 front end: %s\n", cf_err_str(src));
@@ -505,6 +537,7 @@ static int serve(eng_db *db, const cli *c)
         fprintf(stderr, "coffer: cannot listen on %s: %s\n", c->addr, cf_err_str(nrc));
         goto out;
     }
+    atomic_store(&published, srv);
     printf("coffer: serving S3 on http://%s:%u (region %s)\n", host, net_server_port(srv),
            c->region);
     printf("coffer: data directory %s (%s)\n", c->data, created ? "new" : "existing");
@@ -535,6 +568,7 @@ static int serve(eng_db *db, const cli *c)
     log_info("coffer: signal %d: draining connections", sig);
     rc = 0;
 out:
+    atomic_store(&published, NULL);
     net_server_stop(srv, 10000);
     sweeper_stop(&sw);
     s3_free(s3);
@@ -665,7 +699,7 @@ int main(int argc, char **argv)
     if (parse_cli(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: coffer [serve|check|shell|user ...] [--data DIR] [--addr HOST:PORT] "
                         "[--region R] [--domain D] [--min-part-size BYTES] [--upload-expiry SECONDS]\n"
-                        "       [--bucket-defaults open|aws]\n"
+                        "       [--bucket-defaults open|aws] [--metrics-public]\n"
                         "       [--access-log FILE|-] [--workers N] [--max-workers N] [--max-conns N] [--idle-timeout-ms MS]\n"
                         "       [--io-timeout-ms MS] [--min-rate BYTES_PER_S]\n"
                         "numeric options may also be set as COFFER_MIN_PART_SIZE, COFFER_WORKERS, ...\n");

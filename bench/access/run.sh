@@ -23,6 +23,7 @@ T_START=$(date +%s)
 log() { printf '[access +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 
 bash scripts/deps.sh build
+. bench/lib/nginx.sh
 if ! command -v nginx >/dev/null; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -37,11 +38,10 @@ LOAD=$ROOT/build/release/bench/s3load
 
 W=$(mktemp -d /tmp/coffer-accessbench-XXXXXX)
 coffer_pid=""
-nginx_pid=""
 cleanup() {
     set +e
     [ -n "$coffer_pid" ] && kill "$coffer_pid" 2>/dev/null && wait "$coffer_pid" 2>/dev/null
-    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+    nginx_stop
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -54,28 +54,13 @@ SK=benchAccessSecret0123456789abcdefghijkl
 
 log "data: 1000 objects of 4 KiB"
 head -c 4096 /dev/urandom >"$W/small"
-mkdir -p "$W/www/bench/s" "$W/nginx"
+mkdir -p "$W/www/bench/s"
 for i in $(seq 0 999); do cp "$W/small" "$W/www/bench/s/$(printf %06d "$i")"; done
-cat >"$W/nginx/nginx.conf" <<EOF
-worker_processes 2;
-$([ "$(id -u)" = 0 ] && echo "user root;")
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    keepalive_requests 10000000;
-    open_file_cache max=4000 inactive=60s;
-    server { listen 127.0.0.1:$NP; root $W/www; }
-}
-EOF
-nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" -g 'daemon off;' >"$W/nginx/out" 2>&1 &
-nginx_pid=$!
 COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$CP COFFER_ACCESS_KEY=$AK COFFER_SECRET_KEY=$SK \
     COFFER_LOG=warn "$COFFER" serve >"$W/coffer.log" 2>&1 &
 coffer_pid=$!
-wait_port "$CP" && wait_port "$NP"
+wait_port "$CP"
+nginx_start "$W/nginx" "$W/www" "$NP"
 
 s3() { # s3 METHOD PATH [BODY-FILE]: one signed request with curl (7.88 signs "?policy" only as "?policy=")
     local args=(-s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK"

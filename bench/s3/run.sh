@@ -50,6 +50,7 @@ log() { printf '[s3bench +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 
 # ------------------------------------------------------------------ dependencies and build
 bash scripts/deps.sh build
+. bench/lib/nginx.sh
 need=()
 for p in nginx-light fio curl; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -73,7 +74,6 @@ LOAD=$ROOT/build/release/bench/s3load
 # ------------------------------------------------------------------ temp dir, ports, cleanup
 W=$(mktemp -d "$BENCH_DIR/coffer-s3bench-XXXXXX")
 coffer_pid=""
-nginx_pid=""
 sampler_pid=""
 peers_job=""
 peers_started=0
@@ -82,7 +82,7 @@ cleanup() {
     [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
     [ -n "$peers_job" ] && kill "$peers_job" 2>/dev/null
     [ -n "$coffer_pid" ] && kill "$coffer_pid" 2>/dev/null && wait "$coffer_pid" 2>/dev/null
-    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+    nginx_stop
     [ "$peers_started" = 1 ] && bash "$PEERS/peers-down.sh" "$W/peers" --wipe >/dev/null 2>&1
     rm -rf "$W"
 }
@@ -131,34 +131,12 @@ else
 fi
 
 # ------------------------------------------------------------------ data: the same bytes for every server
-mkdir -p "$W/www/s" "$W/nginx/tmp"
+mkdir -p "$W/www/s"
 log "making the objects (${BIG_MIB} MiB, 64 MiB, 4 KiB x 1000) from /dev/urandom"
 head -c "$((BIG_MIB << 20))" /dev/urandom >"$W/www/big"
 head -c $((64 << 20)) /dev/urandom >"$W/www/mid"
 head -c 4096 /dev/urandom >"$W/small"
 for i in $(seq 0 999); do cp "$W/small" "$W/www/s/$(printf %06d "$i")"; done
-
-cat >"$W/nginx/nginx.conf" <<EOF
-worker_processes 2;
-$([ "$(id -u)" = 0 ] && echo "user root;")
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 10000000;
-    keepalive_timeout 75s;
-    client_body_temp_path $W/nginx/tmp;
-    client_max_body_size 0;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $W/www;
-        location / { dav_methods PUT DELETE; create_full_put_path on; }
-    }
-}
-EOF
 
 if [ "$NO_RGW" != 1 ]; then
     if wait "$peers_job"; then
@@ -208,9 +186,9 @@ stop_coffer() { # stop_coffer NAME: SIGTERM, wait, keep the log's tail
     cp "$W/coffer-$1.log" "$BENCH_DIR/coffer-s3bench-$1.log"
 }
 start_coffer main
-nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" -g 'daemon off;' >"$W/nginx/stdout" 2>&1 &
-nginx_pid=$!
-wait_port "$NGINX_PORT" 10 || { cat "$W/nginx/stdout" "$W/nginx/error.log"; exit 1; }
+# WebDAV PUT: nginx takes uploads too (see the top comment)
+nginx_start "$W/nginx" "$W/www" "$NGINX_PORT" "" \
+    "dav_methods PUT DELETE; create_full_put_path on;"
 
 # ------------------------------------------------------------------ load helpers
 declare -A R # label -> s3load result line
@@ -220,7 +198,7 @@ HZ=$(getconf CLK_TCK)
 srv_pids() {
     case $1 in
         coffer) echo "$coffer_pid" ;;
-        nginx) pgrep -P "$nginx_pid" ;;
+        nginx) pgrep -P "$NGINX_PID" ;;
         rgw) cat "$W/peers/pids/radosgw.pid" "$W/peers/pids/ceph-osd.pid" 2>/dev/null ;;
     esac
 }

@@ -554,6 +554,7 @@ void eng_table_stats_get(eng_table *t, eng_table_stats *out)
     out->sst_consulted = atomic_load(&t->sst_consulted);
     out->flushes = atomic_load(&t->flushes);
     out->compactions = atomic_load(&t->compactions);
+    out->ingests = atomic_load(&t->ingests);
 }
 
 void eng_db_stats_get(eng_db *db, eng_db_stats *out)

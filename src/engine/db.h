@@ -92,6 +92,7 @@ struct eng_table {
     atomic_uint_fast64_t sst_consulted;
     atomic_uint_fast64_t flushes;
     atomic_uint_fast64_t compactions;
+    atomic_uint_fast64_t ingests;
 };
 
 struct eng_db {

@@ -282,6 +282,7 @@ typedef struct eng_table_stats {
     uint64_t sst_consulted;    /* SSTables read iterators considered (key range, bloom filter) */
     uint64_t flushes;
     uint64_t compactions;
+    uint64_t ingests;          /* ingests finished (eng_ingest_finish returned 0) */
 } eng_table_stats;
 
 void eng_table_stats_get(eng_table *t, eng_table_stats *out);

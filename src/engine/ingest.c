@@ -150,8 +150,10 @@ int eng_ingest_finish(eng_ingest *in)
         rc = close_output(in);
     if (!rc && in->n_done > 0)
         rc = eng_table_add_ssts(in->t, in->done, in->n_done); /* invariant (1) */
-    if (!rc)
+    if (!rc) {
         atomic_fetch_add(&in->t->ingest_bytes, in->bytes);
+        atomic_fetch_add(&in->t->ingests, 1);
+    }
     ingest_free(in, rc != 0); /* invariant (4) */
     return rc;
 }

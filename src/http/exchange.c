@@ -62,6 +62,7 @@ int http_exchange_begin(http_session *s, size_t head_len)
     ex->s = s;
     ex->req = &s->req;
     ex->head_end = ex->rpos = s->start + head_len;
+    ex->head_read_bytes = head_len;
     int rc = http_body_framing(&s->req, &ex->framing, &ex->body_left);
     if (rc)
         return rc;
@@ -91,6 +92,8 @@ void http_exchange_stats(const http_exchange *ex, http_exchange_counts *out)
     out->status = ex->status;
     out->body_read_bytes = ex->body_read_bytes;
     out->body_sent_bytes = ex->body_sent_bytes;
+    out->head_read_bytes = ex->head_read_bytes;
+    out->head_sent_bytes = ex->head_sent_bytes;
 }
 
 void http_exchange_close_after(http_exchange *ex)
@@ -195,6 +198,7 @@ ssize_t http_exchange_read_body(http_exchange *ex, void *buf, size_t cap)
             return ex->body_err = CF_EIO;
         }
         ex->continue_sent = true;
+        ex->head_sent_bytes += sizeof continue_line - 1;
     }
     ssize_t n =
         ex->framing == HTTP_BODY_LENGTH ? read_length(ex, buf, cap) : read_chunked(ex, buf, cap);

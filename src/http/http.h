@@ -436,7 +436,7 @@ int http_exchange_sendfile(http_exchange *ex, int fd, uint64_t off, uint64_t len
  */
 cf_slice http_exchange_peer(const http_exchange *ex);
 
-/* What an exchange moved so far (for the access log): read at any time,
+/* What an exchange moved so far (for the access log and the metrics): read at any time,
  * complete once the handler has answered. */
 typedef struct http_exchange_counts {
     int status;               /* the response's status; 0 before respond() succeeded */
@@ -444,6 +444,10 @@ typedef struct http_exchange_counts {
                                  payload only; aws-chunked: its raw stream, as read_body) */
     uint64_t body_sent_bytes; /* response body bytes written (write and sendfile), framing
                                  and head excluded; a write that failed counts nothing */
+    uint64_t head_read_bytes; /* the request head: request line, headers, empty line */
+    uint64_t head_sent_bytes; /* interim "100 Continue" written, plus the response head
+                                 from the moment respond() built it (it may be held back
+                                 and written with the first body bytes or at the end) */
 } http_exchange_counts;
 
 /* http_exchange_stats -- fills *out with ex's counts. */

@@ -185,6 +185,7 @@ int http_exchange_respond(http_exchange *ex, int status, const http_header *head
     ex->responded = true;
     ex->head_pending = true;
     ex->status = status;
+    ex->head_sent_bytes += s->out.len; /* counted as built: it may still be held back */
     return 0;
 }
 

@@ -43,6 +43,8 @@ struct http_exchange {
     int status;               /* the response's status once respond() succeeded */
     uint64_t body_read_bytes; /* body bytes read_body returned */
     uint64_t body_sent_bytes; /* body bytes written, framing excluded */
+    uint64_t head_read_bytes; /* the request head's bytes */
+    uint64_t head_sent_bytes; /* "100 Continue" written, and the response head once built */
 };
 
 struct http_session {

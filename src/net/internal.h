@@ -131,6 +131,7 @@ struct net_server {
     atomic_bool stopping;      /* no more accepting, new events or new workers */
     atomic_bool aborting;      /* connection I/O fails with CF_EIO */
     atomic_int n_conns;        /* open connections, all workers (invariant 4) */
+    atomic_uint_fast64_t n_accepted; /* connections accepted and set up, ever (net_server_stats) */
     pthread_mutex_t mu;        /* guards n_exited and starting workers */
     pthread_cond_t exited_cv;  /* signalled as each worker exits; CLOCK_MONOTONIC */
     int n_exited;

@@ -176,6 +176,7 @@ static void accept_batch(net_worker *w)
             atomic_fetch_sub(&s->n_conns, 1); /* fd was closed by net_conn_new */
             continue;
         }
+        atomic_fetch_add_explicit(&s->n_accepted, 1, memory_order_relaxed);
         net_list_push(&w->open, c);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)

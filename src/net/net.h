@@ -77,6 +77,17 @@ int net_server_start(const net_opts *o, net_server **out);
 /* net_server_port -- the port the server is bound to (the kernel's pick when o->port was 0). */
 uint16_t net_server_port(const net_server *s);
 
+/* What a server counted since its start (read at any time, from any thread). */
+typedef struct net_stats {
+    uint64_t connections_open;     /* accepted and not yet closed (lingering ones included) */
+    uint64_t connections_accepted; /* accepted and served since the start (none refused at
+                                      max_conns, none that failed to set up) */
+    uint64_t workers;              /* worker threads started (the pool only grows) */
+} net_stats;
+
+/* net_server_stats -- s's counts into *out: relaxed reads of its atomics, no lock. */
+void net_server_stats(const net_server *s, net_stats *out);
+
 /*
  * net_server_stop -- stops accepting (new connections are refused), closes
  * every connection that is not inside a handler, lets handlers already

@@ -2,7 +2,7 @@
  * server.c -- net_server: options and their defaults, the worker threads,
  * start, and stop with a bounded drain.
  *
- * Called by main.c (start, port, stop). Owns the listening socket (listener.c),
+ * Called by main.c (start, port, stats, stop). Owns the listening socket (listener.c),
  * the stop and abort eventfds, and the workers (pool.c starts them, loop.c
  * runs them).
  *
@@ -96,6 +96,7 @@ static int server_new(const net_opts *opts, net_server **out)
     atomic_init(&s->stopping, false);
     atomic_init(&s->aborting, false);
     atomic_init(&s->n_conns, 0);
+    atomic_init(&s->n_accepted, 0);
     atomic_init(&s->n_workers, 0);
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0)
@@ -182,6 +183,16 @@ fail:
 uint16_t net_server_port(const net_server *s)
 {
     return s->port;
+}
+
+void net_server_stats(const net_server *s, net_stats *out)
+{
+    int conns = atomic_load_explicit(&s->n_conns, memory_order_relaxed);
+    /* n_conns counts a connection before accept_batch knows it has room for it (and
+     * takes it back if not): it may read one above the connections really open */
+    out->connections_open = conns > 0 ? (uint64_t)conns : 0;
+    out->connections_accepted = atomic_load_explicit(&s->n_accepted, memory_order_relaxed);
+    out->workers = (uint64_t)atomic_load_explicit(&s->n_workers, memory_order_relaxed);
 }
 
 /* wait_workers -- true once every worker has exited, false when drain_ms passed first. */

@@ -5,6 +5,8 @@
  *   /_coffer/users[/KEY[/rotate]]   users and keys       admin_users.c
  *   /_coffer/buckets[/NAME]         a bucket's settings  admin_buckets.c
  *   /_coffer/stats                  counters as JSON     here
+ *   /_coffer/metrics                the Prometheus exposition (metrics.c); also
+ *                                   for unsigned scrapers with --metrics-public
  *
  * "_coffer" can never be a bucket (S3 names have no '_'), so these paths
  * cannot shadow an object. Every request is signed like any other and only
@@ -78,8 +80,7 @@ static void stats(s3_req *r)
     store_disk_stats d;
     store_stats_get(r->ctx->st, &st);
     store_disk_stats_get(r->ctx->st, &d);
-    const eng_table_stats *c = &d.chunks;
-    uint64_t blob_disk = c->user_bytes + c->flush_bytes + c->compaction_bytes + c->ingest_bytes;
+    uint64_t blob_disk = s3_blob_disk_bytes(&d);
     json_object *o = json_object_new_object();
     add_u64(o, "bytes_accepted", st.bytes_accepted);
     add_u64(o, "chunks_written", st.chunks_written);
@@ -95,11 +96,17 @@ static void stats(s3_req *r)
                                                                     : 0.0));
     json_object_object_add(o, "chunks", table_json(&d.chunks));
     json_object_object_add(o, "metadata", table_json(&d.meta));
+    s3_metrics_server_json(r->ctx, o); /* uptime, connections, requests, bytes, memory */
     s3_admin_reply(r, 200, o);
 }
 
 void s3_h_admin(s3_req *r)
 {
+    bool get = slice_eq(r->hr->method, slice_str("GET")) || r->head;
+    if (get && slice_eq(s3_key(r), slice_str("metrics")) && (r->admin || r->ctx->metrics_public)) {
+        s3_h_metrics(r); /* anyone may scrape with --metrics-public (metrics.c) */
+        return;
+    }
     if (!r->admin) {
         s3_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return;

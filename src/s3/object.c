@@ -6,8 +6,9 @@
  * the checksum the client named, verifies Content-MD5 and x-amz-checksum-*
  * (header or trailer) before committing, so a mismatch stores nothing, and
  * commits with the request's conditions (If-None-Match: *, If-Match) atomic
- * in the store. GET/HEAD evaluate the conditional headers, then one Range,
- * and stream the blob one verified chunk at a time.
+ * in the store. GET/HEAD evaluate the conditional headers, then one Range
+ * (unless an If-Range names another version), and stream the blob one
+ * verified chunk at a time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,7 @@ void s3_h_get_object(s3_req *r)
             off = pt.offset;
             len = pt.size;
         }
-    } else {
+    } else if (s3_if_range_holds(s3_header(r, "if-range"), m->etag, m->mtime_us / 1000000)) {
         uint64_t roff, rlen;
         int rr = s3_range_parse(s3_header(r, "range"), m->size, &roff, &rlen);
         if (rr == S3_RANGE_UNSATISFIABLE) {

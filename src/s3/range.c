@@ -119,3 +119,13 @@ int s3_cond_eval(const s3_cond_headers *h, const char *etag, int64_t mtime_s)
     }
     return S3_COND_OK;
 }
+
+bool s3_if_range_holds(cf_slice v, const char *etag, int64_t mtime_s)
+{
+    if (!v.ptr)
+        return true;
+    if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
+        return v.len - 2 == strlen(etag) && memcmp(v.ptr + 1, etag, v.len - 2) == 0;
+    int64_t t;
+    return http_date_parse(v, &t) == 0 && t == mtime_s; /* a W/ tag parses as neither */
+}

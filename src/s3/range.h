@@ -9,7 +9,10 @@
  * Conditionals (RFC 9110 13.2.2 order): If-Match, else If-Unmodified-Since;
  * then If-None-Match, else If-Modified-Since. A failed If-Match /
  * If-Unmodified-Since is 412; a failed If-None-Match / If-Modified-Since is
- * 304 for GET and HEAD.
+ * 304 for GET and HEAD. Then If-Range (RFC 9110 13.1.5): the Range applies
+ * only if its validator is the object's, else the whole object is sent (200).
+ * A browser asks with If-Range for the rest of a video it holds in part; a
+ * range of a replaced object would be spliced into the old bytes it has.
  */
 #ifndef S3_RANGE_H
 #define S3_RANGE_H
@@ -46,5 +49,12 @@ typedef struct s3_cond_headers {
 
 /* s3_cond_eval -- S3_COND_* for an object with etag and mtime (seconds). */
 int s3_cond_eval(const s3_cond_headers *h, const char *etag, int64_t mtime_s);
+
+/*
+ * s3_if_range_holds -- may the Range be served, given If-Range value v (ptr NULL: absent)?
+ * True when absent, when v is the object's etag (strong comparison: a weak "W/" tag never
+ * matches), or when v is an HTTP date equal to its mtime (seconds, as Last-Modified says).
+ */
+bool s3_if_range_holds(cf_slice v, const char *etag, int64_t mtime_s);
 
 #endif

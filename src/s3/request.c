@@ -57,13 +57,28 @@ bool s3_param_is_header(const s3_req *r, size_t i)
     return true;
 }
 
+/* is_checksum_value -- does name carry a checksum value (x-amz-checksum-crc32, ...)? */
+static bool is_checksum_value(const char *name)
+{
+    for (int a = S3_CK_CRC32; a < S3_CK_COUNT; a++)
+        if (strcasecmp(name, s3_ck_header((s3_ck_alg)a)) == 0)
+            return true;
+    return false;
+}
+
 cf_slice s3_header(const s3_req *r, const char *name)
 {
     cf_slice v = http_header_find(r->hr, name);
     if (v.ptr || !r->auth.presigned || strncasecmp(name, "x-amz-", 6) != 0)
         return v;
     /* a presigned URL carries the x-amz-* headers it signed as query parameters
-     * (botocore moves x-amz-acl, checksums, ... there): S3 applies them as headers */
+     * (botocore moves x-amz-acl there): S3 applies them as headers -- except a checksum
+     * value, which S3 signs there but does not apply (its presigned URLs do not support
+     * checksums). The AWS SDK for JavaScript v3 signs the CRC32 of an empty body into every
+     * presigned PutObject and UploadPart, whatever is uploaded later. The same value sent
+     * as a header is verified. */
+    if (is_checksum_value(name))
+        return v;
     size_t n = strlen(name);
     for (size_t i = 0; i < r->n_params; i++) {
         const s3_param *p = &r->params[i];

@@ -17,7 +17,9 @@
  * asks that coffer does not honour is refused (unsupported.c), and the
  * route's action is authorized (authz.c) before its handler runs: no
  * handler decides access by itself. Every request, refused or served, ends
- * with one access log line (access_log.c).
+ * with one access log line (access_log.c) and is counted in the metrics
+ * (metrics.c) under its route's operation, found before authentication so
+ * that a refused GetObject counts as one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <sys/random.h>
 
 #include "s3/s3_int.h"
+#include "util/clock.h"
 
 int s3_req_parse_query(s3_req *r);
 int s3_req_address(s3_req *r);
@@ -36,54 +39,75 @@ typedef struct s3_route {
     int at;
     const char *param; /* the subresource that selects this API, NULL: none */
     void (*fn)(s3_req *r);
+    s3_op op;          /* the S3 API it serves, as the metrics count it */
     s3_action action;  /* what s3_authorize decides before fn runs */
 } s3_route;
 
 static const s3_route routes[] = {
-    {"GET", AT_SERVICE, NULL, s3_h_list_buckets, S3_ACT_LIST_ALL_MY_BUCKETS},
-    {"PUT", AT_BUCKET, NULL, s3_h_create_bucket, S3_ACT_CREATE_BUCKET},
-    {"DELETE", AT_BUCKET, NULL, s3_h_delete_bucket, S3_ACT_DELETE_BUCKET},
-    {"HEAD", AT_BUCKET, NULL, s3_h_head_bucket, S3_ACT_LIST_BUCKET},
-    {"GET", AT_BUCKET, "location", s3_h_bucket_location, S3_ACT_GET_BUCKET_LOCATION},
-    {"GET", AT_BUCKET, "versioning", s3_h_bucket_versioning, S3_ACT_GET_BUCKET_VERSIONING},
-    {"GET", AT_BUCKET, "acl", s3_h_get_bucket_acl, S3_ACT_GET_BUCKET_ACL},
-    {"PUT", AT_BUCKET, "acl", s3_h_put_bucket_acl, S3_ACT_PUT_BUCKET_ACL},
-    {"GET", AT_BUCKET, "policy", s3_h_get_bucket_policy, S3_ACT_GET_BUCKET_POLICY},
-    {"PUT", AT_BUCKET, "policy", s3_h_put_bucket_policy, S3_ACT_PUT_BUCKET_POLICY},
-    {"DELETE", AT_BUCKET, "policy", s3_h_delete_bucket_policy, S3_ACT_DELETE_BUCKET_POLICY},
-    {"GET", AT_BUCKET, "cors", s3_h_get_cors, S3_ACT_GET_BUCKET_CORS},
-    {"PUT", AT_BUCKET, "cors", s3_h_put_cors, S3_ACT_PUT_BUCKET_CORS},
-    {"DELETE", AT_BUCKET, "cors", s3_h_delete_cors, S3_ACT_PUT_BUCKET_CORS}, /* as S3 */
-    {"GET", AT_BUCKET, "policyStatus", s3_h_bucket_policy_status, S3_ACT_GET_BUCKET_POLICY_STATUS},
-    {"GET", AT_BUCKET, "ownershipControls", s3_h_get_ownership, S3_ACT_GET_BUCKET_OWNERSHIP_CONTROLS},
-    {"PUT", AT_BUCKET, "ownershipControls", s3_h_put_ownership, S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
-    {"DELETE", AT_BUCKET, "ownershipControls", s3_h_delete_ownership,
+    {"GET", AT_SERVICE, NULL, s3_h_list_buckets, S3_OP_LIST_BUCKETS, S3_ACT_LIST_ALL_MY_BUCKETS},
+    {"PUT", AT_BUCKET, NULL, s3_h_create_bucket, S3_OP_CREATE_BUCKET, S3_ACT_CREATE_BUCKET},
+    {"DELETE", AT_BUCKET, NULL, s3_h_delete_bucket, S3_OP_DELETE_BUCKET, S3_ACT_DELETE_BUCKET},
+    {"HEAD", AT_BUCKET, NULL, s3_h_head_bucket, S3_OP_HEAD_BUCKET, S3_ACT_LIST_BUCKET},
+    {"GET", AT_BUCKET, "location", s3_h_bucket_location, S3_OP_GET_BUCKET_LOCATION,
+     S3_ACT_GET_BUCKET_LOCATION},
+    {"GET", AT_BUCKET, "versioning", s3_h_bucket_versioning, S3_OP_GET_BUCKET_VERSIONING,
+     S3_ACT_GET_BUCKET_VERSIONING},
+    {"GET", AT_BUCKET, "acl", s3_h_get_bucket_acl, S3_OP_GET_BUCKET_ACL, S3_ACT_GET_BUCKET_ACL},
+    {"PUT", AT_BUCKET, "acl", s3_h_put_bucket_acl, S3_OP_PUT_BUCKET_ACL, S3_ACT_PUT_BUCKET_ACL},
+    {"GET", AT_BUCKET, "policy", s3_h_get_bucket_policy, S3_OP_GET_BUCKET_POLICY,
+     S3_ACT_GET_BUCKET_POLICY},
+    {"PUT", AT_BUCKET, "policy", s3_h_put_bucket_policy, S3_OP_PUT_BUCKET_POLICY,
+     S3_ACT_PUT_BUCKET_POLICY},
+    {"DELETE", AT_BUCKET, "policy", s3_h_delete_bucket_policy, S3_OP_DELETE_BUCKET_POLICY,
+     S3_ACT_DELETE_BUCKET_POLICY},
+    {"GET", AT_BUCKET, "cors", s3_h_get_cors, S3_OP_GET_BUCKET_CORS, S3_ACT_GET_BUCKET_CORS},
+    {"PUT", AT_BUCKET, "cors", s3_h_put_cors, S3_OP_PUT_BUCKET_CORS, S3_ACT_PUT_BUCKET_CORS},
+    {"DELETE", AT_BUCKET, "cors", s3_h_delete_cors, S3_OP_DELETE_BUCKET_CORS,
+     S3_ACT_PUT_BUCKET_CORS}, /* as S3 */
+    {"GET", AT_BUCKET, "policyStatus", s3_h_bucket_policy_status, S3_OP_GET_BUCKET_POLICY_STATUS,
+     S3_ACT_GET_BUCKET_POLICY_STATUS},
+    {"GET", AT_BUCKET, "ownershipControls", s3_h_get_ownership, S3_OP_GET_BUCKET_OWNERSHIP_CONTROLS,
+     S3_ACT_GET_BUCKET_OWNERSHIP_CONTROLS},
+    {"PUT", AT_BUCKET, "ownershipControls", s3_h_put_ownership, S3_OP_PUT_BUCKET_OWNERSHIP_CONTROLS,
      S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
-    {"GET", AT_BUCKET, "publicAccessBlock", s3_h_get_public_block,
+    {"DELETE", AT_BUCKET, "ownershipControls", s3_h_delete_ownership,
+     S3_OP_DELETE_BUCKET_OWNERSHIP_CONTROLS, S3_ACT_PUT_BUCKET_OWNERSHIP_CONTROLS},
+    {"GET", AT_BUCKET, "publicAccessBlock", s3_h_get_public_block, S3_OP_GET_PUBLIC_ACCESS_BLOCK,
      S3_ACT_GET_BUCKET_PUBLIC_ACCESS_BLOCK},
-    {"PUT", AT_BUCKET, "publicAccessBlock", s3_h_put_public_block,
+    {"PUT", AT_BUCKET, "publicAccessBlock", s3_h_put_public_block, S3_OP_PUT_PUBLIC_ACCESS_BLOCK,
      S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
     {"DELETE", AT_BUCKET, "publicAccessBlock", s3_h_delete_public_block,
-     S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
-    {"GET", AT_BUCKET, "versions", s3_h_list_versions, S3_ACT_LIST_BUCKET_VERSIONS},
-    {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2, S3_ACT_LIST_BUCKET},
-    {"GET", AT_BUCKET, NULL, s3_h_list_objects, S3_ACT_LIST_BUCKET},
-    {"POST", AT_BUCKET, "delete", s3_h_delete_objects, S3_ACT_NONE}, /* per key, inside */
-    {"GET", AT_BUCKET, "uploads", s3_h_list_uploads, S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS},
-    {"GET", AT_OBJECT, "tagging", s3_h_get_tagging, S3_ACT_GET_OBJECT_TAGGING},
-    {"PUT", AT_OBJECT, "tagging", s3_h_put_tagging, S3_ACT_PUT_OBJECT_TAGGING},
-    {"DELETE", AT_OBJECT, "tagging", s3_h_delete_tagging, S3_ACT_DELETE_OBJECT_TAGGING},
-    {"GET", AT_OBJECT, "acl", s3_h_get_object_acl, S3_ACT_GET_OBJECT_ACL},
-    {"PUT", AT_OBJECT, "acl", s3_h_put_object_acl, S3_ACT_PUT_OBJECT_ACL},
-    {"POST", AT_OBJECT, "uploads", s3_h_create_upload, S3_ACT_PUT_OBJECT},
-    {"PUT", AT_OBJECT, "uploadId", s3_h_upload_part, S3_ACT_PUT_OBJECT},
-    {"POST", AT_OBJECT, "uploadId", s3_h_complete_upload, S3_ACT_PUT_OBJECT},
-    {"DELETE", AT_OBJECT, "uploadId", s3_h_abort_upload, S3_ACT_ABORT_MULTIPART_UPLOAD},
-    {"GET", AT_OBJECT, "uploadId", s3_h_list_parts, S3_ACT_LIST_MULTIPART_UPLOAD_PARTS},
-    {"PUT", AT_OBJECT, NULL, s3_h_put_object, S3_ACT_PUT_OBJECT},
-    {"GET", AT_OBJECT, NULL, s3_h_get_object, S3_ACT_GET_OBJECT},
-    {"HEAD", AT_OBJECT, NULL, s3_h_get_object, S3_ACT_GET_OBJECT},
-    {"DELETE", AT_OBJECT, NULL, s3_h_delete_object, S3_ACT_DELETE_OBJECT},
+     S3_OP_DELETE_PUBLIC_ACCESS_BLOCK, S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
+    {"GET", AT_BUCKET, "versions", s3_h_list_versions, S3_OP_LIST_OBJECT_VERSIONS,
+     S3_ACT_LIST_BUCKET_VERSIONS},
+    {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2, S3_OP_LIST_OBJECTS_V2,
+     S3_ACT_LIST_BUCKET},
+    {"GET", AT_BUCKET, NULL, s3_h_list_objects, S3_OP_LIST_OBJECTS, S3_ACT_LIST_BUCKET},
+    {"POST", AT_BUCKET, "delete", s3_h_delete_objects, S3_OP_DELETE_OBJECTS,
+     S3_ACT_NONE}, /* per key, inside */
+    {"GET", AT_BUCKET, "uploads", s3_h_list_uploads, S3_OP_LIST_MULTIPART_UPLOADS,
+     S3_ACT_LIST_BUCKET_MULTIPART_UPLOADS},
+    {"GET", AT_OBJECT, "tagging", s3_h_get_tagging, S3_OP_GET_OBJECT_TAGGING,
+     S3_ACT_GET_OBJECT_TAGGING},
+    {"PUT", AT_OBJECT, "tagging", s3_h_put_tagging, S3_OP_PUT_OBJECT_TAGGING,
+     S3_ACT_PUT_OBJECT_TAGGING},
+    {"DELETE", AT_OBJECT, "tagging", s3_h_delete_tagging, S3_OP_DELETE_OBJECT_TAGGING,
+     S3_ACT_DELETE_OBJECT_TAGGING},
+    {"GET", AT_OBJECT, "acl", s3_h_get_object_acl, S3_OP_GET_OBJECT_ACL, S3_ACT_GET_OBJECT_ACL},
+    {"PUT", AT_OBJECT, "acl", s3_h_put_object_acl, S3_OP_PUT_OBJECT_ACL, S3_ACT_PUT_OBJECT_ACL},
+    {"POST", AT_OBJECT, "uploads", s3_h_create_upload, S3_OP_CREATE_MULTIPART_UPLOAD,
+     S3_ACT_PUT_OBJECT},
+    {"PUT", AT_OBJECT, "uploadId", s3_h_upload_part, S3_OP_UPLOAD_PART, S3_ACT_PUT_OBJECT},
+    {"POST", AT_OBJECT, "uploadId", s3_h_complete_upload, S3_OP_COMPLETE_MULTIPART_UPLOAD,
+     S3_ACT_PUT_OBJECT},
+    {"DELETE", AT_OBJECT, "uploadId", s3_h_abort_upload, S3_OP_ABORT_MULTIPART_UPLOAD,
+     S3_ACT_ABORT_MULTIPART_UPLOAD},
+    {"GET", AT_OBJECT, "uploadId", s3_h_list_parts, S3_OP_LIST_PARTS,
+     S3_ACT_LIST_MULTIPART_UPLOAD_PARTS},
+    {"PUT", AT_OBJECT, NULL, s3_h_put_object, S3_OP_PUT_OBJECT, S3_ACT_PUT_OBJECT},
+    {"GET", AT_OBJECT, NULL, s3_h_get_object, S3_OP_GET_OBJECT, S3_ACT_GET_OBJECT},
+    {"HEAD", AT_OBJECT, NULL, s3_h_get_object, S3_OP_HEAD_OBJECT, S3_ACT_GET_OBJECT},
+    {"DELETE", AT_OBJECT, NULL, s3_h_delete_object, S3_OP_DELETE_OBJECT, S3_ACT_DELETE_OBJECT},
 };
 
 /* Query parameters that select an API (S3's subresources). */
@@ -144,8 +168,14 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
     snprintf(c->domain, sizeof c->domain, "%s", cfg && cfg->domain ? cfg->domain : "");
     c->max_skew_s = cfg && cfg->max_skew_s > 0 ? cfg->max_skew_s : 900;
     c->min_part_bytes = cfg && cfg->min_part_bytes > 0 ? cfg->min_part_bytes : 5ull << 20;
-    int rc = s3_access_log_open(c, cfg ? cfg->access_log : NULL);
+    c->start_us = clock_now_us();
+    c->metrics_public = cfg && cfg->metrics_public;
+    c->server_stats = cfg ? cfg->server_stats : NULL;
+    c->server_stats_arg = cfg ? cfg->server_stats_arg : NULL;
+    c->metrics = s3_metrics_new();
+    int rc = c->metrics ? s3_access_log_open(c, cfg ? cfg->access_log : NULL) : CF_ENOMEM;
     if (rc) {
+        s3_metrics_free(c->metrics);
         s3_policy_cache_free(c->policies);
         free(c);
         return rc;
@@ -159,6 +189,7 @@ void s3_free(s3_ctx *c)
     if (c) {
         s3_policy_cache_free(c->policies);
         s3_access_log_close(c);
+        s3_metrics_free(c->metrics);
     }
     free(c);
 }
@@ -184,13 +215,18 @@ void s3_handle(void *arg, http_exchange *ex)
         goto out;
     }
     if (s3_preflight_wanted(&r)) { /* CORS preflight: from the bucket's rules, unsigned */
+        r.op = S3_OP_PREFLIGHT;
         s3_h_preflight(&r);
         goto answered;
     }
     if (s3_post_object_wanted(&r)) { /* signed by its form, not its head: post_object.c */
+        r.op = S3_OP_POST_OBJECT;
         s3_h_post_object(&r);
         goto answered;
     }
+    bool admin = slice_eq(s3_bucket(&r), slice_str("_coffer"));
+    const s3_route *rt = admin ? NULL : route_find(&r);
+    r.op = admin ? S3_OP_ADMIN : rt ? rt->op : S3_OP_OTHER;
     if (s3_authenticate(&r) != 0)
         goto out;
     cf_slice key = s3_key(&r);
@@ -199,11 +235,10 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_error(&r, S3_ERR_INVALID_URI, "Object keys cannot contain a NUL byte.");
         goto out;
     }
-    if (s3_admin_path(&r)) { /* never a bucket: admin.c */
+    if (admin) { /* "_coffer" is never a bucket: admin.c */
         s3_h_admin(&r);
         goto out;
     }
-    const s3_route *rt = route_find(&r);
     if (!rt) { /* nothing is granted to anyone on what coffer does not serve */
         s3_error(&r, r.anonymous ? S3_ERR_ACCESS_DENIED : S3_ERR_NOT_IMPLEMENTED, NULL);
         goto out;
@@ -217,7 +252,9 @@ answered:
     if (!r.responded)
         s3_error(&r, S3_ERR_INTERNAL_ERROR, NULL);
 out:
+    r.total_us = clock_mono_us() - r.start_mono_us;
     s3_access_log_request(&r); /* every request, refused ones too: access_log.c */
+    s3_metrics_request(&r);
     buf_free(&r.bucket);
     buf_free(&r.key);
     buf_free(&r.pbuf);

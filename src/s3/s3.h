@@ -17,6 +17,16 @@
 
 typedef struct s3_ctx s3_ctx;
 
+/* What the server around the s3 layer counts (net/, through main.c), for the metrics. */
+typedef struct s3_server_stats {
+    uint64_t connections_open;     /* accepted and not yet closed */
+    uint64_t connections_accepted; /* since the start */
+    uint64_t workers;              /* worker threads started */
+} s3_server_stats;
+
+/* Fills *out; called from any worker thread while a metrics request is served. */
+typedef void (*s3_server_stats_fn)(void *arg, s3_server_stats *out);
+
 typedef struct s3_config {
     const char *region;      /* signing region and GetBucketLocation answer ("us-east-1") */
     const char *domain;      /* virtual-host base: "<bucket>.<domain>" (NULL: path-style only) */
@@ -26,6 +36,9 @@ typedef struct s3_config {
                                 this file, "-": stderr, NULL: none */
     bool aws_defaults;       /* new buckets as AWS makes them: BucketOwnerEnforced, public
                                 access blocked (false: as Ceph RGW, ACLs on, nothing blocked) */
+    bool metrics_public;     /* GET /_coffer/metrics needs no signature (doc/metrics.md) */
+    s3_server_stats_fn server_stats; /* NULL: the connection and worker metrics are left out */
+    void *server_stats_arg;  /* passed to server_stats; must outlive the s3_ctx */
 } s3_config;
 
 /*

@@ -30,6 +30,60 @@
 #define S3_MAX_PARAMS 64
 
 typedef struct s3_policy_cache s3_policy_cache;
+typedef struct s3_metrics s3_metrics;
+
+/* The operations the metrics count requests by: S3's API names, one per row
+ * of the routing table (router.c), the copy variants the PUT handlers serve,
+ * and the requests no row serves. Names: metrics.c; doc/metrics.md. */
+typedef enum s3_op {
+    S3_OP_OTHER = 0, /* no route: undecodable URI, NotImplemented */
+    S3_OP_LIST_BUCKETS,
+    S3_OP_CREATE_BUCKET,
+    S3_OP_DELETE_BUCKET,
+    S3_OP_HEAD_BUCKET,
+    S3_OP_GET_BUCKET_LOCATION,
+    S3_OP_GET_BUCKET_VERSIONING,
+    S3_OP_GET_BUCKET_ACL,
+    S3_OP_PUT_BUCKET_ACL,
+    S3_OP_GET_BUCKET_POLICY,
+    S3_OP_PUT_BUCKET_POLICY,
+    S3_OP_DELETE_BUCKET_POLICY,
+    S3_OP_GET_BUCKET_CORS,
+    S3_OP_PUT_BUCKET_CORS,
+    S3_OP_DELETE_BUCKET_CORS,
+    S3_OP_GET_BUCKET_POLICY_STATUS,
+    S3_OP_GET_BUCKET_OWNERSHIP_CONTROLS,
+    S3_OP_PUT_BUCKET_OWNERSHIP_CONTROLS,
+    S3_OP_DELETE_BUCKET_OWNERSHIP_CONTROLS,
+    S3_OP_GET_PUBLIC_ACCESS_BLOCK,
+    S3_OP_PUT_PUBLIC_ACCESS_BLOCK,
+    S3_OP_DELETE_PUBLIC_ACCESS_BLOCK,
+    S3_OP_LIST_OBJECT_VERSIONS,
+    S3_OP_LIST_OBJECTS_V2,
+    S3_OP_LIST_OBJECTS,
+    S3_OP_DELETE_OBJECTS,
+    S3_OP_LIST_MULTIPART_UPLOADS,
+    S3_OP_GET_OBJECT_TAGGING,
+    S3_OP_PUT_OBJECT_TAGGING,
+    S3_OP_DELETE_OBJECT_TAGGING,
+    S3_OP_GET_OBJECT_ACL,
+    S3_OP_PUT_OBJECT_ACL,
+    S3_OP_CREATE_MULTIPART_UPLOAD,
+    S3_OP_UPLOAD_PART,
+    S3_OP_UPLOAD_PART_COPY, /* UploadPart's route with x-amz-copy-source */
+    S3_OP_COMPLETE_MULTIPART_UPLOAD,
+    S3_OP_ABORT_MULTIPART_UPLOAD,
+    S3_OP_LIST_PARTS,
+    S3_OP_PUT_OBJECT,
+    S3_OP_COPY_OBJECT, /* PutObject's route with x-amz-copy-source */
+    S3_OP_GET_OBJECT,
+    S3_OP_HEAD_OBJECT,
+    S3_OP_DELETE_OBJECT,
+    S3_OP_POST_OBJECT,  /* a browser form upload (post_object.c) */
+    S3_OP_PREFLIGHT,    /* a CORS preflight, OPTIONS (cors.c) */
+    S3_OP_ADMIN,        /* coffer's own /_coffer/ endpoints (admin.c) */
+    S3_OP_COUNT
+} s3_op;
 
 struct s3_ctx {
     store *st;
@@ -42,6 +96,11 @@ struct s3_ctx {
     int access_log_fd;       /* -1: no access log; STDERR_FILENO for "-" (access_log.c) */
     char access_log_path[4096]; /* the file reopened on SIGHUP; "" for stderr or none */
     atomic_bool access_log_failing; /* the last write failed: warned once, not per line */
+    s3_metrics *metrics;     /* the request counters (metrics.c) */
+    int64_t start_us;        /* wall clock at s3_new: the server's start, for the metrics */
+    bool metrics_public;     /* GET /_coffer/metrics without a signature (s3_config) */
+    s3_server_stats_fn server_stats; /* NULL: not known */
+    void *server_stats_arg;
 };
 
 typedef struct s3_param {
@@ -81,6 +140,9 @@ typedef struct s3_req {
                                payload bytes received (s3_receive); -1 unknown */
     int64_t start_us;       /* wall clock when s3_handle began (only with an access log) */
     int64_t start_mono_us;  /* CLOCK_MONOTONIC then, for the total time */
+    int64_t total_us;       /* from then until the handler answered: the access log's
+                               total time and the metrics' duration (one reading) */
+    s3_op op;               /* what the metrics count the request as (router.c) */
     cf_buf out;             /* response body being built (XML) */
     s3_xml_writer xw;       /* writes into out (s3_doc_begin) */
     /* the Access-Control-* headers every response to this request carries
@@ -218,10 +280,89 @@ void s3_access_operation(cf_slice method, int at, cf_slice sub, bool copy, char 
 int s3_access_log_open(s3_ctx *c, const char *path);
 /* s3_access_log_close -- closes c's log file (not stderr). */
 void s3_access_log_close(s3_ctx *c);
-/* s3_access_log_begin -- notes the request's start times (only when the log is on). */
+/* s3_access_log_begin -- notes the request's start times (the wall clock only when the
+ * log is on; the monotonic one always: the metrics time every request). */
 void s3_access_log_begin(s3_req *r);
 /* s3_access_log_request -- writes r's line: one write(2), after the handler answered. */
 void s3_access_log_request(s3_req *r);
+
+/* ---- metrics.c (doc/metrics.md; the exposition format: doc/formats.md "Metrics") ---- */
+
+/* s3_metrics_new / _free -- the zeroed counters s3_new makes. NULL: out of memory. */
+s3_metrics *s3_metrics_new(void);
+void s3_metrics_free(s3_metrics *m); /* NULL is a no-op */
+
+/*
+ * s3_metrics_record -- counts one request of op answered with status (0: no
+ * response could be sent) after total_us microseconds, which moved in_bytes
+ * and out_bytes (heads and bodies). Relaxed atomic adds into fixed arrays:
+ * no lock, no allocation; safe from every worker at once.
+ */
+void s3_metrics_record(s3_metrics *m, s3_op op, int status, int64_t total_us, uint64_t in_bytes,
+                       uint64_t out_bytes);
+
+/* s3_metrics_request -- s3_metrics_record for r once it was answered (s3_handle's end). */
+void s3_metrics_request(s3_req *r);
+
+/* s3_metrics_totals -- every request counted, and their bytes in and out. */
+void s3_metrics_totals(const s3_metrics *m, uint64_t *requests, uint64_t *in_bytes,
+                       uint64_t *out_bytes);
+
+/* s3_op_name -- op's S3 API name ("GetObject"). */
+const char *s3_op_name(s3_op op);
+
+/*
+ * s3_metrics_format_requests -- appends the request metrics of m (requests
+ * by operation and status, the duration histograms, bytes received and
+ * sent) in the Prometheus text format: the series with a count only, in
+ * operation then status order. 0 or CF_ENOMEM.
+ */
+int s3_metrics_format_requests(const s3_metrics *m, cf_buf *out);
+
+/* What the metrics read from the layers below and the process at a scrape. */
+typedef struct s3_metrics_figures {
+    int64_t now_us;          /* wall clock, microseconds since the epoch */
+    int64_t start_us;        /* when the server started (s3_new), the same clock */
+    bool has_server;         /* server is known (s3_config.server_stats) */
+    s3_server_stats server;
+    store_stats store;
+    store_disk_stats disk;
+    bool has_process;        /* the process figures could be read (/proc) */
+    uint64_t rss_bytes;      /* resident set size */
+    uint64_t rss_peak_bytes; /* its peak (VmHWM) */
+    uint64_t open_fds;       /* descriptors open */
+} s3_metrics_figures;
+
+/* s3_metrics_figures_get -- reads c's figures now (the store's counters, the
+ * server's, /proc/self). Takes the engine's table locks briefly. */
+void s3_metrics_figures_get(s3_ctx *c, s3_metrics_figures *f);
+
+/* s3_metrics_format_figures -- appends f in the Prometheus text format
+ * (metrics_figures.c). 0 or CF_ENOMEM. */
+int s3_metrics_format_figures(const s3_metrics_figures *f, cf_buf *out);
+
+/* s3_blob_disk_bytes -- the bytes the chunks table wrote to disk for blob
+ * data (logged, flushed, compacted, ingested): the numerator of the blob
+ * write amplification (store.h store_disk_stats). */
+uint64_t s3_blob_disk_bytes(const store_disk_stats *d);
+
+/* s3_metrics_family -- a metric family's "# HELP name help" and "# TYPE name type" lines. */
+int s3_metrics_family(cf_buf *out, const char *name, const char *type, const char *help);
+/* s3_metrics_seconds -- " S.UUUUUU" and '\n': microseconds us (< 0: 0) as seconds, exactly. */
+int s3_metrics_seconds(cf_buf *out, int64_t us);
+
+/* s3_metrics_write -- the whole exposition of GET /_coffer/metrics into out (cleared first). */
+void s3_metrics_write(s3_ctx *c, cf_buf *out);
+
+/* s3_metrics_server_json -- adds the members uptime_seconds, connections_open,
+ * requests_total, bytes_in, bytes_out and rss_bytes (integers) to the JSON
+ * object o, for GET /_coffer/stats (admin.c). */
+struct json_object;
+void s3_metrics_server_json(s3_ctx *c, struct json_object *o);
+
+/* s3_h_metrics -- GET or HEAD /_coffer/metrics. REQUIRES: the caller decided the
+ * requester may read it (an admin, or anyone with metrics_public). */
+void s3_h_metrics(s3_req *r);
 
 /* ---- auth.c ---- */
 

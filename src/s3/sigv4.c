@@ -59,6 +59,10 @@ static const struct {
                                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
                                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
                                     "STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value."},
+    /* S3's words: they name the header to add (curl --aws-sigv4 -T sends none) */
+    [S3_AUTH_NO_CONTENT_SHA256] = {S3_ERR_INVALID_REQUEST,
+                                   "Missing required header for this request: "
+                                   "x-amz-content-sha256"},
     [S3_AUTH_UNKNOWN_KEY] = {S3_ERR_INVALID_ACCESS_KEY_ID, NULL},
     [S3_AUTH_BAD_SIGNATURE] = {S3_ERR_SIGNATURE_DOES_NOT_MATCH, NULL},
     [S3_AUTH_V2_MALFORMED] = {S3_ERR_INVALID_ARGUMENT,
@@ -368,10 +372,19 @@ static int authenticate(const http_request *req, const s3_sigv4_config *cfg, int
         if (out->payload != S3_PAYLOAD_SHA256 && out->payload != S3_PAYLOAD_UNSIGNED)
             return S3_AUTH_BAD_CONTENT_SHA256; /* a URL cannot stream a signed body */
     } else {
-        /* Absent, the body is taken as empty, as signers for other services hash it. */
+        /* Absent, the payload is taken as empty, as signers for other
+         * services hash it; a request that has a body is refused before a
+         * byte of it is read, where S3 requires the header of every request
+         * (a request with nothing to hash may leave it out). */
         hash = header(req, "x-amz-content-sha256", NULL);
-        if (!hash.ptr)
+        if (!hash.ptr) {
+            http_framing_kind kind;
+            uint64_t len;
+            if (http_body_framing(req, &kind, &len) == 0 &&
+                (kind == HTTP_BODY_CHUNKED || (kind == HTTP_BODY_LENGTH && len > 0)))
+                return S3_AUTH_NO_CONTENT_SHA256;
             hash = slice_str(S3_SIGV4_EMPTY_SHA256);
+        }
         if ((rc = s3_sigv4_payload_mode(hash, out)))
             return rc;
     }

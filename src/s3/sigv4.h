@@ -74,6 +74,7 @@ typedef enum s3_auth_err {
     S3_AUTH_NOT_YET_VALID,      /* presigned URL dated more than 15 minutes ahead */
     S3_AUTH_TOKEN,              /* a session token: coffer has no temporary credentials */
     S3_AUTH_BAD_CONTENT_SHA256, /* x-amz-content-sha256 neither a hash nor a known keyword */
+    S3_AUTH_NO_CONTENT_SHA256,  /* header auth with a body but no x-amz-content-sha256 */
     S3_AUTH_UNKNOWN_KEY,        /* the access key is not ours */
     S3_AUTH_BAD_SIGNATURE,      /* the signature (request, chunk or trailer) does not match */
     S3_AUTH_V2_MALFORMED,       /* SigV2 "AWS AK:sig" header not of that form */

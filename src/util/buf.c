@@ -3,6 +3,8 @@
  */
 #include "util/buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,24 @@ int buf_append(cf_buf *b, const void *p, size_t n)
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
+    return 0;
+}
+
+int buf_appendf(cf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return CF_EINVAL;
+    int rc = buf_reserve(b, (size_t)n + 1); /* vsnprintf writes a NUL after the text */
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
     return 0;
 }
 

@@ -25,6 +25,10 @@ int buf_reserve(cf_buf *b, size_t extra);
 /* buf_append -- appends n bytes. CF_ENOMEM on failure (b unchanged). */
 int buf_append(cf_buf *b, const void *p, size_t n);
 
+/* buf_appendf -- appends printf-formatted text (no NUL). CF_ENOMEM (b unchanged) or
+ * CF_EINVAL (a bad format). */
+int buf_appendf(cf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* buf_append_varint -- appends v as a LEB128 varint. */
 int buf_append_varint(cf_buf *b, uint64_t v);
 

@@ -123,14 +123,8 @@ date +%s >"$T/t1"
 cat >"$T/check.py" <<'PY'
 import os, re, sys, time, calendar
 mode, t, log, ak, sk, doc = sys.argv[1:7]
-LINE = re.compile(
-    r'^(?P<owner>-) (?P<bucket>\S+) \[(?P<time>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000)\] '
-    r'(?P<remote>\S+) (?P<requester>\S+) (?P<request_id>[0-9A-F]{16}) '
-    r'(?P<operation>REST\.[A-Z]+\.[A-Z_]+) (?P<key>\S+) "(?P<request_uri>[^"]*)" '
-    r'(?P<status>\d{3}|-) (?P<error_code>\S+) (?P<bytes_sent>\d+|-) (?P<object_size>\d+|-) '
-    r'(?P<total_ms>\d+) (?P<turnaround>-) "(?P<referer>[^"]*)" "(?P<user_agent>[^"]*)" '
-    r'(?P<version_id>-) (?P<host_id>-) (?P<sig_version>SigV4|SigV2|-) (?P<cipher>-) '
-    r'(?P<auth_type>AuthHeader|QueryString|-) (?P<host>\S+) (?P<tls>-)$')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(doc)), "..", "tests", "it"))
+from s3_helpers import ACCESS_LOG_LINE as LINE  # noqa: E402
 passed = failed = 0
 def check(name, ok, detail=""):
     global passed, failed

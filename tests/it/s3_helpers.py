@@ -1,11 +1,12 @@
 """s3_helpers.py -- what the boto3 integration tests share: clients, test
 data, checksums computed here (botocore needs the CRT for CRC32C and
-CRC64NVME), raw signed requests, S3 error assertions and the runner that
-prints the RESULT line.
+CRC64NVME), raw signed requests, S3 error assertions, the parser of access
+log lines and the runner that prints the RESULT line.
 """
 import base64
 import datetime
 import hashlib
+import json
 import hmac
 import http.client
 import re
@@ -94,9 +95,11 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode() if isinstance(msg, str) else msg, hashlib.sha256).digest()
 
 
-def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=None):
+def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=None,
+                       encoding="aws-chunked"):
     """PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD, signed here chunk by chunk: (status, body).
-    sigs: a list that collects the seed signature and every chunk signature."""
+    sigs: a list that collects the seed signature and every chunk signature; encoding: the
+    Content-Encoding sent (aws-chunked, maybe with the object's own coding)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     scope = "%s/us-east-1/s3/aws4_request" % day
@@ -105,7 +108,7 @@ def signed_chunked_put(port, bucket, key, body, chunk=65536, tamper=False, sigs=
     framed_len = sum(len("%x;chunk-signature=" % len(c)) + 64 + 2 + len(c) + 2 for c in chunks)
     headers = {"host": host, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
                "x-amz-date": amz_date, "x-amz-decoded-content-length": str(len(body)),
-               "content-encoding": "aws-chunked", "content-length": str(framed_len)}
+               "content-encoding": encoding, "content-length": str(framed_len)}
     signed = sorted(headers)
     canon = "\n".join(["PUT", "/%s/%s" % (bucket, key), "",
                        "".join("%s:%s\n" % (h, headers[h]) for h in signed), ";".join(signed),
@@ -164,8 +167,36 @@ def sigv4_headers(method, url, headers, body, access=ACCESS, secret=SECRET):
     return dict(req.headers.items())
 
 
+# One line of coffer's access log (doc/formats.md "Access log"), field by field; the same
+# expression parses the two worked examples of that section (tests/it/access_log.sh).
+ACCESS_LOG_LINE = re.compile(
+    r'^(?P<owner>-) (?P<bucket>\S+) \[(?P<time>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000)\] '
+    r'(?P<remote>\S+) (?P<requester>\S+) (?P<request_id>[0-9A-F]{16}) '
+    r'(?P<operation>REST\.[A-Z]+\.[A-Z_]+) (?P<key>\S+) "(?P<request_uri>[^"]*)" '
+    r'(?P<status>\d{3}|-) (?P<error_code>\S+) (?P<bytes_sent>\d+|-) (?P<object_size>\d+|-) '
+    r'(?P<total_ms>\d+) (?P<turnaround>-) "(?P<referer>[^"]*)" "(?P<user_agent>[^"]*)" '
+    r'(?P<version_id>-) (?P<host_id>-) (?P<sig_version>SigV4|SigV2|-) (?P<cipher>-) '
+    r'(?P<auth_type>AuthHeader|QueryString|-) (?P<host>\S+) (?P<tls>-)$')
+
+
+def access_log_lines(path):
+    """The lines of an access log file as dicts of ACCESS_LOG_LINE's fields; a line that does not
+    parse raises ValueError."""
+    out = []
+    with open(path, encoding="ascii") as f:
+        for line in f:
+            m = ACCESS_LOG_LINE.match(line.rstrip("\n"))
+            if not m:
+                raise ValueError("access log line does not parse: %r" % line)
+            out.append(m.groupdict())
+    return out
+
+
 def error_of(body):
-    """(Code, Message) of an S3 error body."""
+    """(Code, Message) of an S3 error body, or of the admin API's JSON one (doc/admin.md)."""
+    if body[:1] == b"{":
+        e = json.loads(body)["error"]
+        return e["code"], e["message"]
     root = ET.fromstring(body)
     return root.findtext("Code"), root.findtext("Message")
 
@@ -180,12 +211,16 @@ class S3Assertions:
         return cm.exception
 
 
-def run_module(name, server=None):
+def run_module(name, server=None, compat=None):
     """Runs the module's tests (against server(), stopped at the end, if given); prints the
     RESULT line. A skipped test (self.skipTest: the machine cannot run it) counts as neither
-    passed nor failed: the line ends with ", N skipped" (tests/run.sh sums those)."""
+    passed nor failed: the line ends with ", N skipped" (tests/run.sh sums those).
+    compat=(client, version): each test also prints its verdict as a COMPAT line for the
+    compatibility matrix (tests/it/lib/compat.py), the operation being the first line of
+    its docstring, else its name."""
     try:
         suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[name])
+        tests = list(_tests(suite))  # a suite lets go of its tests as they run
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     finally:
         if server:
@@ -194,6 +229,25 @@ def run_module(name, server=None):
     skipped = len(result.skipped)
     for test, why in result.skipped:
         print("SKIP %s: %s" % (test.id(), why))
+    if compat:
+        print_compat(compat, tests, result)
     print("RESULT: %d passed, %d failed%s" % (result.testsRun - failed - skipped, failed,
                                              ", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0
+
+
+def _tests(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _tests(t)
+        else:
+            yield t
+
+
+def print_compat(compat, tests, result):
+    bad = {t.id() for t, _ in result.failures + result.errors}
+    skipped = {t.id() for t, _ in result.skipped}
+    for t in tests:
+        doc = t.shortDescription() or t.id().rsplit(".", 1)[-1][5:].replace("_", " ")
+        verdict = "FAIL" if t.id() in bad else "SKIP" if t.id() in skipped else "PASS"
+        print("COMPAT\t%s\t%s\t%s\t%s" % (compat[0], compat[1], doc.replace("\t", " "), verdict))

@@ -5,7 +5,8 @@ fresh data directory with known admin credentials, waits until it accepts
 connections, and stops it with SIGTERM (or kill() for SIGKILL). Extra users
 are added with `coffer user add` before start. The server's output goes to
 <data>/server.log unless log_path names another file (a test that fills the
-data directory's disk keeps its log elsewhere).
+data directory's disk keeps its log elsewhere). args: extra flags after
+`serve` (e.g. ["--metrics-public"]).
 """
 import os
 import signal
@@ -29,8 +30,9 @@ def free_port():
 
 
 class CofferServer:
-    def __init__(self, data_dir=None, env=None, log_path=None):
+    def __init__(self, data_dir=None, env=None, log_path=None, args=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="coffer-it-")
+        self.args = list(args or [])
         self.log_path = log_path or os.path.join(self.data, "server.log")
         self.extra_env = env or {}
         self.port = None
@@ -53,7 +55,7 @@ class CofferServer:
                    COFFER_LOG=os.environ.get("COFFER_LOG", "warn"))
         env.update(self.extra_env)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log,
+        self.proc = subprocess.Popen([BINARY, "serve"] + self.args, env=env, stdout=self.log,
                                      stderr=self.log)
         deadline = time.time() + 30
         while time.time() < deadline:

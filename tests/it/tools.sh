@@ -17,18 +17,40 @@ AK=CFTOOLSADMIN00000001
 SK=tools-secret-0123456789abcdefghijklmnop
 passed=0
 failed=0
+# the client and version the checks below belong to, for the compatibility matrix
+# (tests/it/lib/compat.py): set by compat_client before each client's block
+CLIENT=
+CLIENT_VERSION=
+compat_client() { # compat_client NAME VERSION-COMMAND...
+    CLIENT=$1
+    shift
+    # the first word of its version line with a digit in it: aws-cli/2.9.19, 2.3.0, v1.60.1
+    CLIENT_VERSION=$("$@" 2>&1 | head -n 1 | tr ' \t' '\n\n' | grep -m1 '[0-9]')
+}
+compat() { # compat OPERATION PASS|FAIL|SKIP
+    [ -n "$CLIENT" ] && printf 'COMPAT\t%s\t%s\t%s\t%s\n' "$CLIENT" "$CLIENT_VERSION" "$1" "$2"
+    return 0
+}
 check() { # check NAME COMMAND... : passes when the command exits 0
     local name=$1
     shift
     if "$@" >>"$T/checks.log" 2>&1; then
         echo "PASS $name"
         passed=$((passed + 1))
+        compat "$name" PASS
     else
         echo "FAIL $name"
         failed=$((failed + 1))
+        compat "$name" FAIL
         tail -n 5 "$T/checks.log" | sed 's/^/    /'
     fi
 }
+skip() { # skip NAME WHY
+    echo "SKIP $1: $2"
+    skipped=$((skipped + 1))
+    compat "$1" SKIP
+}
+skipped=0
 cleanup() {
     [ -n "${SPID:-}" ] && kill -TERM "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
     if [ "$failed" -ne 0 ] && [ -s "$T/server.log" ]; then
@@ -79,10 +101,9 @@ dd if="$T/big/forty" of="$T/big-seam" bs=1 skip=8388600 count=16 status=none
 dd if="$T/big/forty" of="$T/big-part2" bs=1M skip=8 count=8 status=none
 
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=$T/aws.config AWS_SHARED_CREDENTIALS_FILE=/dev/null
-# presigned URLs with SigV4 here (the v1 CLI defaults to SigV2: tests/it/sigv2.sh
-# covers that); multipart threshold and chunk size stay at their 8 MiB defaults
-printf '[default]\ns3 =\n  signature_version = s3v4\n' >"$AWS_CONFIG_FILE"
+# no configuration but the keys and the region: each CLI's defaults (v1 presigns with
+# SigV2, v2 with SigV4; multipart threshold and chunk size 8 MiB)
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 # empty and one-byte files uploaded one at a time over one kept-alive connection.
 # botocore sends "Expect: 100-continue" even with an empty body; a final response
 # without "100 Continue" first leaves its connection expecting that status line
@@ -93,7 +114,7 @@ printf '[default]\ns3 =\n  signature_version = s3v4\n' >"$AWS_CONFIG_FILE"
 mkdir -p "$T/seq"
 for f in a c e; do : >"$T/seq/$f-empty"; done
 for f in b d f; do printf $f >"$T/seq/$f-one"; done
-printf '[default]\ns3 =\n  max_concurrent_requests = 1\n  signature_version = s3v4\n' >"$T/aws-serial.config"
+printf '[default]\ns3 =\n  max_concurrent_requests = 1\n' >"$T/aws-serial.config"
 
 same() { cmp -s "$1" "$2"; }
 # curl signs an empty payload hash unless told otherwise; S3 users say UNSIGNED-PAYLOAD
@@ -112,6 +133,10 @@ run_awscli() { # run_awscli LABEL AWS-BINARY
     check "$label sync" "$aws" --endpoint-url "$EP" s3 sync "$T/src" "s3://$b/synced"
     check "$label ls recursive" bash -c "'$aws' --endpoint-url '$EP' s3 ls --recursive 's3://$b/synced/' | grep -c . | grep -qx 5"
     check "$label sync back bytes" bash -c "'$aws' --endpoint-url '$EP' s3 sync 's3://$b/synced' '$T/out/$label-sync' && diff -r '$T/src' '$T/out/$label-sync'"
+    # --delete both ways: a file gone locally goes from the bucket, a key gone from the bucket goes locally
+    rm "$T/out/$label-sync/one"
+    check "$label sync up --delete" bash -c "'$aws' --endpoint-url '$EP' s3 sync --delete '$T/out/$label-sync' 's3://$b/synced' && ! '$aws' --endpoint-url '$EP' s3 ls 's3://$b/synced/one' && test \$('$aws' --endpoint-url '$EP' s3 ls --recursive 's3://$b/synced/' | grep -c .) = 4"
+    check "$label sync down --delete" bash -c "'$aws' --endpoint-url '$EP' s3 rm 's3://$b/synced/empty' && cp '$T/src/one' '$T/out/$label-sync/one' && '$aws' --endpoint-url '$EP' s3 sync --delete 's3://$b/synced' '$T/out/$label-sync' && test ! -e '$T/out/$label-sync/empty' && test ! -e '$T/out/$label-sync/one' && cmp '$T/src/five-mb' '$T/out/$label-sync/five-mb'"
     check "$label s3api head-object" bash -c "'$aws' --endpoint-url '$EP' s3api head-object --bucket $b --key synced/sub/chunky | grep -q '\"ContentLength\": 131073'"
     check "$label s3api range" bash -c "'$aws' --endpoint-url '$EP' s3api get-object --bucket $b --key synced/sub/chunky --range bytes=131070-131072 '$T/out/$label-range' >/dev/null && cmp <(tail -c 3 '$T/src/sub/chunky') '$T/out/$label-range'"
     check "$label presign + curl" bash -c "curl -sf \"\$('$aws' --endpoint-url '$EP' s3 presign 's3://$b/synced/hello.txt' --expires-in 60)\" | cmp - '$T/src/hello.txt'"
@@ -143,12 +168,24 @@ run_awscli_multipart() { # run_awscli_multipart LABEL AWS-BINARY BUCKET : defaul
     check "$label abort-multipart-upload" "$aws" --endpoint-url "$EP" s3api abort-multipart-upload --bucket "$b" --key pending/obj --upload-id "$uid"
     check "$label list-multipart-uploads empty" bash -c "out=\$($A s3api list-multipart-uploads --bucket $b --output json) && ! grep -q pending/obj <<<\"\$out\""
 }
-[ -x /usr/bin/aws ] && run_awscli v2 /usr/bin/aws
+if [ -x /usr/bin/aws ]; then
+    compat_client aws-cli-v2 /usr/bin/aws --version
+    run_awscli v2 /usr/bin/aws
+else
+    CLIENT=aws-cli-v2 CLIENT_VERSION=none skip "v2 s3 and s3api" "Debian's awscli is not installed"
+fi
 # the v1 CLI is behind a pyenv shim that costs a second a start: run the script itself
 AWS1=$(pyenv which aws 2>/dev/null || command -v aws)
-if [ -n "$AWS1" ] && [ "$AWS1" != /usr/bin/aws ]; then run_awscli v1 "$AWS1"; fi
+if [ -n "$AWS1" ] && [ "$AWS1" != /usr/bin/aws ]; then
+    compat_client aws-cli-v1 "$AWS1" --version
+    run_awscli v1 "$AWS1"
+else
+    CLIENT=aws-cli-v1 CLIENT_VERSION=none skip "v1 s3 and s3api" "no AWS CLI v1 here"
+fi
 
 if command -v s3cmd >/dev/null; then
+    compat_client s3cmd s3cmd --version
+    # only the keys and the host (plain http): every other setting is s3cmd's default
     cat >"$T/s3cfg" <<CFG
 [default]
 access_key = $AK
@@ -156,8 +193,6 @@ secret_key = $SK
 host_base = 127.0.0.1:$PORT
 host_bucket = 127.0.0.1:$PORT
 use_https = False
-signature_v2 = False
-bucket_location = us-east-1
 CFG
     S3CMD="s3cmd -c $T/s3cfg"
     check "s3cmd mb" $S3CMD mb s3://s3cmd-bkt
@@ -181,6 +216,8 @@ CFG
     check "s3cmd del multipart" $S3CMD del s3://s3cmd-bkt/big/forty
     check "s3cmd del" $S3CMD del s3://s3cmd-bkt/a/chunky
     check "s3cmd rb" $S3CMD rb s3://s3cmd-bkt
+else
+    CLIENT=s3cmd CLIENT_VERSION=none skip "s3cmd" "s3cmd is not installed"
 fi
 
 if command -v rclone >/dev/null; then
@@ -189,6 +226,7 @@ if command -v rclone >/dev/null; then
     export RCLONE_CONFIG_COFFER_ENDPOINT=$EP RCLONE_CONFIG_COFFER_REGION=us-east-1
     export RCLONE_CONFIG_COFFER_FORCE_PATH_STYLE=true
     RC="env -u AWS_CA_BUNDLE rclone --config /dev/null"
+    compat_client rclone rclone version
     check "rclone mkdir" $RC mkdir coffer:rclone-bkt
     check "rclone copy" $RC copy "$T/src" coffer:rclone-bkt/tree
     check "rclone check" $RC check "$T/src" coffer:rclone-bkt/tree
@@ -200,13 +238,22 @@ if command -v rclone >/dev/null; then
     check "rclone check multipart" $RC check "$T/big" coffer:rclone-bkt/big
     check "rclone md5sum multipart" bash -c "test \"\$($RC md5sum coffer:rclone-bkt/big/forty)\" = \"\$(cd '$T/big' && md5sum forty)\""
     check "rclone multipart etag" etag_is rclone-bkt/big/forty "$ETAG5"
+    # cat --offset/--count: a ranged GET from the middle of part 2 across into part 3
+    check "rclone cat --offset --count" bash -c "$RC cat --offset 10485000 --count 1000000 coffer:rclone-bkt/big/forty | cmp - <(tail -c +10485001 '$T/big/forty' | head -c 1000000)"
+    check "rclone sync --delete" bash -c "rm -f '$T/out/rclone/one' && $RC sync '$T/out/rclone' coffer:rclone-bkt/tree && $RC lsf -R coffer:rclone-bkt/tree | sort | tr '\n' ' ' | grep -qx 'empty five-mb hello.txt sub/ sub/chunky '"
     check "rclone purge" $RC purge coffer:rclone-bkt
+else
+    CLIENT=rclone CLIENT_VERSION=none skip "rclone" "rclone is not installed"
 fi
 
+compat_client curl curl --version
 check "curl sigv4 create bucket" $CURL -X PUT "$EP/curl-bkt"
+# a plain `curl --aws-sigv4 -T` sends no x-amz-content-sha256 (curl 7.88 signs an empty
+# payload): S3's InvalidRequest names the header to add, before a byte is stored
+check "curl sigv4 -T without x-amz-content-sha256: InvalidRequest names it" bash -c "curl -s --aws-sigv4 aws:amz:us-east-1:s3 --user $AK:$SK -T '$T/src/hello.txt' '$EP/curl-bkt/plain' | grep -qF '<Code>InvalidRequest</Code><Message>Missing required header for this request: x-amz-content-sha256</Message>' && test \$($CURL -o /dev/null -w '%{http_code}' -I '$EP/curl-bkt/plain' || true) = 404"
 check "curl sigv4 put" $CURL -T "$T/src/hello.txt" "$EP/curl-bkt/hi%20there.txt"
 check "curl sigv4 get bytes" bash -c "$CURL '$EP/curl-bkt/hi%20there.txt' | cmp - '$T/src/hello.txt'"
 check "curl unsigned is 403" bash -c "test \$(curl -s -o /dev/null -w '%{http_code}' '$EP/curl-bkt/hi%20there.txt') = 403"
 
-echo "RESULT: $passed passed, $failed failed"
+echo "RESULT: $passed passed, $failed failed$([ "$skipped" -gt 0 ] && echo ", $skipped skipped")"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/it/tsan.sh -- ThreadSanitizer: the multi-threaded unit tests (net, the
 # engine's db and group-commit commitlog) built with -fsanitize=thread, then the
-# flood, boto3, multipart, kill and access suites against the TSan server
+# flood, boto3, multipart, kill, access and metrics suites against the TSan server
 # (build/tsan/coffer); any TSan report fails (halt_on_error for the unit tests,
 # server.py's sanitizer_check for the server's log). Prints the summed RESULT line.
 set -u
@@ -18,7 +18,7 @@ for u in $units; do
     tally_add "$(basename "$u") (tsan)" "$("build/tsan/$u" 2>&1)"
 done
 export COFFER_BIN=build/tsan/coffer
-for t in s3_flood_test s3_boto3_test s3_multipart_test s3_kill_test s3_access_test s3_admin_test; do
+for t in s3_flood_test s3_boto3_test s3_multipart_test s3_kill_test s3_access_test s3_admin_test s3_metrics_test; do
     tally_add "$t (tsan)" "$(bash tests/it/lib/python.sh "tests/it/$t.py" 2>&1)"
 done
 tally_result

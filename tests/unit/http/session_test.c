@@ -855,9 +855,17 @@ static void test_session_counts_body_bytes_and_status_and_peer(void)
     CHECK_EQ(r.h.counts.status, 201);
     CHECK_EQ(r.h.counts.body_read_bytes, 5);
     CHECK_EQ(r.h.counts.body_sent_bytes, 13);
+    /* the heads: as received, and as built (an IMF-fixdate is 29 bytes) */
+    CHECK_EQ(r.h.counts.head_read_bytes,
+             strlen(in) - strlen("3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+    CHECK_EQ(r.h.counts.head_sent_bytes,
+             strlen("HTTP/1.1 201 Created\r\nDate: \r\nServer: coffer\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n") +
+                 29);
     CHECK(strcmp(r.h.peer, "192.0.2.7") == 0);
-    CHECK(output_is(&r, "HTTP/1.1 201 Created\r\nDate: -\r\nServer: coffer\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n8\r\n23456789\r\n0\r\n\r\n"));
+    CHECK(output_is(&r,
+                    "HTTP/1.1 201 Created\r\nDate: -\r\nServer: coffer\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n8\r\n23456789\r\n0\r\n\r\n"));
     run_close(&r);
     const char head[] = "HEAD /c HTTP/1.1\r\n\r\n";
     run_open(&r, head, strlen(head), h_counted);
@@ -866,6 +874,9 @@ static void test_session_counts_body_bytes_and_status_and_peer(void)
     CHECK_EQ(r.h.counts.status, 201);
     CHECK_EQ(r.h.counts.body_read_bytes, 0);
     CHECK_EQ(r.h.counts.body_sent_bytes, 0);
+    CHECK_EQ(r.h.counts.head_read_bytes, strlen(head));
+    CHECK_EQ(r.h.counts.head_sent_bytes,
+             strlen("HTTP/1.1 201 Created\r\nDate: \r\nServer: coffer\r\n\r\n") + 29);
     run_close(&r);
     close(fd);
 }

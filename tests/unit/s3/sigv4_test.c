@@ -454,6 +454,43 @@ static void test_header_auth_failures_map_to_s3_errors(void)
     }
 }
 
+/* A request with a body and no x-amz-content-sha256 (curl --aws-sigv4 -T) is refused
+ * with S3's InvalidRequest naming the header, before its signature is even looked at;
+ * one with nothing to hash may leave the header out. */
+static void test_body_without_content_sha256_is_refused_naming_the_header(void)
+{
+    static const char *const bodies[][2] = {{"Content-Length: 6", NULL},
+                                            {"Transfer-Encoding: chunked", NULL}};
+    for (size_t i = 0; i < TEST_COUNT(bodies); i++) {
+        const char *hdrs[] = {"Host: examplebucket.s3.amazonaws.com", "x-amz-date: 20130524T000000Z",
+                              bodies[i][0],
+                              "Authorization: AWS4-HMAC-SHA256 " CRED
+                              ",SignedHeaders=host;x-amz-date,Signature=0000000000000000000000000000"
+                              "000000000000000000000000000000000000",
+                              NULL};
+        http_request r;
+        build(&r, "PUT", "/h.txt", hdrs);
+        s3_sigv4_result res;
+        CHECK_EQ(verify(&r, SECRET, "us-east-1", T0, &res), S3_AUTH_NO_CONTENT_SHA256);
+        s3_sigv4_result_free(&res);
+    }
+    const char *msg = NULL;
+    CHECK_EQ(s3_sigv4_err_code(S3_AUTH_NO_CONTENT_SHA256, &msg), S3_ERR_INVALID_REQUEST);
+    CHECK(msg && strcmp(msg, "Missing required header for this request: x-amz-content-sha256") == 0);
+    /* Content-Length: 0 has nothing to hash: the signature decides (here: it does not match) */
+    const char *empty[] = {"Host: examplebucket.s3.amazonaws.com", "x-amz-date: 20130524T000000Z",
+                           "Content-Length: 0",
+                           "Authorization: AWS4-HMAC-SHA256 " CRED
+                           ",SignedHeaders=host;x-amz-date,Signature=0000000000000000000000000000"
+                           "000000000000000000000000000000000000",
+                           NULL};
+    http_request r;
+    build(&r, "PUT", "/h.txt", empty);
+    s3_sigv4_result res;
+    CHECK_EQ(verify(&r, SECRET, "us-east-1", T0, &res), S3_AUTH_BAD_SIGNATURE);
+    s3_sigv4_result_free(&res);
+}
+
 static void test_skew_reports_request_time(void)
 {
     s3_sigv4_result res;
@@ -680,6 +717,7 @@ int main(void)
         TEST(test_streaming_trailer_tampered_value_is_rejected),
         TEST(test_streaming_tampered_chunk_is_rejected),
         TEST(test_header_auth_failures_map_to_s3_errors),
+        TEST(test_body_without_content_sha256_is_refused_naming_the_header),
         TEST(test_skew_reports_request_time),
         TEST(test_wrong_region_message_names_both_regions),
         TEST(test_header_with_query_auth_is_two_mechanisms),

@@ -102,6 +102,23 @@ static void test_buf_grows_and_keeps_capacity(void)
     CHECK(b.data == NULL && b.cap == 0);
 }
 
+static void test_buf_appendf_appends_formatted_text_past_the_first_capacity(void)
+{
+    cf_buf b = {0};
+    CHECK_EQ(buf_append(&b, "x", 1), 0);
+    CHECK_EQ(buf_appendf(&b, "%s=%llu;", "n", 18446744073709551615ull), 0);
+    CHECK_MEM(b.data, b.len, "xn=18446744073709551615;", 24);
+    char big[600];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK_EQ(buf_appendf(&b, "[%s]", big), 0); /* more than the first 256 bytes */
+    CHECK_EQ(b.len, 24 + 601);
+    CHECK(b.data[24] == '[' && b.data[24 + 600] == ']');
+    CHECK_EQ(buf_appendf(&b, "%s", ""), 0);
+    CHECK_EQ(b.len, 24 + 601);
+    buf_free(&b);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -110,6 +127,7 @@ int main(void)
         TEST(test_varint_round_trip_and_truncation), TEST(test_fixed_little_endian),
         TEST(test_slice_to_u64_digits_only_no_overflow),
         TEST(test_buf_grows_and_keeps_capacity),
+        TEST(test_buf_appendf_appends_formatted_text_past_the_first_capacity),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
