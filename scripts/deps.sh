@@ -6,8 +6,10 @@
 #                           tests drive: AWS CLI v2, s3cmd, rclone, curl, and
 #                           boto3 (Debian's, unless a python3 with boto3 exists),
 #                           node and npm, chromium (browser uploads), ffmpeg
-#                           (the media the browser plays), and clang's
-#                           libFuzzer for the bounded fuzz runs
+#                           (the media the browser plays), s3fs and fuse3's
+#                           fusermount3 (tests/it/fuse.sh mounts buckets with
+#                           s3fs and rclone mount), and clang's libFuzzer for
+#                           the bounded fuzz runs
 #   scripts/deps.sh bench   the build set plus RocksDB, fio and nginx (bench/
 #                           references), and ffmpeg (bench/media's video)
 # Installs only what is missing, so a second run costs one dpkg query.
@@ -16,7 +18,7 @@ want=(gcc make libc6-dev libisal-dev libssl-dev libexpat1-dev libjson-c-dev)
 case "${1:-build}" in
     build) ;;
     test)
-        want+=(curl s3cmd rclone awscli clang libclang-rt-14-dev)
+        want+=(curl s3cmd rclone awscli clang libclang-rt-14-dev s3fs fuse3)
         python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
         python3 -c 'import requests' 2>/dev/null || want+=(python3-requests)
         # tests/it/post_object.sh: minio-js and playwright-core from npm, a real
