@@ -105,6 +105,31 @@ static const char *const overrides[][2] = {
 
 #define MAX_RESP_HEADERS 48
 
+/*
+ * Objects share their origin with the console (/_console/, console.c), whose
+ * keys live in the tab's sessionStorage. A document type a browser would run
+ * script in -- HTML, XHTML, SVG, XML -- is therefore served sandboxed: it
+ * still renders and may run its scripts, but in an origin of its own, so an
+ * uploaded page cannot read the console's keys or act as the console
+ * (doc/console.md, "Security model"). Other types (images, media, PDF,
+ * text) are never documents with script, and are served as stored.
+ */
+#define OBJECT_SANDBOX "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals"
+
+static bool active_document(cf_slice ct)
+{
+    static const char *const types[] = {"text/html", "application/xhtml+xml", "image/svg+xml",
+                                        "text/xml", "application/xml", "text/xsl"};
+    size_t n = 0;
+    while (n < ct.len && ct.ptr[n] != ';' && ct.ptr[n] != ' ')
+        n++;
+    cf_slice base = slice_make(ct.ptr, n);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (base.len == strlen(types[i]) && s3_starts_with_ci(base, types[i]))
+            return true;
+    return base.len > 4 && strncasecmp((const char *)base.ptr + base.len - 4, "+xml", 4) == 0;
+}
+
 /* object_headers -- the response headers describing m (except length and range);
  * whole: the response carries the whole object (200). */
 static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_header *h,
@@ -117,7 +142,11 @@ static size_t object_headers(s3_req *r, const store_meta *m, bool whole, http_he
     h[n++] = (http_header){slice_str("Last-Modified"), slice_str(lastmod)};
     h[n++] = (http_header){slice_str("Accept-Ranges"), slice_str("bytes")};
     cf_slice ct = s3_param_get(r, "response-content-type");
-    h[n++] = (http_header){slice_str("Content-Type"), ct.ptr ? ct : slice_str(m->content_type)};
+    if (!ct.ptr)
+        ct = slice_str(m->content_type);
+    h[n++] = (http_header){slice_str("Content-Type"), ct};
+    if (active_document(ct))
+        h[n++] = (http_header){slice_str("Content-Security-Policy"), slice_str(OBJECT_SANDBOX)};
     /* a checksum describes the whole object: never sent with a part of it, or with no body */
     bool checksum_mode = false;
     cf_slice cm = whole ? s3_header(r, "x-amz-checksum-mode") : slice_make(NULL, 0);

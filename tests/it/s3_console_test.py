@@ -34,6 +34,7 @@ from server import ACCESS, ROOT, SECRET, CofferServer  # noqa: E402
 from s3_helpers import make_client, run_module, send, sigv4_headers  # noqa: E402
 
 SERVER = None
+OBJECT_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals"
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
 SKIP_EXIT = 77  # tests/it/browser/launch.mjs: no browser here
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
@@ -124,6 +125,47 @@ class ServeTest(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             s3.create_bucket(Bucket="_console")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 405)
+
+
+class ObjectSandboxTest(unittest.TestCase):
+    """An HTML (or SVG, XML) object is served sandboxed: opened in the console's tab, its
+    script runs in an origin of its own and cannot read the console's keys."""
+
+    def test_html_object_cannot_read_the_consoles_session_storage(self):
+        s3 = make_client(SERVER.endpoint)
+        s3.create_bucket(Bucket="console-sandbox")
+        page = (b"<!DOCTYPE html><title></title><script>try { document.title = 'read: ' + "
+                b"sessionStorage.getItem('coffer-test-secret'); } catch (e) { "
+                b"document.title = 'blocked: ' + e.name; }</script>")
+        for key, ctype in (("evil.html", "text/html"), ("evil.svg", "image/svg+xml"),
+                           ("plain.txt", "text/plain"), ("pic.png", "image/png")):
+            s3.put_object(Bucket="console-sandbox", Key=key, Body=page, ContentType=ctype)
+            url = s3.generate_presigned_url("get_object", Params={"Bucket": "console-sandbox",
+                                                                  "Key": key})
+            st, h, _ = raw("GET", url[len(SERVER.endpoint):])
+            self.assertEqual(st, 200, key)
+            sandboxed = ctype in ("text/html", "image/svg+xml")
+            self.assertEqual(h.get("content-security-policy"),
+                             OBJECT_SANDBOX if sandboxed else None, key)
+        # a response-content-type override is judged too
+        url = s3.generate_presigned_url("get_object", Params={
+            "Bucket": "console-sandbox", "Key": "plain.txt",
+            "ResponseContentType": "text/html; charset=utf-8"})
+        st, h, _ = raw("GET", url[len(SERVER.endpoint):])
+        self.assertEqual((st, h.get("content-security-policy")), (200, OBJECT_SANDBOX))
+        if not shutil.which("node") or not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules")):
+            self.skipTest("node and tests/it/browser's npm packages are needed for the browser half")
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": "console-sandbox",
+                                                              "Key": "evil.html"})
+        p = subprocess.run(["node", os.path.join(BROWSER_DIR, "object_sandbox.mjs"),
+                            SERVER.endpoint + "/_console/", url], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        if p.returncode == SKIP_EXIT:
+            self.skipTest(p.stdout.decode().strip())
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        got = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(got["sandbox"], OBJECT_SANDBOX)
+        self.assertEqual(got["title"], "blocked: SecurityError")  # the script ran, the read threw
 
 
 def sha256_file(path):
