@@ -106,6 +106,7 @@ static const char *const op_names[S3_OP_COUNT] = {
     [S3_OP_POST_OBJECT] = "PostObject",
     [S3_OP_PREFLIGHT] = "CorsPreflight",
     [S3_OP_ADMIN] = "CofferAdmin",
+    [S3_OP_CONSOLE] = "CofferConsole",
 };
 
 const char *s3_op_name(s3_op op)

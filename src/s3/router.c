@@ -9,7 +9,9 @@
  *
  * Every request is authenticated (auth.c: a signature, or none: the
  * anonymous principal) before anything else looks at it; only one whose
- * URI cannot even be decoded is refused first, a CORS preflight (OPTIONS to
+ * URI cannot even be decoded is refused first, the web console's static
+ * files (GET/HEAD /_console/..., console.c: they hold no secret) are
+ * served unsigned, a CORS preflight (OPTIONS to
  * a bucket or object) is answered from the bucket's CORS rules alone
  * (cors.c: browsers send it without credentials), and a browser upload (POST
  * to a bucket with a multipart/form-data body) goes to post_object.c,
@@ -215,6 +217,7 @@ void s3_handle(void *arg, http_exchange *ex)
         goto out;
     }
     if (s3_console_wanted(&r)) { /* static files, unsigned: console.c */
+        r.op = S3_OP_CONSOLE;
         s3_h_console(&r);
         goto answered;
     }

@@ -82,6 +82,7 @@ typedef enum s3_op {
     S3_OP_POST_OBJECT,  /* a browser form upload (post_object.c) */
     S3_OP_PREFLIGHT,    /* a CORS preflight, OPTIONS (cors.c) */
     S3_OP_ADMIN,        /* coffer's own /_coffer/ endpoints (admin.c) */
+    S3_OP_CONSOLE,      /* the web console's static files, /_console/ (console.c) */
     S3_OP_COUNT
 } s3_op;
 
