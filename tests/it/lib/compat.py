@@ -13,12 +13,21 @@ summary table, then each client's operations. An operation reported twice keeps 
 worst verdict (FAIL over SKIP over PASS). Nothing is written when there are no lines
 (a run of a subset of the suites must not erase the matrix).
 """
+import re
 import subprocess
 import sys
 import time
 
 ORDER = {"FAIL": 2, "SKIP": 1, "PASS": 0}
 SHOW = {"PASS": "pass", "FAIL": "**FAIL**", "SKIP": "skipped"}
+
+
+def short_version(v):
+    """The first word that looks like a version ("V1.90", "aws-cli/2.9.19"), else v."""
+    for w in v.split():
+        if re.match(r"(?i)v?\d", w) or re.search(r"/\d", w):
+            return w
+    return v.strip() or "unknown"
 
 
 def read(path):
@@ -30,7 +39,7 @@ def read(path):
                 continue
             _, client, version, op, verdict = parts
             c = clients.setdefault(client, {"versions": set(), "ops": {}})
-            c["versions"].add(version.strip() or "unknown")
+            c["versions"].add(short_version(version))
             old = c["ops"].get(op)
             if old is None or ORDER[verdict] > ORDER[old]:
                 c["ops"][op] = verdict
