@@ -97,11 +97,10 @@ void s3_sigv4_hmac(const uint8_t key[32], cf_slice msg, uint8_t mac[32])
     hmac(key, 32, msg.ptr, msg.len, mac);
 }
 
-int s3_sigv4_signing_key(cf_slice secret, const s3_sigv4_auth *a, uint8_t key[32])
+/* derive -- the HMAC chain of AWS's signing key: four HMAC-SHA256 calls. */
+static void derive(cf_slice secret, const s3_sigv4_auth *a, uint8_t key[32])
 {
     uint8_t k0[4 + S3_SIGV4_MAX_SECRET_BYTES], k1[32], k2[32];
-    if (secret.len > S3_SIGV4_MAX_SECRET_BYTES)
-        return CF_EINVAL;
     memcpy(k0, "AWS4", 4);
     memcpy(k0 + 4, secret.ptr, secret.len);
     hmac(k0, 4 + secret.len, a->date, 8, k1);
@@ -111,6 +110,66 @@ int s3_sigv4_signing_key(cf_slice secret, const s3_sigv4_auth *a, uint8_t key[32
     OPENSSL_cleanse(k0, sizeof k0);
     OPENSSL_cleanse(k1, sizeof k1);
     OPENSSL_cleanse(k2, sizeof k2);
+}
+
+/*
+ * The signing key depends only on (secret, date, region, service), which a
+ * worker sees few of, while deriving it costs four HMACs: about a ninth of
+ * the server's CPU on a 4 KiB GET (bench/RESULTS.md, "4 KiB GET profile").
+ * Each thread keeps its last KEY_CACHE keys, found by the SHA-256 of those
+ * four inputs (so no copy of a secret is kept, and a rotated secret can
+ * never find its predecessor's key). Thread-local: no lock, nothing shared.
+ */
+#define KEY_CACHE 4
+
+typedef struct key_entry {
+    uint8_t id[32]; /* SHA-256 of secret, date, region, service (each with its length) */
+    uint8_t key[32];
+    bool used;
+} key_entry;
+
+static _Thread_local struct {
+    key_entry e[KEY_CACHE];
+    unsigned next; /* the entry the next miss replaces (round robin) */
+} keys;
+
+static void key_id(cf_slice secret, const s3_sigv4_auth *a, uint8_t id[32])
+{
+    uint8_t buf[4 * 2 + S3_SIGV4_MAX_SECRET_BYTES + 8 + sizeof a->region + sizeof a->service];
+    size_t n = 0;
+    const struct {
+        const void *p;
+        size_t len;
+    } parts[] = {{secret.ptr, secret.len}, {a->date, 8}, {a->region, a->region_len},
+                 {a->service, a->service_len}};
+    for (size_t i = 0; i < 4; i++) {
+        buf[n++] = (uint8_t)(parts[i].len >> 8);
+        buf[n++] = (uint8_t)parts[i].len;
+        memcpy(buf + n, parts[i].p, parts[i].len);
+        n += parts[i].len;
+    }
+    SHA256(buf, n, id);
+    OPENSSL_cleanse(buf, n);
+}
+
+int s3_sigv4_signing_key(cf_slice secret, const s3_sigv4_auth *a, uint8_t key[32])
+{
+    if (secret.len > S3_SIGV4_MAX_SECRET_BYTES || a->region_len > sizeof a->region ||
+        a->service_len > sizeof a->service)
+        return CF_EINVAL;
+    uint8_t id[32];
+    key_id(secret, a, id);
+    for (size_t i = 0; i < KEY_CACHE; i++) {
+        if (keys.e[i].used && memcmp(keys.e[i].id, id, 32) == 0) {
+            memcpy(key, keys.e[i].key, 32);
+            return 0;
+        }
+    }
+    derive(secret, a, key);
+    key_entry *e = &keys.e[keys.next++ % KEY_CACHE];
+    memcpy(e->id, id, 32);
+    memcpy(e->key, key, 32);
+    e->used = true;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "s3/sigv4.h"
 #include "request_fixture.h"
 #include "test.h"
+#include "util/hex.h"
 #include "util/err.h"
 
 #define AK "AKIAIOSFODNN7EXAMPLE"
@@ -702,10 +703,46 @@ static void test_every_auth_error_has_a_row_and_message(void)
     CHECK_EQ(s3_sigv4_signing_key(slice_str(big), &a, key), CF_EINVAL);
 }
 
+/* The signing key is cached per thread by (secret, date, region, service): a hit is the key
+ * the HMAC chain gives (AWS's published example), a rotated secret never finds the old key,
+ * and more scopes than the cache holds are each still right. */
+static void test_signing_key_cache_is_exact(void)
+{
+    s3_sigv4_auth a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.date, "20150830", 9);
+    snprintf(a.region, sizeof a.region, "us-east-1");
+    a.region_len = 9;
+    snprintf(a.service, sizeof a.service, "iam");
+    a.service_len = 3;
+    static const char want[] = "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9";
+    const char *secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    uint8_t key[32], other[32], again[32];
+    char hex[65];
+    for (int round = 0; round < 2; round++) { /* a miss, then a hit */
+        CHECK_EQ(s3_sigv4_signing_key(slice_str(secret), &a, key), 0);
+        hex_encode(key, 32, hex);
+        CHECK(strcmp(hex, want) == 0);
+    }
+    CHECK_EQ(s3_sigv4_signing_key(slice_str("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ"), &a, other), 0);
+    CHECK(memcmp(key, other, 32) != 0);
+    for (int d = 0; d < 10; d++) { /* more scopes than the cache holds, each checked twice */
+        a.date[6] = (char)('0' + (d + 1) / 10);
+        a.date[7] = (char)('0' + (d + 1) % 10);
+        CHECK_EQ(s3_sigv4_signing_key(slice_str(secret), &a, other), 0);
+        CHECK_EQ(s3_sigv4_signing_key(slice_str(secret), &a, again), 0);
+        CHECK(memcmp(other, again, 32) == 0 && memcmp(other, key, 32) != 0);
+    }
+    memcpy(a.date, "20150830", 9);
+    CHECK_EQ(s3_sigv4_signing_key(slice_str(secret), &a, again), 0);
+    CHECK(memcmp(key, again, 32) == 0);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
         TEST(test_get_object_example_canonical_request_and_signature),
+        TEST(test_signing_key_cache_is_exact),
         TEST(test_put_object_example_path_encoded_or_raw),
         TEST(test_lifecycle_and_list_objects_examples_query_canonical),
         TEST(test_presigned_url_example),
