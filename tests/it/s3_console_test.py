@@ -168,6 +168,30 @@ class ObjectSandboxTest(unittest.TestCase):
         self.assertEqual(got["title"], "blocked: SecurityError")  # the script ran, the read threw
 
 
+class KeyboardTest(unittest.TestCase):
+    """The console used with the keyboard alone (tests/it/browser/console_keyboard.mjs)."""
+
+    def test_sign_in_create_dialog_escape_and_browse_by_keyboard(self):
+        if not shutil.which("node") or not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules")):
+            self.skipTest("node and tests/it/browser's npm packages are needed")
+        p = subprocess.run(["node", os.path.join(BROWSER_DIR, "console_keyboard.mjs"),
+                            SERVER.endpoint + "/_console/", ACCESS, SECRET, "by-keyboard"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        if p.returncode == SKIP_EXIT:
+            self.skipTest(p.stdout.decode().strip())
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        seen = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        self.assertNotIn("failure", seen, seen)
+        self.assertLess(seen["tabs_to_access"], 20)
+        self.assertEqual(seen["after_access"], "secret")  # Tab goes from the key to the secret
+        for step in ("signed_in", "created", "dialog_open", "focus_in_dialog", "dialog_closed",
+                     "still_listed", "browsed"):
+            self.assertTrue(seen.get(step), (step, seen))
+        self.assertEqual(seen["errors"], [])
+        s3 = make_client(SERVER.endpoint)  # Escape deleted nothing
+        self.assertIn("by-keyboard", [b["Name"] for b in s3.list_buckets()["Buckets"]])
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
