@@ -359,7 +359,7 @@ void s3_access_log_request(s3_req *r)
     int at = S3_AT_OBJECT;
     if (!bucket.len)
         at = S3_AT_SERVICE;
-    else if (slice_eq(bucket, slice_str("_coffer")))
+    else if (s3_admin_path(r))
         at = S3_AT_ADMIN;
     else if (!key.len)
         at = S3_AT_BUCKET;

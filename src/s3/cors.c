@@ -247,7 +247,7 @@ int s3_cors_headers(const s3_cors_rule *rule, cf_slice origin, bool preflight,
 static bool cors_bucket(const s3_req *r)
 {
     cf_slice b = s3_bucket(r);
-    return r->addressed && b.len && !slice_eq(b, slice_str("_coffer"));
+    return r->addressed && b.len && !s3_admin_path(r);
 }
 
 void s3_cors_prepare(s3_req *r)

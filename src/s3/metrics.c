@@ -260,19 +260,13 @@ int s3_metrics_format_requests(const s3_metrics *m, cf_buf *out)
 {
     int rc = put_requests(m, out);
     rc = rc ? rc : put_durations(m, out);
-    rc = rc ? rc
-            : s3_metrics_family(out, "coffer_received_bytes_total", "counter",
-                                "Request bytes received by the S3 layer: heads and bodies.");
-    rc = rc ? rc
-            : buf_appendf(out, "coffer_received_bytes_total %llu\n",
-                          (unsigned long long)get(&m->received_bytes));
-    rc = rc ? rc
-            : s3_metrics_family(out, "coffer_sent_bytes_total", "counter",
-                                "Response bytes sent by the S3 layer: heads and bodies.");
-    rc = rc ? rc
-            : buf_appendf(out, "coffer_sent_bytes_total %llu\n",
-                          (unsigned long long)get(&m->sent_bytes));
-    return rc;
+    const s3_metrics_fig bytes[] = {
+        {"coffer_received_bytes_total", "counter",
+         "Request bytes received by the S3 layer: heads and bodies.", get(&m->received_bytes)},
+        {"coffer_sent_bytes_total", "counter",
+         "Response bytes sent by the S3 layer: heads and bodies.", get(&m->sent_bytes)},
+    };
+    return rc ? rc : s3_metrics_figs(out, bytes, sizeof bytes / sizeof bytes[0]);
 }
 
 void s3_metrics_write(s3_ctx *c, cf_buf *out)

@@ -73,16 +73,7 @@ void s3_metrics_figures_get(s3_ctx *c, s3_metrics_figures *f)
 
 /* ---- the exposition ---- */
 
-/* One metric with one value and no labels. */
-typedef struct fig {
-    const char *name;
-    const char *type; /* "counter" or "gauge" */
-    const char *help;
-    uint64_t value;
-} fig;
-
-/* put_figs -- the HELP, TYPE and sample lines of each of figs[0..n). */
-static int put_figs(cf_buf *out, const fig *figs, size_t n)
+int s3_metrics_figs(cf_buf *out, const s3_metrics_fig *figs, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -159,7 +150,7 @@ int s3_metrics_format_figures(const s3_metrics_figures *f, cf_buf *out)
                               "When the server started, in seconds since the Unix epoch.",
                               f->start_us);
     if (!rc && f->has_process) {
-        const fig p[] = {
+        const s3_metrics_fig p[] = {
             {"coffer_process_resident_memory_bytes", "gauge", "Resident memory of the process.",
              f->rss_bytes},
             {"coffer_process_resident_memory_peak_bytes", "gauge",
@@ -167,10 +158,10 @@ int s3_metrics_format_figures(const s3_metrics_figures *f, cf_buf *out)
             {"coffer_process_open_fds", "gauge", "File descriptors the process has open.",
              f->open_fds},
         };
-        rc = put_figs(out, p, sizeof p / sizeof p[0]);
+        rc = s3_metrics_figs(out, p, sizeof p / sizeof p[0]);
     }
     if (!rc && f->has_server) {
-        const fig s[] = {
+        const s3_metrics_fig s[] = {
             {"coffer_connections_open", "gauge", "Client connections open now.",
              f->server.connections_open},
             {"coffer_connections_accepted_total", "counter", "Client connections accepted.",
@@ -178,10 +169,10 @@ int s3_metrics_format_figures(const s3_metrics_figures *f, cf_buf *out)
             {"coffer_worker_threads", "gauge", "Worker threads serving connections.",
              f->server.workers},
         };
-        rc = put_figs(out, s, sizeof s / sizeof s[0]);
+        rc = s3_metrics_figs(out, s, sizeof s / sizeof s[0]);
     }
     uint64_t blob_disk = s3_blob_disk_bytes(&f->disk);
-    const fig st[] = {
+    const s3_metrics_fig st[] = {
         {"coffer_blob_accepted_bytes_total", "counter", "Object data bytes the store accepted.",
          f->store.bytes_accepted},
         {"coffer_blob_written_bytes_total", "counter",
@@ -205,7 +196,7 @@ int s3_metrics_format_figures(const s3_metrics_figures *f, cf_buf *out)
         {"coffer_engine_writes_total", "counter", "Write batches the engine acknowledged.",
          f->disk.db.writes},
     };
-    rc = rc ? rc : put_figs(out, st, sizeof st / sizeof st[0]);
+    rc = rc ? rc : s3_metrics_figs(out, st, sizeof st / sizeof st[0]);
     /* the ratio of two counters: 4 decimals, 0 before any byte was accepted */
     double amp = f->store.bytes_accepted ? (double)blob_disk / (double)f->store.bytes_accepted : 0;
     rc = rc ? rc

@@ -249,7 +249,7 @@ void s3_handle(void *arg, http_exchange *ex)
         s3_h_post_object(&r);
         goto answered;
     }
-    bool admin = slice_eq(s3_bucket(&r), slice_str("_coffer"));
+    bool admin = s3_admin_path(&r);
     const s3_route *rt = admin ? NULL : route_find(&r);
     r.op = admin ? S3_OP_ADMIN : rt ? rt->op : S3_OP_OTHER;
     if (s3_authenticate(&r) != 0)

@@ -356,6 +356,15 @@ uint64_t s3_blob_disk_bytes(const store_disk_stats *d);
 
 /* s3_metrics_family -- a metric family's "# HELP name help" and "# TYPE name type" lines. */
 int s3_metrics_family(cf_buf *out, const char *name, const char *type, const char *help);
+/* One metric with one value and no labels. */
+typedef struct s3_metrics_fig {
+    const char *name;
+    const char *type; /* "counter" or "gauge" */
+    const char *help;
+    uint64_t value;
+} s3_metrics_fig;
+/* s3_metrics_figs -- the HELP, TYPE and sample lines of each of figs[0..n) (metrics_figures.c). */
+int s3_metrics_figs(cf_buf *out, const s3_metrics_fig *figs, size_t n);
 /* s3_metrics_seconds -- " S.UUUUUU" and '\n': microseconds us (< 0: 0) as seconds, exactly. */
 int s3_metrics_seconds(cf_buf *out, int64_t us);
 

@@ -133,14 +133,6 @@ class Base(S3Assertions, unittest.TestCase):
         got = s3.get_object(Bucket=bucket or self.b, Key=key)["Body"].read()
         self.assertEqual(got, want)
 
-    def assertRawError(self, resp, status, code, message=None):
-        st, _, body = resp
-        self.assertEqual(st, status, body)
-        got_code, got_message = error_of(body)
-        self.assertEqual(got_code, code)
-        if message is not None:
-            self.assertEqual(got_message, message)
-
     def assertAnonGet(self, key, want, source=None):
         """an anonymous GET: want is the body (200) or an int status (then AccessDenied)."""
         st, _, body = anon("GET", self.path(key), source=source)

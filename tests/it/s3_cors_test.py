@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import (code_of, error_of, make_client, run_module, send,  # noqa: E402
+from s3_helpers import (S3Assertions, code_of, make_client, run_module, send,  # noqa: E402
                         sigv4_headers)
 
 SERVER = None
@@ -60,7 +60,7 @@ RULES = [
 ]
 
 
-class Base(unittest.TestCase):
+class Base(S3Assertions, unittest.TestCase):
     seq = 0
 
     def setUp(self):
@@ -68,14 +68,6 @@ class Base(unittest.TestCase):
         Base.seq += 1
         self.b = "cors-%s-%d" % (type(self).__name__.lower()[:16], Base.seq)
         self.s3.create_bucket(Bucket=self.b)
-
-    def assertError(self, resp, status, code, message=None):
-        st, _, body = resp
-        self.assertEqual(st, status, body)
-        got_code, got_message = error_of(body)
-        self.assertEqual(got_code, code)
-        if message is not None:
-            self.assertEqual(got_message, message)
 
 
 class ApiTest(Base):
@@ -107,8 +99,8 @@ class ApiTest(Base):
 
     def test_anonymous_may_not_read_or_set_the_rules(self):
         self.s3.put_bucket_cors(Bucket=self.b, CORSConfiguration={"CORSRules": RULES})
-        self.assertError(raw("GET", "/%s?cors" % self.b), 403, "AccessDenied")
-        self.assertError(raw("DELETE", "/%s?cors" % self.b), 403, "AccessDenied")
+        self.assertRawError(raw("GET", "/%s?cors" % self.b), 403, "AccessDenied")
+        self.assertRawError(raw("DELETE", "/%s?cors" % self.b), 403, "AccessDenied")
         self.assertEqual(self.s3.get_bucket_cors(Bucket=self.b)["CORSRules"], RULES)
 
 
@@ -153,13 +145,13 @@ class PreflightTest(Base):
         ]
         for headers, status, code, msg in cases:
             resp = raw("OPTIONS", "/%s/k" % self.b, headers)
-            self.assertError(resp, status, code, msg)
+            self.assertRawError(resp, status, code, msg)
             self.assertEqual(cors_headers(resp[1]), {})
         ok = {"Origin": "http://app.test", "Access-Control-Request-Method": "GET"}
-        self.assertError(raw("OPTIONS", "/no-such-bucket-cors/k", ok), 403, "CORSResponse",
+        self.assertRawError(raw("OPTIONS", "/no-such-bucket-cors/k", ok), 403, "CORSResponse",
                          "CORSResponse: Bucket not found")
         self.s3.delete_bucket_cors(Bucket=self.b)
-        self.assertError(raw("OPTIONS", "/%s/k" % self.b, ok), 403, "AccessForbidden", FORBIDDEN)
+        self.assertRawError(raw("OPTIONS", "/%s/k" % self.b, ok), 403, "AccessForbidden", FORBIDDEN)
 
 
 class ActualRequestTest(Base):
@@ -191,10 +183,10 @@ class ActualRequestTest(Base):
         self.assertEqual(st, 200, body)
         self.assertEqual(cors_headers(h), self.APP)
         resp = raw("GET", "/%s/missing" % self.b, origin, sign=True)
-        self.assertError(resp, 404, "NoSuchKey")
+        self.assertRawError(resp, 404, "NoSuchKey")
         self.assertEqual(cors_headers(resp[1]), self.APP)
         resp = raw("GET", "/%s/missing" % self.b, origin)  # anonymous: refused, still headers
-        self.assertError(resp, 403, "AccessDenied")
+        self.assertRawError(resp, 403, "AccessDenied")
         self.assertEqual(cors_headers(resp[1]), self.APP)
         # the "*" rule allows GET from anywhere: origin "*", no credentials
         st, h, _ = raw("GET", "/%s/obj" % self.b, {"Origin": "http://elsewhere.test"})

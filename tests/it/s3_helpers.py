@@ -204,6 +204,16 @@ def error_of(body):
 class S3Assertions:
     """Mixed into a unittest.TestCase."""
 
+    def assertRawError(self, resp, status, code, message=None):
+        """resp = (status, headers, body) of a raw request: that status, S3 error code and
+        (if given) message."""
+        st, _, body = resp
+        self.assertEqual(st, status, body)
+        got_code, got_message = error_of(body)
+        self.assertEqual(got_code, code)
+        if message is not None:
+            self.assertEqual(got_message, message)
+
     def assertS3Error(self, code, status, fn, *a, **kw):
         with self.assertRaises(ClientError) as cm:
             fn(*a, **kw)
