@@ -24,6 +24,7 @@ log() { printf '[access +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 
 bash scripts/deps.sh build
 . bench/lib/nginx.sh
+. bench/lib/coffer.sh
 if ! command -v nginx >/dev/null; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -31,8 +32,7 @@ if ! command -v nginx >/dev/null; then
 fi
 make -s BUILD=release build/release/coffer
 make -s -C bench/s3 >/dev/null
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- src 2>/dev/null || rev+=" + uncommitted changes in src/"
+bench_rev
 COFFER=$ROOT/build/release/coffer
 LOAD=$ROOT/build/release/bench/s3load
 
@@ -45,10 +45,8 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-CP=$(port)
-NP=$(port)
+CP=$(bench_port)
+NP=$(bench_port)
 AK=BENCHACCESSKEY01
 SK=benchAccessSecret0123456789abcdefghijkl
 
@@ -59,7 +57,7 @@ for i in $(seq 0 999); do cp "$W/small" "$W/www/bench/s/$(printf %06d "$i")"; do
 COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$CP COFFER_ACCESS_KEY=$AK COFFER_SECRET_KEY=$SK \
     COFFER_LOG=warn "$COFFER" serve >"$W/coffer.log" 2>&1 &
 coffer_pid=$!
-wait_port "$CP"
+bench_wait_port "$CP"
 nginx_start "$W/nginx" "$W/www" "$NP"
 
 s3() { # s3 METHOD PATH [BODY-FILE]: one signed request with curl (7.88 signs "?policy" only as "?policy=")

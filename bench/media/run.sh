@@ -31,8 +31,7 @@ log() { printf '[media +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 bash scripts/deps.sh bench >/dev/null
 bench_setup media
 . tests/it/lib/npm.sh tests/it/browser
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- src 2>/dev/null || rev+=" + uncommitted changes in src/"
+bench_rev
 
 VIDEO=bench/media/cache/seek-720p25-g50-120s-14M.mp4
 if [ ! -s "$VIDEO" ]; then
@@ -77,14 +76,13 @@ PY
 mkdir -p "$W/www/media"
 ln "$VIDEO" "$W/www/media/seek.mp4" 2>/dev/null || cp "$VIDEO" "$W/www/media/seek.mp4"
 touch -d "@$LAST_MODIFIED" "$W/www/media/seek.mp4"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-NGINX_PORT=$(free_port)
+NGINX_PORT=$(bench_port)
 # its request id in a header, so the page's requests are found in its log as coffer's are
 nginx_start "$W/nginx" "$W/www" "$NGINX_PORT" \
     "log_format seek '\$request_id \$status \"\$http_range\" \$body_bytes_sent \$request_time';
     access_log $W/nginx-access.log seek;" \
     "add_header X-Request-Id \$request_id;"
-PAGE_PORT=$(free_port)
+PAGE_PORT=$(bench_port)
 
 DURATION=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$VIDEO")
 CFG=$(python3 - "$DURATION" "$SEEKS" "$ROUNDS" "$COFFER_URL" "$PRESIGNED" "$NGINX_PORT" <<'PY'

@@ -16,6 +16,7 @@
 # cp /tmp/base/build/release/coffer /tmp/coffer-before
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib/coffer.sh
 ROOT=$(pwd)
 RESULTS=${RESULTS:-bench/RESULTS.md}
 ROUNDS=${ROUNDS:-3}
@@ -27,8 +28,7 @@ log() { printf '[metrics +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 
 make -s -j2 BUILD=release build/release/coffer
 make -s -C bench/s3 >/dev/null
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- src 2>/dev/null || rev+=" + uncommitted changes in src/"
+bench_rev
 AFTER=$ROOT/build/release/coffer
 LOAD=$ROOT/build/release/bench/s3load
 
@@ -36,16 +36,14 @@ W=$(mktemp -d /tmp/coffer-metricsbench-XXXXXX)
 pid=""
 stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
 trap 'set +e; stop; rm -rf "$W"' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-P=$(port)
+P=$(bench_port)
 AK=BENCHMETRICSKEY1
 SK=benchMetricsSecret0123456789abcdefghij
 start() { # start BINARY: serves the one data directory on $P
     COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$P COFFER_ACCESS_KEY=$AK COFFER_SECRET_KEY=$SK \
         COFFER_LOG=warn "$1" serve >>"$W/coffer.log" 2>&1 &
     pid=$!
-    wait_port "$P"
+    bench_wait_port "$P"
 }
 signed=(-a "127.0.0.1:$P" -A "$AK" -S "$SK")
 
