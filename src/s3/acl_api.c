@@ -309,7 +309,8 @@ void s3_h_put_object_acl(s3_req *r)
         s3_error(r, S3_ERR_METADATA_TOO_LARGE, NULL);
         goto out;
     }
-    int rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), m->headers);
+    store_cond cond = {.origin = s3_origin(r)};
+    int rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), m->headers, &cond);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto out;

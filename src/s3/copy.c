@@ -141,7 +141,8 @@ void s3_h_copy_object(s3_req *r)
     snprintf(m->etag, sizeof m->etag, "%s", src->etag);
     m->size = src->size;
     m->mtime_us = clock_now_us();
-    int rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, out);
+    store_cond cond = {.origin = s3_origin(r)};
+    int rc = store_copy(r->ctx->st, sbn, skn, s3_bucket(r), s3_key(r), m, &cond, out);
     if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_KEY);
         goto done;

@@ -49,7 +49,7 @@ void s3_h_delete_objects(s3_req *r)
         } else if (!s3_authorize_other(r, S3_ACT_DELETE_OBJECT, &r->b, key, NULL)) {
             code = S3_ERR_ACCESS_DENIED; /* S3 authorizes each key on its own */
         } else {
-            store_cond cond = {0};
+            store_cond cond = {.origin = s3_origin(r)};
             rc = store_delete(r->ctx->st, s3_bucket(r), key, &cond);
             if (rc)
                 code = s3_err_of(rc, S3_ERR_INTERNAL_ERROR); /* a full disk: InsufficientStorage */

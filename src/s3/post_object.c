@@ -589,6 +589,7 @@ void s3_h_post_object(s3_req *r)
     }
     store_cond cond;
     memset(&cond, 0, sizeof cond);
+    cond.origin = s3_origin(r);
     rc = store_put_commit(w, m, &cond); /* invariant (1): last */
     w = NULL;
     if (rc) {

@@ -170,9 +170,18 @@ s3_err_code s3_meta_received(store_meta *m, const s3_received *got, char *b64, s
     return S3_ERR_NONE;
 }
 
+const store_origin *s3_origin(s3_req *r)
+{
+    r->origin.op = s3_op_name(r->op);
+    r->origin.access_key = r->access_key;
+    r->origin.request_id = r->request_id;
+    return &r->origin;
+}
+
 int s3_write_cond(s3_req *r, store_cond *cond, char *if_match, size_t cap)
 {
     memset(cond, 0, sizeof *cond);
+    cond->origin = s3_origin(r);
     cf_slice inm = s3_header(r, "if-none-match");
     if (inm.ptr) {
         if (!(inm.len == 1 && inm.ptr[0] == '*')) {

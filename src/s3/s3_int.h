@@ -134,6 +134,7 @@ typedef struct s3_req {
     s3_sigv4_result auth;   /* what sigv4 or sigv2 found: payload mode, streaming seed */
     s3_sigv4_scratch sig_scratch;
     char request_id[17];
+    store_origin origin;    /* who changes what, for the change log (s3_origin) */
     bool addressed;         /* bucket and key were decoded (s3_req_address succeeded) */
     bool responded;
     s3_err_code err;        /* the error s3_error answered with; S3_ERR_NONE if none */
@@ -567,6 +568,8 @@ store_meta *s3_write_meta(s3_req *r);
 /* s3_write_cond -- If-None-Match (only "*") and If-Match of a write into *cond (if_match
  * points into the caller's buffer). Answers NotImplemented and returns -1 for other values. */
 int s3_write_cond(s3_req *r, store_cond *cond, char *if_match, size_t cap);
+/* s3_origin -- r's operation, signer and request id, for the change log's record of its change. */
+const store_origin *s3_origin(s3_req *r);
 /* s3_write_cond_error -- answers a failed conditional commit (a missing key for If-Match is NoSuchKey). */
 void s3_write_cond_error(s3_req *r, int rc, const store_cond *cond, s3_err_code notfound);
 

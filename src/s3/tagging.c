@@ -30,11 +30,12 @@ static int set_tags(s3_req *r, const store_meta *m, cf_slice tags)
     if (!n)
         return CF_ENOMEM;
     int rc = 0;
+    store_cond cond = {.origin = s3_origin(r)};
     s3_meta_copy(n, m, s3_meta_not_tagging);
     if (tags.len && !s3_meta_add(n, slice_str("x-amz-tagging"), tags))
         rc = CF_ELIMIT;
     if (!rc)
-        rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), n->headers);
+        rc = store_set_headers(r->ctx->st, s3_bucket(r), s3_key(r), n->headers, &cond);
     free(n);
     return rc;
 }

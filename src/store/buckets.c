@@ -103,6 +103,8 @@ static int decode(eng_iter *it, store_bucket *out)
         rc = copy_attr(it, STORE_BUCKET_OWNERSHIP, out->ownership, sizeof out->ownership);
     if (!rc)
         rc = copy_attr(it, STORE_BUCKET_BLOCK, out->block, sizeof out->block);
+    if (!rc)
+        rc = store_cdc_config_decode(it, &out->cdc);
     eng_cell_view cors;
     out->has_cors = eng_iter_find(it, slice_str(STORE_BUCKET_CORS), &cors) == 0;
     if (!rc && eng_iter_find(it, slice_str(STORE_C_POLICY_US), &policy_us) == 0) {
@@ -143,6 +145,8 @@ static size_t attr_cap(const char *name)
         return sizeof ((store_bucket *)0)->block - 1;
     if (strcmp(name, STORE_BUCKET_POLICY) == 0)
         return STORE_MAX_ATTR_BYTES;
+    if (strcmp(name, STORE_C_CDC) == 0)
+        return STORE_CDC_CONFIG_BYTES;
     if (strcmp(name, STORE_BUCKET_CORS) == 0)
         return STORE_MAX_CORS_BYTES;
     return 0;
@@ -313,6 +317,8 @@ int store_bucket_delete(store *s, cf_slice name)
         rc = eng_batch_delete_partition(b, s->objects, buf_slice(&opk));
     if (!rc)
         rc = eng_db_write(s->db, b);
+    if (!rc) /* its log goes with it: keyed by created_us, dropped by store_cdc_expire */
+        store_cdc_forget(s, name);
     pthread_rwlock_unlock(&s->bucket_lock);
     eng_batch_free(b);
     buf_free(&opk);

@@ -14,6 +14,8 @@
  *  (4) the layer above judges what only it can read (store_check_hooks):
  *      each bucket's access attributes and each object's ACL line decode;
  *  (5) every user row decodes and has a secret (users.c).
+ *  (6) every change log window's records are numbered 1..n in time order, each one
+ *      line of JSON, and its cdc_windows row agrees with them (cdc_read.c).
  * So an object that passes is byte-for-byte the object that was
  * acknowledged. A failure is logged with the bucket, key and reason; the
  * check goes on, so one run reports every damaged object. Objects written
@@ -247,7 +249,9 @@ int store_check(store *s, const store_check_hooks *hooks, store_check_stats *out
     free(b);
     if (!rc)
         rc = store_check_users(s, out); /* (5) */
-    if (!rc && (out->bad_objects || out->bad_buckets || out->bad_users))
+    if (!rc)
+        rc = store_check_cdc(s, out); /* (6) */
+    if (!rc && (out->bad_objects || out->bad_buckets || out->bad_users || out->bad_cdc_windows))
         rc = CF_ECORRUPT;
     return rc;
 }

@@ -149,12 +149,17 @@ int store_upload_complete(store *s, cf_slice bucket, cf_slice key, const uint8_t
         rc = store_meta_encode(&c.o.val, out);
     if (!rc)
         rc = store_ref_ck(&c.o.ref, bucket, key);
+    store_change ch = {.event = STORE_CDC_PUT, .bucket = bucket, .key = key,
+                       .meta = out, .origin = req->cond ? req->cond->origin : NULL};
+    bool written = !rc;
     if (!rc) /* invariant (1): writes the whole batch */
-        rc = store_object_switch(s, c.o.b, buf_slice(&c.o.pk), key, buf_slice(&c.o.ref), buf_slice(&c.o.val), out,
-                                 found ? &old : NULL);
+        rc = store_object_switch(s, c.o.b, buf_slice(&c.o.pk), buf_slice(&c.o.ref),
+                                 buf_slice(&c.o.val), found ? &old : NULL, &ch);
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);
     locked = false;
+    if (written)
+        rc = store_change_wait(s, c.o.b, &ch, rc);
     if (!rc) {
         if (found) {
             store_blob ob;

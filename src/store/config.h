@@ -31,6 +31,10 @@
  * hundred KiB, far below the 64 MiB record limit. */
 #define STORE_DROP_BATCH 4096u
 
+/* The change log's retention drops at most 256 windows per batch (two
+ * tombstones each): small records, and a scan that never holds many. */
+#define STORE_CDC_DROP_BATCH 256u
+
 /* An upload's parts are completed from an iterator, and the parts it does
  * not name are released; their blobs are remembered in memory, at most
  * STORE_MAX_PARTS of them (40 bytes each). */

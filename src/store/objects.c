@@ -77,17 +77,24 @@ static bool same_blob(const store_meta *a, const store_meta *b)
 }
 
 /* store_object_switch -- see store_int.h; REQUIRES the key stripe (invariant (2)). */
-int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
-                        cf_slice enc, const store_meta *nm, const store_meta *old)
+int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice ref, cf_slice enc,
+                        const store_meta *old, store_change *c)
 {
     eng_cell cell = {slice_str(STORE_C_META), enc};
+    const store_meta *nm = c->meta;
     bool moved = !old || !same_blob(old, nm);
-    int rc = eng_batch_put(b, s->objects, opk, key, &cell, 1);
+    int rc = eng_batch_put(b, s->objects, opk, c->key, &cell, 1);
     if (!rc && moved)
         rc = eng_batch_put(b, s->refs, store_id(nm->blob_id), ref, NULL, 0);
     if (!rc && moved && old)
         rc = eng_batch_delete_row(b, s->refs, store_id(old->blob_id), ref);
-    return rc ? rc : eng_db_write(s->db, b);
+    return rc ? rc : store_change_write(s, b, c);
+}
+
+/* origin -- who asks for a change under cond (may be NULL). */
+static const store_origin *origin(const store_cond *cond)
+{
+    return cond ? cond->origin : NULL;
 }
 
 /* release -- invariant (3): old's blob lost the reference store_object_switch moved. */
@@ -123,6 +130,8 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
         rc = store_ref_ck(&w->ck, bucket, key);
     if (rc)
         goto fail;
+    store_change ch = {.event = STORE_CDC_PUT, .bucket = bucket, .key = key,
+                       .meta = meta, .origin = origin(cond)};
     pthread_rwlock_rdlock(&s->bucket_lock); /* invariant (4) */
     store_key_lock(s, stripe);              /* invariant (2) */
     locked = true;
@@ -135,15 +144,14 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     if (!rc)
         rc = store_cond_check(cond, found, &old);
     /* written under the locks, waited for outside them (as store_part_commit) */
-    eng_batch_set_wait(w->batch, false);
     if (!rc)
-        rc = store_object_switch(s, w->batch, buf_slice(&w->pk), key, buf_slice(&w->ck), buf_slice(&w->val), meta,
-                                 found ? &old : NULL);
+        rc = store_object_switch(s, w->batch, buf_slice(&w->pk), buf_slice(&w->ck),
+                                 buf_slice(&w->val), found ? &old : NULL, &ch);
     if (rc)
         goto fail;
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);
-    rc = eng_db_wait(s->db, w->batch);
+    rc = store_change_wait(s, w->batch, &ch, 0);
     if (rc) { /* logged and applied, not known durable: the log is failed; drop nothing */
         store_writer_release(w);
         return rc;
@@ -198,15 +206,19 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
         rc = cond && cond->if_match ? CF_ENOTFOUND : 0;
     if (found && cond && cond->if_match && !etag_matches(cond->if_match, cur.etag))
         rc = CF_ECONFLICT;
+    store_change ch = {.event = STORE_CDC_DELETE, .bucket = bucket, .key = key,
+                       .meta = &cur, .origin = origin(cond)};
     if (found && !rc) {
         rc = eng_batch_delete_row(o.b, s->objects, buf_slice(&o.pk), key);
         if (!rc)
             rc = eng_batch_delete_row(o.b, s->refs, store_id(cur.blob_id),
                                       buf_slice(&o.ref));
         if (!rc)
-            rc = eng_db_write(s->db, o.b);
+            rc = store_change_write(s, o.b, &ch);
     }
     store_key_unlock(s, stripe);
+    if (found && !rc)
+        rc = store_change_wait(s, o.b, &ch, rc);
     if (found && !rc)
         release(s, &cur);
 out:
@@ -220,11 +232,13 @@ out:
  * copy a new Last-Modified even when it keeps the source's metadata).
  */
 int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_bucket,
-               cf_slice dst_key, const store_meta *meta, store_meta *out)
+               cf_slice dst_key, const store_meta *meta, const store_cond *cond, store_meta *out)
 {
     size_t ss = store_key_stripe(src_bucket, src_key), ds = store_key_stripe(dst_bucket, dst_key);
     store_meta src, old, nm;
-    bool found = false;
+    bool found = false, written = false;
+    store_change ch = {.event = STORE_CDC_PUT, .bucket = dst_bucket, .key = dst_key,
+                       .meta = &nm, .origin = origin(cond)};
     store_op o;
     int rc = store_op_init(&o);
     if (!rc)
@@ -254,14 +268,20 @@ int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_buc
         rc = rc == CF_ENOTFOUND ? 0 : rc;
     }
     if (!rc)
+        rc = store_cond_check(cond, found, &old);
+    if (!rc)
         rc = store_meta_encode(&o.val, &nm);
     if (!rc)
         rc = store_ref_ck(&o.ref, dst_bucket, dst_key);
-    if (!rc)
-        rc = store_object_switch(s, o.b, buf_slice(&o.pk), dst_key, buf_slice(&o.ref), buf_slice(&o.val), &nm,
-                          found ? &old : NULL);
+    if (!rc) {
+        written = true;
+        rc = store_object_switch(s, o.b, buf_slice(&o.pk), buf_slice(&o.ref), buf_slice(&o.val),
+                                 found ? &old : NULL, &ch);
+    }
     store_key_unlock2(s, ss, ds);
     pthread_rwlock_unlock(&s->bucket_lock);
+    if (written)
+        rc = store_change_wait(s, o.b, &ch, rc);
     if (!rc && found && !same_blob(&old, &nm))
         release(s, &old);
 out:
@@ -273,10 +293,14 @@ out:
     return rc;
 }
 
-int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers)
+int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers,
+                      const store_cond *cond)
 {
     size_t stripe = store_key_stripe(bucket, key);
     store_meta cur;
+    store_change ch = {.event = STORE_CDC_UPDATE, .bucket = bucket, .key = key,
+                       .meta = &cur, .origin = origin(cond)};
+    bool written = false;
     size_t n = strlen(headers);
     if (n >= sizeof cur.headers)
         return CF_ELIMIT;
@@ -288,6 +312,8 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
         goto out;
     store_key_lock(s, stripe); /* invariant (2) */
     rc = store_object_read(s, buf_slice(&o.pk), key, &cur);
+    if (!rc)
+        rc = store_cond_check(cond, true, &cur);
     if (!rc) {
         memcpy(cur.headers, headers, n + 1);
         rc = store_meta_encode(&o.val, &cur);
@@ -296,9 +322,13 @@ int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *heade
         eng_cell cell = {slice_str(STORE_C_META), buf_slice(&o.val)};
         rc = eng_batch_put(o.b, s->objects, buf_slice(&o.pk), key, &cell, 1);
     }
-    if (!rc)
-        rc = eng_db_write(s->db, o.b);
+    if (!rc) {
+        written = true;
+        rc = store_change_write(s, o.b, &ch);
+    }
     store_key_unlock(s, stripe);
+    if (written)
+        rc = store_change_wait(s, o.b, &ch, rc);
 out:
     store_op_free(&o);
     return rc;

@@ -2,7 +2,7 @@
  * store.c -- opening and closing the store: its tables, locks, writer cache
  * and counters.
  *
- * The store owns no data of its own: every byte lives in the eight engine
+ * The store owns no data of its own: every byte lives in the ten engine
  * tables of store_format.h, opened (created on first use) here. What it
  * holds in memory is coordination: the bucket lock, the key-lock stripes
  * (invariant (3) of store.h), the reader pins (blob.c) and idle writers.
@@ -48,6 +48,12 @@ int store_open_with(eng_db *db, const char *chunks_strategy, store **out)
         rc = eng_table_open(db, STORE_T_PARTS, STORE_STRATEGY, &s->parts);
     if (!rc)
         rc = eng_table_open(db, STORE_T_OBJECT_PARTS, STORE_STRATEGY, &s->oparts);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_CDC_LOG, STORE_STRATEGY, &s->cdc_log);
+    if (!rc)
+        rc = eng_table_open(db, STORE_T_CDC_WINDOWS, STORE_STRATEGY, &s->cdc_windows);
+    if (!rc)
+        rc = store_cdc_open(s);
     if (rc)
         goto fail;
     /* Writer preference: a bucket create or delete must not starve behind a
@@ -66,6 +72,7 @@ int store_open_with(eng_db *db, const char *chunks_strategy, store **out)
     *out = s;
     return 0;
 fail:
+    store_cdc_close(s);
     free(s);
     return rc;
 }
@@ -84,6 +91,7 @@ void store_close(store *s)
         pthread_mutex_destroy(&s->pins[i].mu);
     pthread_mutex_destroy(&s->cache_mu);
     pthread_mutex_destroy(&s->user_lock);
+    store_cdc_close(s);
     free(s);
 }
 

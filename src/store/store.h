@@ -109,6 +109,19 @@ int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *a
 #define STORE_MAX_ATTR_BYTES 20480
 #define STORE_MAX_CORS_BYTES 65536 /* S3 takes a CORS body of at most 64 KiB */
 
+/* A bucket's change log settings (store.h "change data capture"). */
+typedef struct store_cdc_config {
+    bool enabled;         /* off by default */
+    uint32_t window_s;    /* STORE_CDC_MIN_WINDOW_S ..= STORE_CDC_MAX_WINDOW_S (default 60) */
+    uint32_t retention_s; /* window_s ..= STORE_CDC_MAX_RETENTION_S (default 7 days) */
+} store_cdc_config;
+
+#define STORE_CDC_DEFAULT_WINDOW_S 60u
+#define STORE_CDC_DEFAULT_RETENTION_S (7u * 86400)
+#define STORE_CDC_MIN_WINDOW_S 1u
+#define STORE_CDC_MAX_WINDOW_S 86400u
+#define STORE_CDC_MAX_RETENTION_S (3660u * 86400)
+
 typedef struct store_bucket {
     char name[64];
     char owner[129];   /* access key of the creator */
@@ -121,6 +134,7 @@ typedef struct store_bucket {
      * policies; 0 when the bucket has no policy */
     int64_t policy_us;
     bool has_cors; /* a CORS configuration is set (read by store_bucket_cors) */
+    store_cdc_config cdc; /* its change log settings (the defaults, off, if never set) */
 } store_bucket;
 
 /* A bucket attribute to set (value.ptr non-NULL) or remove (value.ptr NULL). */
@@ -193,8 +207,19 @@ int store_put_write(store_writer *w, const void *p, size_t len);
 /* store_put_size -- bytes written so far. */
 uint64_t store_put_size(const store_writer *w);
 
-/* Conditions of a write or delete. */
+/*
+ * Who made a change: written into the change log's record of it (cdc.c).
+ * Every field may be NULL (then null in the record).
+ */
+typedef struct store_origin {
+    const char *op;         /* the S3 operation: "PutObject", "DeleteObjects", ... */
+    const char *access_key; /* the signer; NULL or "" when anonymous */
+    const char *request_id;
+} store_origin;
+
+/* Conditions of a write or delete, and who asks for it. */
 typedef struct store_cond {
+    const store_origin *origin; /* for the change log; may be NULL */
     bool if_none_match_any; /* fail with CF_EEXIST if the key exists */
     const char *if_match;   /* fail with CF_ECONFLICT unless the current etag equals it
                                (CF_ENOTFOUND if there is no object); "*" matches any
@@ -263,11 +288,13 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
  * replaces the metadata only. CF_ENOTFOUND if src or dst's bucket is missing.
  */
 int store_copy(store *s, cf_slice src_bucket, cf_slice src_key, cf_slice dst_bucket,
-               cf_slice dst_key, const store_meta *meta, store_meta *out);
+               cf_slice dst_key, const store_meta *meta, const store_cond *cond, store_meta *out);
 
-/* store_set_headers -- replaces the object's verbatim headers (tagging updates); the
- * blob, etag and mtime stay. CF_ENOTFOUND, CF_ELIMIT if headers do not fit. */
-int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers);
+/* store_set_headers -- replaces the object's verbatim headers (tagging and ACL updates);
+ * the blob, etag and mtime stay. CF_ENOTFOUND, CF_ELIMIT if headers do not fit, cond's
+ * failures as store_put_commit (cond may be NULL). */
+int store_set_headers(store *s, cf_slice bucket, cf_slice key, const char *headers,
+                      const store_cond *cond);
 
 /* ---- multipart uploads (upload.c, complete.c, layout.c) ---- */
 
@@ -419,6 +446,67 @@ int store_list_uploads(store *s, cf_slice bucket, const store_list_req *req,
                        const uint8_t *after_id, const store_list_cb *cb, bool *truncated,
                        cf_buf *next, uint8_t *next_id);
 
+/* ---- change data capture (cdc.c, cdc_read.c, cdc_record.c; doc/cdc.md) ---- */
+
+/*
+ * A bucket's change log: with it on, every change of an object (a PUT, POST,
+ * copy, multipart completion, delete, tag or ACL update) appends one record,
+ * a line of JSON (doc/cdc.md), in the same engine batch as the change itself,
+ * so the log neither misses nor invents a change, across a crash too.
+ * Records are grouped into windows of window_s seconds, each readable as one
+ * growing object of newline-delimited JSON; a window whose last record is
+ * older than retention_s is dropped whole (store_cdc_expire).
+ *
+ * Readers see a window's durable prefix only: a record appears once it and
+ * every record before it in the bucket's log are on disk, so a byte offset a
+ * reader reached stays valid forever (the log is appended in record order).
+ */
+
+/* store_cdc_get -- the bucket's log settings (the defaults, off, if never set). CF_ENOTFOUND. */
+int store_cdc_get(store *s, cf_slice bucket, store_cdc_config *out);
+/* store_cdc_set -- changes them; takes effect for the next change. CF_ENOTFOUND, CF_EINVAL
+ * out of range. Windows already written keep their records whatever the new settings. */
+int store_cdc_set(store *s, cf_slice bucket, const store_cdc_config *c);
+
+/* One window of a bucket's log as readers see it. */
+typedef struct store_cdc_window {
+    int64_t start_us; /* the window's start: a multiple of the window length when it began */
+    uint64_t bytes;   /* its readable (durable) bytes */
+    uint64_t records; /* their records */
+    int64_t last_us;  /* commit time of its last readable record */
+} store_cdc_window;
+
+/*
+ * store_cdc_windows -- the bucket's windows that start after after_us (-1:
+ * all), in time order, at most max (1..1000); *truncated if more remain.
+ * A window with no readable record yet is not listed. fn's non-zero return
+ * stops and is returned. CF_ENOTFOUND no bucket.
+ */
+int store_cdc_windows(store *s, cf_slice bucket, int64_t after_us, uint32_t max,
+                      int (*fn)(void *arg, const store_cdc_window *w), void *arg,
+                      bool *truncated);
+/* store_cdc_window_get -- the window that starts at start_us. CF_ENOTFOUND. */
+int store_cdc_window_get(store *s, cf_slice bucket, int64_t start_us, store_cdc_window *out);
+
+/*
+ * Reading a window: bytes [off, off + len) of w (from store_cdc_window_get;
+ * CF_EINVAL if the range is not inside w->bytes), in pieces valid until the
+ * next call: store_cdc_read_next returns 1 with a piece, 0 at the end.
+ * Memory is one record whatever the window's size.
+ */
+typedef struct store_cdc_reader store_cdc_reader;
+int store_cdc_read_open(store *s, cf_slice bucket, const store_cdc_window *w, uint64_t off,
+                        uint64_t len, store_cdc_reader **out);
+int store_cdc_read_next(store_cdc_reader *r, const uint8_t **p, size_t *len);
+void store_cdc_read_close(store_cdc_reader *r); /* NULL is a no-op */
+
+/*
+ * store_cdc_expire -- drops every window whose last record is older than
+ * its bucket's retention at now_us, and the logs of deleted buckets;
+ * *dropped (may be NULL) counts the windows.
+ */
+int store_cdc_expire(store *s, int64_t now_us, uint64_t *dropped);
+
 /* ---- recovery ---- */
 
 /*
@@ -438,6 +526,9 @@ typedef struct store_check_stats {
     uint64_t bad_buckets;       /* buckets whose attributes a hook refused (each logged) */
     uint64_t users;             /* user rows read */
     uint64_t bad_users;         /* user rows that do not decode or have no secret (each logged) */
+    uint64_t cdc_windows;       /* change log windows read */
+    uint64_t cdc_records;       /* their records */
+    uint64_t bad_cdc_windows;   /* windows whose records or row failed a check (each logged) */
 } store_check_stats;
 
 /* What the layer above checks of the rows it defines: each returns NULL if the

@@ -16,6 +16,12 @@
  *   uploads    bytes(bucket) u64(shard 0)  key                        <upload id>: upload meta
  *   parts      upload id                   u64(part number)           p: part record
  *   object_parts upload id                 u64(end offset) u64(number)  p: part record
+ *   cdc_log    bytes(bucket) u64(created_us) u64(window)  u64(ts) u64(seq)  r: the record's line
+ *   cdc_windows bytes(bucket) u64(created_us) u64(window)                   w: window state
+ *
+ * The change log is keyed by the bucket's creation time too, so a bucket
+ * deleted and created again never shows the old one's log (store_cdc_expire
+ * drops it).
  *
  * A blob_refs row's referrer is an object (bytes(bucket) bytes(key)) or a
  * part (bytes("") upload id u64(part number)); a bucket name is never empty,
@@ -42,6 +48,8 @@
 #define STORE_T_UPLOADS "uploads"
 #define STORE_T_PARTS "parts"
 #define STORE_T_OBJECT_PARTS "object_parts"
+#define STORE_T_CDC_LOG "cdc_log"
+#define STORE_T_CDC_WINDOWS "cdc_windows"
 #define STORE_STRATEGY "stcs"
 /* The chunks table: OACS, objects named by the 16-byte blob id that begins every partition key. */
 #define STORE_CHUNKS_STRATEGY "oacs:16"
@@ -55,6 +63,9 @@
 #define STORE_C_NAME "name"          /* users: display name, raw bytes */
 #define STORE_C_ADMIN "admin"        /* users: one byte, 0 or 1 */
 #define STORE_C_DISABLED "disabled"  /* users: one byte, 0 or 1; absent is 0 */
+#define STORE_C_CDC "cdc"           /* buckets: change log settings, see below */
+#define STORE_C_RECORD "r"           /* cdc_log: one record, a line of JSON ended by '\n' */
+#define STORE_C_WINDOW "w"           /* cdc_windows: u64 LE bytes | u64 LE records | i64 LE last ts */
 #define STORE_C_META "m"             /* objects: the object meta, see below */
 #define STORE_C_DATA "d"             /* chunks: crc32c (u32 LE) of the bytes, then the bytes */
 #define STORE_C_PART "p"             /* parts, object_parts: the part record, see below */
@@ -83,6 +94,14 @@
  *   blob id (16) | zigzag(mtime_us) | etag_len etag | checksum_len checksum
  */
 #define STORE_PART_VERSION 1u
+
+/*
+ * Change log settings, bucket cell "cdc", version 1 (10 bytes):
+ *   version u8 = 1 | enabled u8 (0, 1) | window_s u32 LE | retention_s u32 LE
+ */
+#define STORE_CDC_CONFIG_VERSION 1u
+#define STORE_CDC_CONFIG_BYTES 10u
+#define STORE_CDC_WINDOW_BYTES 24u
 
 /* A stored layout outside these bounds is corrupt (and would divide by 0). */
 #define STORE_MAX_CHUNK_BYTES (16u << 20)

@@ -23,6 +23,9 @@
 #include "util/clock.h"
 
 typedef struct store_pin store_pin;
+typedef struct store_cdc store_cdc;               /* every bucket's change log state (cdc.c) */
+typedef struct store_cdc_bucket store_cdc_bucket; /* one bucket's */
+typedef struct store_change store_change;         /* one change of an object (cdc.c) */
 
 /* One stripe of the pin table: the pins of open readers whose blob id hashes here. */
 typedef struct store_pin_stripe {
@@ -34,6 +37,8 @@ struct store {
     eng_db *db;
     eng_table *buckets, *users, *objects, *refs, *chunks;
     eng_table *uploads, *parts, *oparts; /* multipart: uploads, their parts, completed layouts */
+    eng_table *cdc_log, *cdc_windows;    /* the change log: records, and the windows' index */
+    store_cdc *cdc;                      /* the buckets' log state (cdc.c) */
     bool oacs; /* the chunks table is OACS: large blobs ingested, dead blobs' files dropped */
     pthread_rwlock_t bucket_lock; /* see the lock order above */
     pthread_mutex_t user_lock;    /* users.c: a user's read-modify-write; taken alone */
@@ -99,13 +104,14 @@ int store_object_read(store *s, cf_slice opk, cf_slice key, store_meta *m);
 int store_cond_check(const store_cond *c, bool found, const store_meta *cur);
 
 /*
- * store_object_switch -- adds to b and writes it: the object row (opk, key)
- * = enc (the encoding of nm), a reference from ref to nm's blob, and the
- * removal of old's reference if old (the row replaced, or NULL) had another
- * blob. REQUIRES: the key's stripe held.
+ * store_object_switch -- adds to b and writes it (store_change_write): the
+ * object row (opk, c->key) = enc (the encoding of c->meta), a reference from
+ * ref to its blob, and the removal of old's reference if old (the row
+ * replaced, or NULL) had another blob. REQUIRES: the key's stripe held; the
+ * caller then calls store_change_wait outside its locks.
  */
-int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice key, cf_slice ref,
-                        cf_slice enc, const store_meta *nm, const store_meta *old);
+int store_object_switch(store *s, eng_batch *b, cf_slice opk, cf_slice ref, cf_slice enc,
+                        const store_meta *old, store_change *c);
 
 /* ---- buckets.c ---- */
 
@@ -291,6 +297,95 @@ int store_part_decode(cf_slice v, store_part *out);
 /* store_check_users -- store_check's pass over the users table: counts rows into st->users,
  * and each that does not decode (or has no secret) into st->bad_users, logged. */
 int store_check_users(store *s, store_check_stats *st);
+
+/* ---- cdc.c, cdc_record.c: the change log's write side (store.h "change data capture") ---- */
+
+enum { STORE_CDC_PUT = 0, STORE_CDC_UPDATE = 1, STORE_CDC_DELETE = 2 };
+
+
+/*
+ * A change of one object, as its writer describes it to store_change_write;
+ * the fields after origin are the change log's, set there and read by
+ * store_change_wait.
+ */
+struct store_change {
+    int event;                  /* STORE_CDC_* */
+    cf_slice bucket, key;
+    const store_meta *meta;     /* the object after the change; the removed one for a delete */
+    const store_origin *origin; /* may be NULL */
+    store_cdc_bucket *cb;       /* the bucket's log if this change has a record in it */
+    struct store_change *next;  /* in cb's queue of records not yet known durable */
+    int64_t ts_us, window_us;
+    uint64_t seq, end;          /* the record's number in its window; the window's bytes after it */
+    bool queued;
+};
+
+/*
+ * store_change_write -- writes b, a batch holding the change c, without
+ * waiting for it to be durable: with c's bucket logging, the record is added
+ * to b and b gets the record's commit time as its timestamp, all under the
+ * bucket log's lock, so the log is appended in record order. The caller
+ * holds the key's lock (its changes are logged in the order they happen),
+ * then calls store_change_wait outside its locks, whatever this returned.
+ */
+int store_change_write(store *s, eng_batch *b, store_change *c);
+/* store_change_wait -- waits until b is durable and makes c's record (and every one before it)
+ * readable; returns the wait's error, or rc (store_change_write's) if that is not 0. */
+int store_change_wait(store *s, eng_batch *b, store_change *c, int rc);
+
+/* store_cdc_open / store_cdc_close -- the log state of s (cdc.c). */
+int store_cdc_open(store *s);
+void store_cdc_close(store *s);
+/* store_cdc_forget -- the bucket was deleted: its log state is read afresh if it comes back. */
+void store_cdc_forget(store *s, cf_slice bucket);
+
+/* store_cdc_config_decode -- the bucket row's cell "cdc" at it into *out (the defaults if
+ * absent). CF_ECORRUPT if malformed or out of range. */
+int store_cdc_config_decode(const eng_iter *it, store_cdc_config *out);
+/* store_cdc_windows_pk / store_cdc_log_pk -- keys of the change log's tables (store_format.h). */
+int store_cdc_windows_pk(cf_buf *out, cf_slice bucket, int64_t created_us);
+int store_cdc_log_pk(cf_buf *out, cf_slice bucket, int64_t created_us, int64_t window_us);
+/* store_cdc_window_decode -- cell "w" into w's bytes, records and last_us. CF_ECORRUPT. */
+int store_cdc_window_decode(cf_slice v, store_cdc_window *w);
+
+/* What readers of a bucket's log may see: its key and its durable tail (cdc.c invariant (3)). */
+typedef struct store_cdc_view {
+    int64_t created_us;
+    store_cdc_config cfg;
+    store_cdc_window last; /* the newest window with a durable record (start_us 0: none) */
+} store_cdc_view;
+
+/* store_cdc_visible -- *out for bucket. CF_ENOTFOUND no bucket. */
+int store_cdc_visible(store *s, cf_slice bucket, store_cdc_view *out);
+/* store_cdc_lock -- store_cdc_visible, keeping the bucket's log locked (*b) until
+ * store_cdc_unlock: no record is written meanwhile. */
+int store_cdc_lock(store *s, cf_slice bucket, store_cdc_bucket **b, store_cdc_view *out);
+void store_cdc_unlock(store_cdc_bucket *b);
+/* store_cdc_reset_below -- windows up to window_us were dropped: if the log's open window was
+ * one of them, the log starts afresh (its next record opens a new window). b locked. */
+void store_cdc_reset_below(store_cdc_bucket *b, int64_t window_us);
+/* store_check_cdc -- store_check's pass over the change log: each window's records are
+ * numbered 1..n in time order, each one line of JSON, and its cdc_windows row agrees. */
+int store_check_cdc(store *s, store_check_stats *st);
+
+#define STORE_CDC_RECORD_VERSION 1u
+
+/* A record as cdc_record.c renders it. */
+typedef struct store_cdc_rec {
+    int event;
+    int64_t ts_us;
+    uint64_t seq;
+    cf_slice bucket, key;
+    const store_meta *meta;
+    const store_origin *origin;
+} store_cdc_rec;
+
+/* store_cdc_record -- appends r's line of JSON, '\n' included (doc/cdc.md "Record"). */
+int store_cdc_record(cf_buf *out, const store_cdc_rec *r);
+/* store_cdc_time -- "2026-12-07T21:04:05.123456Z" for microseconds since the epoch. */
+void store_cdc_time(int64_t us, char out[48]);
+/* store_cdc_utf8_valid -- s is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+bool store_cdc_utf8_valid(cf_slice s);
 
 /* ---- list.c ---- */
 

@@ -21,7 +21,7 @@ static void put_md5(env *e, const char *key, uint64_t size, uint32_t seed, store
     free(p);
     CHECK_EQ(put_obj(e, "bkt", key, size, seed, NULL, out), 0);
     hex_encode(md, 16, out->etag);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S(key), S("bkt"), S(key), out, out), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S(key), S("bkt"), S(key), out, NULL, out), 0);
 }
 
 static void test_check_passes_then_reports_each_damaged_object(void)
@@ -42,7 +42,7 @@ static void test_check_passes_then_reports_each_damaged_object(void)
     /* b: its ETag no longer matches its bytes */
     store_meta wrong = b;
     snprintf(wrong.etag, sizeof wrong.etag, "00000000000000000000000000000000");
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("b"), S("bkt"), S("b"), &wrong, &wrong), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("b"), S("bkt"), S("b"), &wrong, NULL, &wrong), 0);
     /* c: its second chunk is gone */
     cf_buf pk = {0}, ck = {0};
     store_chunk_pk(&pk, c.blob_id, 0);

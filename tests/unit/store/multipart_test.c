@@ -407,7 +407,7 @@ static void test_shared_part_and_copy_of_multipart(void)
     CHECK_EQ(store_delete(e->s, S("bkt"), S("src"), NULL), 0);
     CHECK_EQ(count_rows(e->chunks), 3);
     store_meta cp;
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("big"), S("bkt"), S("copy"), NULL, &cp), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("big"), S("bkt"), S("copy"), NULL, NULL, &cp), 0);
     CHECK_EQ(cp.parts, 3);
     CHECK_EQ(store_delete(e->s, S("bkt"), S("big"), NULL), 0);
     store_reader *r;

@@ -43,7 +43,7 @@ static void test_copy_shares_blob_and_last_delete_frees_it(void)
     CHECK_EQ(put_obj(e, "bkt", "src", 3 * CB + 7, 5, NULL, &src), 0);
     store_stats before, after;
     store_stats_get(e->s, &before);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("src"), S("other"), S("dst"), NULL, &cp), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("src"), S("other"), S("dst"), NULL, NULL, &cp), 0);
     store_stats_get(e->s, &after);
     CHECK_EQ(after.chunks_written, before.chunks_written);
     CHECK_EQ(count_rows(e->chunks), 4);
@@ -71,7 +71,7 @@ static void test_copy_onto_itself_replaces_metadata_only(void)
     snprintf(nm.etag, sizeof nm.etag, "etag-9");
     snprintf(nm.content_type, sizeof nm.content_type, "text/plain");
     nm.size = 12345; /* ignored: size and blob come from the source */
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k"), &nm, &nm), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k"), &nm, NULL, &nm), 0);
     CHECK_EQ(nm.size, CB + 3);
     CHECK_MEM(nm.blob_id, 16, src.blob_id, 16);
     CHECK_EQ(store_head(e->s, S("bkt"), S("k"), &h), 0);
@@ -81,19 +81,19 @@ static void test_copy_onto_itself_replaces_metadata_only(void)
     CHECK_EQ(count_rows(e->chunks), 2);
     CHECK_EQ(check_range(e, &h, 0, h.size, 9), 2);
     /* copying onto a key that already holds the same blob moves no reference */
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k2"), NULL, &out), 0);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k2"), NULL, &out), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k2"), NULL, NULL, &out), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k2"), NULL, NULL, &out), 0);
     CHECK_EQ(count_rows(e->refs), 2);
     CHECK_EQ(count_rows(e->chunks), 2);
     /* copying over a key with its own blob frees that blob */
     store_meta other;
     CHECK_EQ(put_obj(e, "bkt", "k3", 10, 4, NULL, &other), 0);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k3"), NULL, &out), 0);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("bkt"), S("k3"), NULL, NULL, &out), 0);
     CHECK_EQ(chunk_get(e, other.blob_id, 0, 0), CF_ENOTFOUND);
     CHECK_EQ(count_rows(e->refs), 3);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("nope"), S("bkt"), S("k4"), NULL, &out), CF_ENOTFOUND);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("nope"), S("bkt"), S("k4"), NULL, NULL, &out), CF_ENOTFOUND);
     CHECK_EQ(out.size, 0);
-    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("nobucket"), S("k4"), NULL, &out), CF_ENOTFOUND);
+    CHECK_EQ(store_copy(e->s, S("bkt"), S("k"), S("nobucket"), S("k4"), NULL, NULL, &out), CF_ENOTFOUND);
     env_free(e);
 }
 
@@ -237,17 +237,17 @@ static void test_set_headers_keeps_blob(void)
     env *e = env_new(4 << 20);
     store_meta a, h;
     CHECK_EQ(put_obj(e, "bkt", "k", 100, 8, NULL, &a), 0);
-    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("k"), "x-amz-tagging: a=b\n"), 0);
+    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("k"), "x-amz-tagging: a=b\n", NULL), 0);
     CHECK_EQ(store_head(e->s, S("bkt"), S("k"), &h), 0);
     CHECK(strcmp(h.headers, "x-amz-tagging: a=b\n") == 0);
     CHECK(strcmp(h.etag, "etag-8") == 0);
     CHECK_MEM(h.blob_id, 16, a.blob_id, 16);
     CHECK_EQ(h.mtime_us, a.mtime_us);
     CHECK_EQ(check_range(e, &h, 0, 100, 8), 1);
-    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("nope"), ""), CF_ENOTFOUND);
+    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("nope"), "", NULL), CF_ENOTFOUND);
     static char big[sizeof h.headers + 1];
     memset(big, 'h', sizeof big - 1);
-    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("k"), big), CF_ELIMIT);
+    CHECK_EQ(store_set_headers(e->s, S("bkt"), S("k"), big, NULL), CF_ELIMIT);
     env_free(e);
 }
 
@@ -326,7 +326,7 @@ static void *churn_run(void *arg)
             rc = put_obj(c->e, "bkt", key, (x >> 20) % (2 * CB), (uint32_t)(x >> 32), NULL, NULL);
             break;
         case 1:
-            rc = store_copy(c->e->s, S("bkt"), S(key), S("bkt"), S(dst), NULL, &m);
+            rc = store_copy(c->e->s, S("bkt"), S(key), S("bkt"), S(dst), NULL, NULL, &m);
             break;
         case 2:
             rc = store_delete(c->e->s, S("bkt"), S(key), NULL);
