@@ -3,12 +3,15 @@
  *
  *   coffer [serve] [--data DIR] [--addr HOST:PORT] [--region R] [--domain D]
  *                  [--min-part-size BYTES] [--upload-expiry SECONDS] [--access-log FILE|-]
+ *                  [--sweep-interval SECONDS]
  *                  [--bucket-defaults open|aws] [--metrics-public]
  *       serves S3 on HOST:PORT (COFFER_ADDR, default 127.0.0.1:9000) from the
  *       data directory DIR (COFFER_DATA, default ./coffer-data). Multipart
  *       parts but the last must be at least BYTES (COFFER_MIN_PART_SIZE,
  *       default 5 MiB as S3); uploads not completed SECONDS after they began
- *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never). New
+ *       are aborted (COFFER_UPLOAD_EXPIRY, default 7 days; 0: never), and
+ *       change log windows past their retention dropped, checked every
+ *       --sweep-interval SECONDS (COFFER_SWEEP_INTERVAL, default 60). New
  *       buckets get ACLs on and no public access block, as Ceph RGW
  *       (COFFER_BUCKET_DEFAULTS=open), or AWS's current defaults: ACLs
  *       disabled (BucketOwnerEnforced) and public access blocked (aws). With
@@ -248,6 +251,7 @@ typedef struct cli {
     const char *mode;
     uint64_t min_part_bytes;
     uint64_t upload_expiry_s;
+    uint64_t sweep_s; /* the sweeper's period: uploads past their expiry, logs past retention */
     net_opts net; /* the numeric limits below; 0 keeps the net layer's default */
     char *args[4];
     int n_args;
@@ -268,6 +272,7 @@ typedef struct num_opt {
 static const num_opt num_opts[] = {
     U64_OPT("--min-part-size", "COFFER_MIN_PART_SIZE", UINT64_MAX, min_part_bytes),
     U64_OPT("--upload-expiry", "COFFER_UPLOAD_EXPIRY", INT64_MAX / 1000000, upload_expiry_s),
+    U64_OPT("--sweep-interval", "COFFER_SWEEP_INTERVAL", 3600, sweep_s),
     INT_OPT("--workers", "COFFER_WORKERS", 1024, net.workers),
     INT_OPT("--max-workers", "COFFER_MAX_WORKERS", 1024, net.max_workers),
     INT_OPT("--max-conns", "COFFER_MAX_CONNS", 1 << 20, net.max_conns),
@@ -316,6 +321,7 @@ static int parse_cli(int argc, char **argv, cli *c)
     c->mode = "serve";
     c->min_part_bytes = 5ull << 20;
     c->upload_expiry_s = 7 * 24 * 3600;
+    c->sweep_s = 60;
     for (size_t i = 0; i < sizeof num_opts / sizeof num_opts[0]; i++) {
         const char *v = getenv(num_opts[i].env);
         if (v && !set_num(c, &num_opts[i], v))
@@ -355,13 +361,14 @@ static int parse_cli(int argc, char **argv, cli *c)
 }
 
 /*
- * The upload sweeper: a thread that aborts multipart uploads older than the
- * expiry, checking every quarter of the expiry (at most hourly, at least
- * every second), until told to stop.
+ * The sweeper: a thread that aborts multipart uploads older than the expiry
+ * (0: never) and drops change log windows past their bucket's retention,
+ * every `every` seconds (--sweep-interval, at least 1), until told to stop.
  */
 typedef struct sweeper {
     store *st;
     int64_t expiry_s;
+    int64_t every;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
@@ -372,15 +379,18 @@ typedef struct sweeper {
 static void *sweep_main(void *arg)
 {
     sweeper *sw = arg;
-    int64_t every = sw->expiry_s / 4;
-    every = every < 1 ? 1 : every > 3600 ? 3600 : every;
+    int64_t every = sw->every;
     pthread_mutex_lock(&sw->mu);
     while (!sw->stop) {
         int64_t now_us = clock_now_us();
         pthread_mutex_unlock(&sw->mu);
-        int rc = store_uploads_expire(sw->st, now_us - sw->expiry_s * 1000000, NULL);
+        int rc = sw->expiry_s ? store_uploads_expire(sw->st, now_us - sw->expiry_s * 1000000, NULL)
+                              : 0;
         if (rc)
             log_warn("coffer: expiring uploads failed: %s", cf_err_str(rc));
+        rc = store_cdc_expire(sw->st, now_us, NULL);
+        if (rc)
+            log_warn("coffer: dropping change log windows failed: %s", cf_err_str(rc));
         pthread_mutex_lock(&sw->mu);
         struct timespec ts = {(time_t)(now_us / 1000000 + every), (long)(now_us % 1000000 * 1000)};
         while (!sw->stop && pthread_cond_timedwait(&sw->cv, &sw->mu, &ts) == 0)
@@ -390,14 +400,15 @@ static void *sweep_main(void *arg)
     return NULL;
 }
 
-static void sweeper_start(sweeper *sw, store *st, int64_t expiry_s)
+static void sweeper_start(sweeper *sw, store *st, int64_t expiry_s, int64_t every)
 {
     memset(sw, 0, sizeof *sw);
     sw->st = st;
     sw->expiry_s = expiry_s;
+    sw->every = every < 1 ? 1 : every;
     pthread_mutex_init(&sw->mu, NULL);
     pthread_cond_init(&sw->cv, NULL);
-    if (expiry_s > 0)
+    if (st)
         sw->started = pthread_create(&sw->thread, NULL, sweep_main, sw) == 0;
 }
 
@@ -485,7 +496,7 @@ static int serve(eng_db *db, const cli *c)
     net_server *srv = NULL;
     _Atomic(net_server *) published = NULL; /* srv for server_stats */
     sweeper sw;
-    sweeper_start(&sw, NULL, 0);
+    sweeper_start(&sw, NULL, 0, 0);
     if (split_addr(c->addr, host, sizeof host, &port) != 0) {
         fprintf(stderr, "coffer: bad address %s (want HOST:PORT)\n", c->addr);
         return 2;
@@ -526,7 +537,7 @@ static int serve(eng_db *db, const cli *c)
         goto out;
     }
     sweeper_stop(&sw);
-    sweeper_start(&sw, st, (int64_t)c->upload_expiry_s);
+    sweeper_start(&sw, st, (int64_t)c->upload_expiry_s, (int64_t)c->sweep_s);
     net_opts no = c->net;
     no.host = host;
     no.port = port;

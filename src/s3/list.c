@@ -187,6 +187,7 @@ static void list(s3_req *r, enum list_kind kind)
     int rc = kind == LIST_UPLOADS
                  ? store_list_uploads(r->ctx->st, s3_bucket(r), &q, has_after_id ? after_id : NULL,
                                       &cb, &truncated, &next, next_id)
+                 : s3_cdc_view(r) ? s3_cdc_list(r, &q, &cb, &truncated, &next)
                  : store_list(r->ctx->st, s3_bucket(r), &q, &cb, &truncated, &next);
     cf_buf entries = r->out;
     r->out = head;

@@ -105,6 +105,8 @@ static const char *const op_names[S3_OP_COUNT] = {
     [S3_OP_DELETE_OBJECT] = "DeleteObject",
     [S3_OP_POST_OBJECT] = "PostObject",
     [S3_OP_PREFLIGHT] = "CorsPreflight",
+    [S3_OP_GET_BUCKET_CDC] = "CofferGetBucketChangeLog",
+    [S3_OP_PUT_BUCKET_CDC] = "CofferPutBucketChangeLog",
     [S3_OP_ADMIN] = "CofferAdmin",
     [S3_OP_CONSOLE] = "CofferConsole",
 };
@@ -166,16 +168,21 @@ void s3_metrics_record(s3_metrics *m, s3_op op, int status, int64_t total_us, ui
     add(&m->sent_bytes, out_bytes);
 }
 
+s3_op s3_req_op(const s3_req *r)
+{
+    /* the copies share their route with the plain writes: the handlers tell
+     * them apart by this header, as the access log's REST.COPY.* does */
+    if ((r->op == S3_OP_PUT_OBJECT || r->op == S3_OP_UPLOAD_PART) &&
+        s3_header(r, "x-amz-copy-source").ptr)
+        return r->op == S3_OP_PUT_OBJECT ? S3_OP_COPY_OBJECT : S3_OP_UPLOAD_PART_COPY;
+    return r->op;
+}
+
 void s3_metrics_request(s3_req *r)
 {
     http_exchange_counts hc;
     http_exchange_stats(r->ex, &hc);
-    s3_op op = r->op;
-    /* the copies share their route with the plain writes: the handlers tell
-     * them apart by this header, as the access log's REST.COPY.* does */
-    if ((op == S3_OP_PUT_OBJECT || op == S3_OP_UPLOAD_PART) &&
-        s3_header(r, "x-amz-copy-source").ptr)
-        op = op == S3_OP_PUT_OBJECT ? S3_OP_COPY_OBJECT : S3_OP_UPLOAD_PART_COPY;
+    s3_op op = s3_req_op(r);
     s3_metrics_record(r->ctx->metrics, op, hc.status, r->total_us,
                       hc.head_read_bytes + hc.body_read_bytes,
                       hc.head_sent_bytes + hc.body_sent_bytes);

@@ -172,7 +172,7 @@ s3_err_code s3_meta_received(store_meta *m, const s3_received *got, char *b64, s
 
 const store_origin *s3_origin(s3_req *r)
 {
-    r->origin.op = s3_op_name(r->op);
+    r->origin.op = s3_op_name(s3_req_op(r));
     r->origin.access_key = r->access_key;
     r->origin.request_id = r->request_id;
     return &r->origin;

@@ -80,6 +80,8 @@ static const s3_route routes[] = {
      S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
     {"DELETE", AT_BUCKET, "publicAccessBlock", s3_h_delete_public_block,
      S3_OP_DELETE_PUBLIC_ACCESS_BLOCK, S3_ACT_PUT_BUCKET_PUBLIC_ACCESS_BLOCK},
+    {"GET", AT_BUCKET, "cdc", s3_h_get_cdc, S3_OP_GET_BUCKET_CDC, S3_ACT_NONE}, /* owner, admin */
+    {"PUT", AT_BUCKET, "cdc", s3_h_put_cdc, S3_OP_PUT_BUCKET_CDC, S3_ACT_NONE},
     {"GET", AT_BUCKET, "versions", s3_h_list_versions, S3_OP_LIST_OBJECT_VERSIONS,
      S3_ACT_LIST_BUCKET_VERSIONS},
     {"GET", AT_BUCKET, "list-type", s3_h_list_objects_v2, S3_OP_LIST_OBJECTS_V2,
@@ -114,7 +116,7 @@ static const s3_route routes[] = {
 
 /* Query parameters that select an API (S3's subresources). */
 static const char *const subresources[] = {
-    "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+    "accelerate", "acl", "analytics", "attributes", "cdc", "cors", "delete", "encryption",
     "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "list-type", "location",
     "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
     "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
@@ -262,6 +264,10 @@ void s3_handle(void *arg, http_exchange *ex)
     }
     if (admin) { /* "_coffer" is never a bucket: admin.c */
         s3_h_admin(&r);
+        goto out;
+    }
+    if (s3_cdc_view(&r)) { /* the change log's read-only view: cdc.c */
+        s3_h_cdc_view(&r);
         goto out;
     }
     if (!rt) { /* nothing is granted to anyone on what coffer does not serve */

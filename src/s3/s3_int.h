@@ -81,6 +81,8 @@ typedef enum s3_op {
     S3_OP_DELETE_OBJECT,
     S3_OP_POST_OBJECT,  /* a browser form upload (post_object.c) */
     S3_OP_PREFLIGHT,    /* a CORS preflight, OPTIONS (cors.c) */
+    S3_OP_GET_BUCKET_CDC, /* coffer's change log settings, GET|PUT /BUCKET?cdc (cdc.c) */
+    S3_OP_PUT_BUCKET_CDC,
     S3_OP_ADMIN,        /* coffer's own /_coffer/ endpoints (admin.c) */
     S3_OP_CONSOLE,      /* the web console's static files, /_console/ (console.c) */
     S3_OP_COUNT
@@ -208,6 +210,20 @@ void s3_h_put_cors(s3_req *r);
 void s3_h_get_cors(s3_req *r);
 void s3_h_delete_cors(s3_req *r);
 
+/* ---- cdc.c: the change log through S3 (doc/cdc.md) ---- */
+
+#define S3_CDC_BUCKET "coffer-cdc" /* the read-only view: a window is BUCKET/YYYY/MM/DD/HH-MM-SS.ndjson */
+
+/* s3_cdc_view -- r addresses the view bucket (answered by s3_h_cdc_view after authentication). */
+bool s3_cdc_view(const s3_req *r);
+void s3_h_cdc_view(s3_req *r);
+/* s3_cdc_list -- store_list's contract over the view: the windows of the buckets the caller
+ * may list, keyed by their names. */
+int s3_cdc_list(s3_req *r, const store_list_req *q, const store_list_cb *cb, bool *truncated,
+                cf_buf *next);
+void s3_h_get_cdc(s3_req *r); /* GET /BUCKET?cdc */
+void s3_h_put_cdc(s3_req *r); /* PUT /BUCKET?cdc */
+
 /* ---- console.c ---- */
 
 /* s3_console_wanted -- a path-style request for /_console or below (answered before auth). */
@@ -316,6 +332,9 @@ void s3_metrics_request(s3_req *r);
 /* s3_metrics_totals -- every request counted, and their bytes in and out. */
 void s3_metrics_totals(const s3_metrics *m, uint64_t *requests, uint64_t *in_bytes,
                        uint64_t *out_bytes);
+
+/* s3_req_op -- the operation r is: its route's, or the copy variant of a PUT that copies. */
+s3_op s3_req_op(const s3_req *r);
 
 /* s3_op_name -- op's S3 API name ("GetObject"). */
 const char *s3_op_name(s3_op op);
