@@ -700,6 +700,9 @@ static int check_cmd(eng_db *db)
            (unsigned long long)sc.bad_buckets, (unsigned long long)sc.users,
            (unsigned long long)sc.bad_users, (unsigned long long)blobs, (unsigned long long)layouts,
            src ? cf_err_str(src) : crc ? cf_err_str(crc) : "ok");
+    printf("change log: %llu windows, %llu records; %llu windows damaged\n",
+           (unsigned long long)sc.cdc_windows, (unsigned long long)sc.cdc_records,
+           (unsigned long long)sc.bad_cdc_windows);
     return src || erc || crc ? 1 : 0;
 }
 
