@@ -1,7 +1,8 @@
 /*
  * s3_admin_json_fuzz.c -- libFuzzer target for the admin API's request bodies:
- * s3_admin_parse (src/s3/admin_json.c) with the schema of user creation and
- * of a user update on the fuzz bytes.
+ * s3_admin_parse (src/s3/admin_json.c) with the schema of user creation, of
+ * a user update and of the change log settings (PUT /BUCKET?cdc, s3/cdc.c)
+ * on the fuzz bytes.
  *
  * Checks beyond "no crash, no leak, no UB": a refusal returns NULL with a
  * non-empty, NUL-terminated why; an acceptance is an object whose every
@@ -50,8 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const json_type create_t[] = {json_type_string, json_type_string, json_type_boolean};
     static const char *const update[] = {"name", "admin", "disabled", NULL};
     static const json_type update_t[] = {json_type_string, json_type_boolean, json_type_boolean};
+    static const char *const cdc[] = {"enabled", "window_seconds", "retention_seconds", NULL};
+    static const json_type cdc_t[] = {json_type_boolean, json_type_int, json_type_int};
     cf_slice body = slice_make(data, size);
     one(body, create, create_t);
     one(body, update, update_t);
+    one(body, cdc, cdc_t);
     return 0;
 }

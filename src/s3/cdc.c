@@ -26,7 +26,6 @@
 
 #include "s3/admin.h"
 #include "s3/range.h"
-#include "util/civil.h"
 
 bool s3_cdc_view(const s3_req *r)
 {
@@ -121,58 +120,6 @@ out:
     json_object_put(doc);
 }
 
-/* ---- window names: BUCKET/YYYY/MM/DD/HH-MM-SS.ndjson ---- */
-
-/* window_name -- out (cap >= 64 + 32) = the key of bucket's window starting at start_us. */
-static size_t window_name(cf_slice bucket, int64_t start_us, char *out, size_t cap)
-{
-    int64_t s = start_us / 1000000, y;
-    int m, d;
-    civil_from_days(s / 86400, &y, &m, &d);
-    int sod = (int)(s % 86400);
-    int n = snprintf(out, cap, "%.*s/%04d/%02d/%02d/%02d-%02d-%02d.ndjson", (int)bucket.len,
-                     (const char *)bucket.ptr, (int)y % 10000, m, d, sod / 3600, sod / 60 % 60,
-                     sod % 60);
-    return n < 0 ? 0 : (size_t)n;
-}
-
-static bool digits(const uint8_t *p, size_t n, int *out)
-{
-    *out = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        *out = *out * 10 + (p[i] - '0');
-    }
-    return true;
-}
-
-/* window_parse -- key as a window name: its bucket and start. false if it is not one. */
-static bool window_parse(cf_slice key, cf_slice *bucket, int64_t *start_us)
-{
-    static const char shape[] = "/0000/00/00/00-00-00.ndjson";
-    size_t n = sizeof shape - 1;
-    if (key.len <= n)
-        return false;
-    const uint8_t *p = key.ptr + key.len - n;
-    for (size_t i = 0; i < n; i++)
-        if (shape[i] == '0' ? p[i] < '0' || p[i] > '9' : p[i] != (uint8_t)shape[i])
-            return false;
-    int y, mo, d, h, mi, s;
-    digits(p + 1, 4, &y);
-    digits(p + 6, 2, &mo);
-    digits(p + 9, 2, &d);
-    digits(p + 12, 2, &h);
-    digits(p + 15, 2, &mi);
-    digits(p + 18, 2, &s);
-    if (mo < 1 || mo > 12 || d < 1 || d > civil_days_in_month(y, mo) || h > 23 || mi > 59 ||
-        s > 59)
-        return false;
-    *bucket = slice_make(key.ptr, key.len - n);
-    *start_us = ((civil_days(y, mo, d) * 86400) + h * 3600 + mi * 60 + s) * 1000000LL;
-    return bucket->len > 0 && memchr(bucket->ptr, '/', bucket->len) == NULL;
-}
-
 /* window_meta -- w as the object metadata a listing or a GET shows (invariant (3)). */
 static void window_meta(const store_cdc_window *w, store_meta *m)
 {
@@ -251,7 +198,7 @@ static int on_window(void *arg, const store_cdc_window *w)
     char name[160];
     store_meta m;
     v->last_us = w->start_us;
-    size_t n = window_name(v->bucket, w->start_us, name, sizeof name);
+    size_t n = s3_cdc_window_name(v->bucket, w->start_us, name, sizeof name);
     window_meta(w, &m);
     return entry(v, slice_make(name, n), &m);
 }
@@ -274,7 +221,7 @@ static int list_bucket(view_list *v, const store_bucket *b)
     v->bucket = name;
     int64_t after = -1;
     cf_slice sb;
-    if (window_parse(q->start_after, &sb, &after) && !slice_eq(sb, name))
+    if (s3_cdc_window_parse(q->start_after, &sb, &after) && !slice_eq(sb, name))
         after = -1;
     for (;;) { /* pages of windows until the view's page is full (on_window returns 1) */
         bool more = false;
@@ -315,7 +262,7 @@ static void get_window(s3_req *r)
     store_meta m;
     store_cdc_reader *rd = NULL;
     int rc = 0;
-    if (!window_parse(s3_key(r), &bucket, &start) || bucket.len >= sizeof b.name) {
+    if (!s3_cdc_window_parse(s3_key(r), &bucket, &start) || bucket.len >= sizeof b.name) {
         s3_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         return;
     }

@@ -221,6 +221,11 @@ void s3_h_cdc_view(s3_req *r);
  * may list, keyed by their names. */
 int s3_cdc_list(s3_req *r, const store_list_req *q, const store_list_cb *cb, bool *truncated,
                 cf_buf *next);
+/* s3_cdc_window_name -- into out (NUL-terminated) the view's key of bucket's window that starts
+ * at start_us (cdc_name.c); its length, 0 if it does not fit in cap bytes. */
+size_t s3_cdc_window_name(cf_slice bucket, int64_t start_us, char *out, size_t cap);
+/* s3_cdc_window_parse -- key as a window's name: its bucket and start; false if it is not one. */
+bool s3_cdc_window_parse(cf_slice key, cf_slice *bucket, int64_t *start_us);
 void s3_h_get_cdc(s3_req *r); /* GET /BUCKET?cdc */
 void s3_h_put_cdc(s3_req *r); /* PUT /BUCKET?cdc */
 
