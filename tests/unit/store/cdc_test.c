@@ -361,6 +361,47 @@ static void test_record_escapes_and_odd_keys(void)
     buf_free(&out);
 }
 
+/* doc_has_line -- doc/formats.md holds line (without its newline) as a line of its own. */
+static bool doc_has_line(const char *line, size_t n)
+{
+    FILE *f = fopen("doc/formats.md", "r");
+    char got[2048];
+    bool found = false;
+    if (!f) {
+        fprintf(stderr, "  doc/formats.md not found: run from the repository root\n");
+        return false;
+    }
+    while (!found && fgets(got, sizeof got, f))
+        found = strlen(got) == n + 1 && memcmp(got, line, n) == 0 && got[n] == '\n';
+    fclose(f);
+    return found;
+}
+
+/* the worked example of doc/formats.md, "Change log": a PUT and a DELETE, byte for byte */
+static void test_worked_example_is_the_documented_lines(void)
+{
+    store_meta m;
+    memset(&m, 0, sizeof m);
+    m.size = 48213;
+    snprintf(m.etag, sizeof m.etag, "9b2cf535f27731c974343645a3985328");
+    snprintf(m.content_type, sizeof m.content_type, "image/jpeg");
+    snprintf(m.headers, sizeof m.headers,
+             "x-amz-meta-camera: x100\nx-amz-checksum-crc32c: yZRlqg==\n");
+    store_origin put = {"PutObject", "CF6Q2ZBXDN7VPJ4MEKH3", "4442587FB7D0A2F9"};
+    store_origin del = {"DeleteObject", "CF6Q2ZBXDN7VPJ4MEKH3", "1C3F0A9B5D7E2468"};
+    store_cdc_rec a = {STORE_CDC_PUT, 1765141445123456LL, 41, S("photos"), S("2025/cat.jpg"), &m,
+                       &put};
+    store_cdc_rec b = {STORE_CDC_DELETE, 1765141447000001LL, 42, S("photos"), S("2025/cat.jpg"), &m,
+                       &del};
+    cf_buf out = {0};
+    CHECK_EQ(store_cdc_record(&out, &a), 0);
+    CHECK(doc_has_line((const char *)out.data, out.len - 1));
+    buf_clear(&out);
+    CHECK_EQ(store_cdc_record(&out, &b), 0);
+    CHECK(doc_has_line((const char *)out.data, out.len - 1));
+    buf_free(&out);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -370,6 +411,7 @@ int main(void)
         TEST(test_windows_retention_and_recreated_bucket),
         TEST(test_racing_writers_leave_a_gapless_log),
         TEST(test_record_escapes_and_odd_keys),
+        TEST(test_worked_example_is_the_documented_lines),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
