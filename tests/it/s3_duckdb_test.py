@@ -11,7 +11,10 @@ XMLHttpRequest, ListObjectsV2 for s3:// globs). Against the real binary with --a
 - the reads are ranged: every GET DuckDB sent carried a Range header and coffer's access log
   shows each one (found by its x-amz-request-id) answered 206, signed SigV4 by our key, and the
   bytes sent for a one-column, one-row-group query a small part of the file;
-- NDJSON windows shaped like coffer's change log under b/2026/12/07/, read with a glob:
+- a bucket's real change log (PUT ?cdc, then put, put, copy, delete with boto3) read from the
+  view bucket coffer-cdc by glob: every field of every record as the operations made it (the
+  request ids boto3 saw, ETags, CRC32s, metadata, tags);
+- hand-made NDJSON windows shaped like coffer's change log under b/2026/12/07/, read by glob:
   ListObjectsV2 (in the access log) names them, files of another day or suffix stay out, and the
   `changes` view gives every field exactly (escapes, UTF-8, null, the meta object);
 - a wrong secret is refused (SignatureDoesNotMatch in the log) and DuckDB reports the failure;
@@ -34,7 +37,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, SECRET, CofferServer  # noqa: E402
-from s3_helpers import access_log_lines, make_client, run_module  # noqa: E402
+from s3_helpers import access_log_lines, crc_b64, make_client, run_module, signed_request  # noqa: E402
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 READER = os.path.join(NODE_DIR, "duckdb_read.mjs")
@@ -61,22 +64,29 @@ def row(i):
 
 
 def change(seq, when, event, key, size=None, meta=None):
-    """One change-log record as coffer's change-log windows hold them."""
+    """One change-log record (version 1) as coffer writes it (src/store/cdc_record.c): every
+    field, in its order, null where it does not apply."""
     put = event == "put"
     return {"v": 1, "time": when, "seq": seq, "event": event,
             "op": "PutObject" if put else "DeleteObject", "bucket": "b", "key": key,
-            "version_id": None, "size": size, "etag": '"%032x"' % seq if put else None,
-            "content_type": "text/plain" if put else None, "meta": meta or {},
-            "access_key": "AK", "request_id": "%016x" % seq}
+            "key_base64": None, "version_id": None, "deleted": not put, "size": size,
+            "etag": '"%032x"' % seq if put else None,
+            "checksum": {"crc32": "AAAAAA=="} if put else None,
+            "content_type": "text/plain" if put else None, "meta": meta,
+            "tags": "a=1&b=2" if put else None, "access_key": "AK", "request_id": "%016X" % seq}
 
 
-# Two windows of 2026-12-07 21:04 and 21:05; a third of another day and a non-.ndjson object
-# under the same prefix must not be read. The second window is written with spaces after ":"
-# and "," (JSON allows them), the first compact with UTF-8 as is.
+# Hand-made windows (bucket CDC) of 2026-12-07 21:04 and 21:05; a third of another day and a
+# non-.ndjson object under the same prefix must not be read. The first is compact with UTF-8
+# as is, as coffer writes; the second has spaces after ":" and "," (JSON allows them). Member
+# names and text that the field macros must not mistake for top-level members: user metadata
+# named seq, access_key and request_id, and a key holding '{,"seq":5}'.
 WINDOWS = {
     "b/2026/12/07/21-04-00.ndjson": (
-        [change(1, "2026-12-07T21:04:05.123456Z", "put", "a.txt", 5, {"k": "v", "x-y": "1 2"}),
-         change(2, "2026-12-07T21:04:59.000001Z", "put", 'dir/q"uo\\te\ttab/\u00e9\u20ac.txt', 7)],
+        [change(1, "2026-12-07T21:04:05.123456Z", "put", "a.txt", 5,
+                {"k": "v", "x-y": "1 2", "seq": "99", "access_key": "evil", "request_id": "{,}"}),
+         change(2, "2026-12-07T21:04:59.000001Z", "put",
+                'dir/q"uo\\te\ttab/\u00e9\u20ac{,"seq":5}.txt', 7)],
         {"separators": (",", ":"), "ensure_ascii": False}),
     "b/2026/12/07/21-05-00.ndjson": (
         [change(3, "2026-12-07T21:05:00.5Z", "delete", "a.txt"),
@@ -96,6 +106,7 @@ def package_version():
 
 
 class DuckDBTest(unittest.TestCase):
+    maxDiff = None
     skip = None  # why every test skips: no node, or no npm package
 
     @classmethod
@@ -210,7 +221,7 @@ class DuckDBTest(unittest.TestCase):
                 w["time"] = w["time_text"] = str(t).rstrip("0") if t.microsecond else str(t)
                 want.append(w)
         for r in rows:
-            r["meta"] = json.loads(r["meta"])
+            r["meta"], r["checksum"] = json.loads(r["meta"] or "null"), json.loads(r["checksum"] or "null")
         self.assertEqual(rows, want)
         # the glob was a listing of the fixed prefix; the objects read were the two windows only
         lists = [ln for ln in access_log_lines(ACCESS_LOG)
@@ -219,6 +230,66 @@ class DuckDBTest(unittest.TestCase):
         self.assertIn("list-type=2&prefix=b%2F2026%2F12%2F07%2F", lists[-1]["request_uri"])
         read = sorted({ln["key"] for ln in self.logged(reqs)})
         self.assertEqual(read, ["b/2026/12/07/21-04-00.ndjson", "b/2026/12/07/21-05-00.ndjson"])
+
+    def test_real_change_log(self):
+        """read_csv s3://coffer-cdc glob of a bucket's change log"""
+        bucket = "logged"
+        self.s3.create_bucket(Bucket=bucket)
+        st, body = signed_request(SERVER.endpoint, "PUT", "/%s?cdc" % bucket,
+                                  json.dumps({"enabled": True, "window_seconds": 60}).encode())
+        self.assertEqual(st, 200, body)
+        before = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        odd = 'dir/q"uo\\te\ttab/\u00e9\u20ac{,"seq":5}.txt'
+        ops = [
+            self.s3.put_object(Bucket=bucket, Key="a.txt", Body=b"hello", ContentType="text/plain",
+                               Metadata={"k": "v", "seq": "99"}, Tagging="t=1"),
+            self.s3.put_object(Bucket=bucket, Key=odd, Body=b"1234567"),
+            self.s3.copy_object(Bucket=bucket, Key="b.txt",
+                                CopySource={"Bucket": bucket, "Key": "a.txt"}),
+            self.s3.delete_object(Bucket=bucket, Key="a.txt"),
+        ]
+        ids = [o["ResponseMetadata"]["RequestId"] for o in ops]
+        etag = ops[0]["ETag"]
+        hello = {"size": 5, "etag": etag, "deleted": False, "content_type": "text/plain",
+                 "checksum": {"crc32": crc_b64(b"hello", "CRC32")}, "meta": {"k": "v", "seq": "99"}}
+        want = [
+            dict(hello, seq=1, event="put", op="PutObject", key="a.txt", tags="t=1"),
+            {"seq": 2, "event": "put", "op": "PutObject", "key": odd, "size": 7,
+             "etag": ops[1]["ETag"], "deleted": False, "content_type": "binary/octet-stream",
+             "checksum": {"crc32": crc_b64(b"1234567", "CRC32")}, "meta": None, "tags": None},
+            dict(hello, seq=3, event="put", op="CopyObject", key="b.txt", tags="t=1"),
+            {"seq": 4, "event": "delete", "op": "DeleteObject", "key": "a.txt", "size": None,
+             "etag": None, "deleted": True, "content_type": None, "checksum": None, "meta": None,
+             "tags": None},
+        ]
+        for w, i in zip(want, ids):
+            w.update(v=1, bucket=bucket, key_base64=None, version_id=None, access_key=ACCESS,
+                     request_id=i)
+        rows, reqs, _ = self.duck([
+            "--glob", "s3://coffer-cdc/%s/**/*.ndjson" % bucket,
+            "--sql", "SELECT * EXCLUDE (time, filename) FROM changes ORDER BY seq",
+            # each record is in the window its time falls in (60 s windows, named by their start)
+            "--sql", "SELECT count(DISTINCT filename) AS windows, count(*) FILTER (WHERE filename "
+                     "<> 's3://coffer-cdc/%s/' || strftime(date_trunc('minute', time), "
+                     "'%%Y/%%m/%%d/%%H-%%M-%%S') || '.ndjson') AS misplaced, min(time) AS first, "
+                     "max(time) AS last FROM changes" % bucket,
+            "--sql", "SELECT op, count(*) AS n FROM changes GROUP BY op ORDER BY op"])  # doc/analytics.md
+        after = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        by_op, span = rows[-3:], rows[-4]
+        del rows[-4:]
+        self.assertEqual(by_op, [{"op": "CopyObject", "n": 1}, {"op": "DeleteObject", "n": 1},
+                                 {"op": "PutObject", "n": 2}])
+        for r in rows:
+            r["meta"], r["checksum"] = json.loads(r["meta"] or "null"), json.loads(r["checksum"] or "null")
+        self.assertEqual(rows, want)
+        self.assertIn(span["windows"], (1, 2))  # a minute's boundary may fall between the ops
+        self.assertEqual(span["misplaced"], 0)
+        first, last = (datetime.datetime.fromisoformat(span[k]) for k in ("first", "last"))
+        self.assertTrue(before <= first <= last <= after, (before, span, after))
+        # the windows were read through the view with ranged GETs, as any object
+        gets = [ln for ln in self.logged(reqs) if ln["operation"] == "REST.GET.OBJECT"]
+        self.assertEqual({(ln["bucket"], ln["status"]) for ln in gets}, {("coffer-cdc", "206")})
+        self.assertEqual(len(gets), span["windows"])
 
     def test_ndjson_aggregate_over_windows(self):
         """read_csv s3:// NDJSON GROUP BY (globs with ** ? [..] [!..])"""

@@ -175,16 +175,20 @@ function listingGlob(duckdb, runtime, io) {
 }
 
 // NDJSON_MACROS -- SQL macros for NDJSON lines read as text (no json extension in this build):
-//   ndjson_raw(line, name)  the JSON text of top-level member `name`: a string with its quotes,
-//                           a number, true/false/null, or a flat object ({"k":"v",...}); '' if
-//                           absent. Sound for lines whose object values are flat: a `"name":`
-//                           inside a string value would have its quotes escaped.
-//   ndjson_str(line, name)  a string member decoded (\" \\ \/ \b \f \n \r \t; \uXXXX is left as
-//                           written), NULL for null or absent.
-//   ndjson_num(line, name)  a number member as DOUBLE-castable text, NULL for null or absent.
+//   ndjson_raw(line, name)    the JSON text of the line's top-level member `name`: a string with
+//                             its quotes, a number, true/false/null, or an object whose values
+//                             are not objects ({"k":"v",...}); '' if absent. The pattern walks
+//                             the members from the line's start, whole value by whole value, so
+//                             a member of the same name inside an object (a user's
+//                             x-amz-meta-seq in "meta") or text inside a string never matches.
+//   ndjson_value(line, name)  the same, NULL for null or absent (for numbers, booleans, objects).
+//   ndjson_str(line, name)    a string member decoded (\" \\ \/ \b \f \n \r \t; \uXXXX, which
+//                             coffer writes only for control characters, is left as written),
+//                             NULL for null or absent.
+const JSON_VALUE = String.raw`"(?:[^"\\]|\\.)*"|\{(?:[^"{}\\]|"(?:[^"\\]|\\.)*")*\}|[^,}\s]+`;
 export const NDJSON_MACROS = [
   String.raw`CREATE MACRO ndjson_raw(line, name) AS regexp_extract(line,
-     '[{,]\s*"' || name || '"\s*:\s*("(?:[^"\\]|\\.)*"|\{(?:[^"{}\\]|"(?:[^"\\]|\\.)*")*\}|[^,}\s]+)', 1)`,
+     '^\s*\{(?:\s*"(?:[^"\\]|\\.)*"\s*:\s*(?:${JSON_VALUE})\s*,)*?\s*"' || name || '"\s*:\s*(${JSON_VALUE})', 1)`,
   String.raw`CREATE MACRO ndjson_unescape(s) AS
      replace(replace(replace(replace(replace(replace(replace(replace(
        replace(s, '\\', chr(1)),
@@ -194,30 +198,35 @@ export const NDJSON_MACROS = [
      WHEN ndjson_raw(line, name) LIKE '"%'
      THEN ndjson_unescape(substr(ndjson_raw(line, name), 2, length(ndjson_raw(line, name)) - 2))
      END`,
-  String.raw`CREATE MACRO ndjson_num(line, name) AS
+  String.raw`CREATE MACRO ndjson_value(line, name) AS
      CASE WHEN ndjson_raw(line, name) NOT IN ('', 'null') THEN ndjson_raw(line, name) END`,
 ];
 
 // ndjsonViews -- SQL creating `lines` (line VARCHAR, filename VARCHAR: one row per line of the
-// files `glob` names) and `changes` (coffer's change-log records, typed) over it.
+// files `glob` names) and `changes` over it: coffer's change-log records (version 1, written by
+// src/store/cdc_record.c), one column per field, typed; checksum and meta as JSON text.
 export function ndjsonViews(glob) {
   const lit = `'${glob.replace(/'/g, "''")}'`;
   return [
     `CREATE VIEW lines AS SELECT line, filename FROM read_csv(${lit}, columns={'line': 'VARCHAR'},
        delim=chr(1), quote='', escape='', header=false, auto_detect=false, filename=true)`,
     `CREATE VIEW changes AS SELECT
-       CAST(ndjson_num(line, 'v') AS INTEGER) AS v,
+       CAST(ndjson_value(line, 'v') AS INTEGER) AS v,
        CAST(ndjson_str(line, 'time') AS TIMESTAMP) AS time,
-       CAST(ndjson_num(line, 'seq') AS BIGINT) AS seq,
+       CAST(ndjson_value(line, 'seq') AS BIGINT) AS seq,
        ndjson_str(line, 'event') AS event,
        ndjson_str(line, 'op') AS op,
        ndjson_str(line, 'bucket') AS bucket,
        ndjson_str(line, 'key') AS key,
+       ndjson_str(line, 'key_base64') AS key_base64,
        ndjson_str(line, 'version_id') AS version_id,
-       CAST(ndjson_num(line, 'size') AS BIGINT) AS size,
+       CAST(ndjson_value(line, 'deleted') AS BOOLEAN) AS deleted,
+       CAST(ndjson_value(line, 'size') AS BIGINT) AS size,
        ndjson_str(line, 'etag') AS etag,
+       ndjson_value(line, 'checksum') AS checksum,
        ndjson_str(line, 'content_type') AS content_type,
-       ndjson_raw(line, 'meta') AS meta,
+       ndjson_value(line, 'meta') AS meta,
+       ndjson_str(line, 'tags') AS tags,
        ndjson_str(line, 'access_key') AS access_key,
        ndjson_str(line, 'request_id') AS request_id,
        filename
