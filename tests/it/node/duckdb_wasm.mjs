@@ -13,9 +13,9 @@
 //     pattern with * ? [ is listed instead (ListObjectsV2 from the same s3_* settings, in the
 //     worker) and matched as DuckDB globs match: * and ? within one path segment, ** across.
 //   - the build has parquet built in but not json (read_json_auto: "exists in the json
-//     extension", which only a download could bring), so
-//     NDJSON is read with read_csv as one VARCHAR column per line and NDJSON_MACROS pick the
-//     fields out of each line (see there for what they decode).
+//     extension", which only a download could bring), so NDJSON is read with read_csv as one
+//     VARCHAR column per line and NDJSON_MACROS pick the fields out of each line (see there
+//     for what they decode). Record times (UTC, "...Z") become TIMESTAMPs in UTC.
 // The wasm module is compiled once per process from the package's file (fetch() is given a
 // file: reader for that one call).
 //
