@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.."
 export COFFER_BIN=build/asan/coffer
 . tests/it/lib/tally.sh
 for t in s3_boto3_test s3_multipart_test s3_oacs_test s3_faults_test s3_kill_test s3_flood_test \
-    s3_security_test s3_diskfull_test s3_sigv2_test s3_access_test s3_post_object_test s3_cors_test s3_admin_test; do
+    s3_security_test s3_diskfull_test s3_sigv2_test s3_access_test s3_post_object_test s3_cors_test s3_admin_test \
+    s3_duckdb_test; do
     tally_add "$t (asan)" "$(bash tests/it/lib/python.sh "tests/it/$t.py" 2>&1)"
 done
 tally_result
