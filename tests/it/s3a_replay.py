@@ -80,7 +80,6 @@ class S3A:
         self.log = []
         return out
 
-    # -- probes ---------------------------------------------------------------------------
 
     def head(self, key):
         st, h, body = self.req("HEAD", key, expect=(200, 404))
@@ -106,6 +105,7 @@ class S3A:
                 for c in root.findall(NS + "Contents")]
         prefixes = [dec(p.findtext(NS + "Prefix")) for p in root.findall(NS + "CommonPrefixes")]
         assert int(root.findtext(NS + "KeyCount")) == len(keys) + len(prefixes), body
+        assert len(keys) + len(prefixes) <= (max_keys or self.page), body
         truncated = root.findtext(NS + "IsTruncated") == "true"
         nxt = root.findtext(NS + "NextContinuationToken")
         assert truncated == bool(nxt), body
@@ -141,7 +141,6 @@ class S3A:
         except FileNotFound:
             return None
 
-    # -- directories ----------------------------------------------------------------------
 
     def parents(self, key):
         parts = key.split("/")[:-1]
@@ -185,7 +184,6 @@ class S3A:
             root = ET.fromstring(resp)
             assert root.findall(NS + "Deleted") == [] and root.findall(NS + "Error") == [], resp
 
-    # -- files ----------------------------------------------------------------------------
 
     def create(self, key, body, headers=None, conditional=False):
         """create(path, overwrite=True) then close: the ETag of the object written."""
@@ -231,7 +229,6 @@ class S3A:
         st = self.get_file_status(key, ("head",))
         return Stream(self, key, st)
 
-    # -- rename and delete ----------------------------------------------------------------
 
     def copy(self, src, dst):
         _, h = self.head(src)
