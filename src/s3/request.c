@@ -199,6 +199,16 @@ void s3_error(s3_req *r, s3_err_code code, const char *msg)
     s3_error_with(r, code, msg, NULL, 0);
 }
 
+/* bodyless -- the request declares no body (no Transfer-Encoding; Content-Length absent or
+ * 0): an error answer leaves nothing unread on the connection. */
+static bool bodyless(s3_req *r)
+{
+    cf_slice len = s3_header(r, "content-length");
+    uint64_t n = 0;
+    return s3_header(r, "transfer-encoding").ptr == NULL &&
+           (len.ptr == NULL || (slice_to_u64(len, &n) && n == 0));
+}
+
 void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_field *fields,
                    size_t n)
 {
@@ -211,8 +221,11 @@ void s3_error_with(s3_req *r, s3_err_code code, const char *msg, const s3_err_fi
         s3_err_render_json(&r->out, code, msg, slice_str(r->request_id));
     else
         s3_err_render(&r->out, code, msg, r->hr->path, slice_str(r->request_id), fields, n);
-    /* a request whose body was not read cannot be followed on this connection */
-    http_exchange_close_after(r->ex);
+    /* a request whose body was not read cannot be followed on this connection; one without a
+     * body can: Hadoop's S3A probes every path it creates, renames or opens with a HEAD that
+     * is a 404 for a new name, and a close there costs each probe a new connection */
+    if (!bodyless(r))
+        http_exchange_close_after(r->ex);
     respond(r, s3_err_status(code), NULL, 0, json ? "application/json" : "application/xml",
             buf_slice(&r->out));
 }
