@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/cdc/run.sh -- what the change log costs a writer: 4 KiB PUTs of new
+# keys (SigV4, 32 keep-alive connections, durable on acknowledgement) into
+# two buckets of one server, one with the change log off and one with it on
+# (60 s windows), alternated ROUNDS times in one run; medians of PUT/s and
+# p99, and the ratio on/off. Records the table in bench/RESULTS.md under
+# "## Change log (bench/cdc/run.sh)" (bench/results.sh).
+#
+#   bash bench/cdc/run.sh                      # ~1 min on 2 cores
+#   ROUNDS=5 SECS=8 bash bench/cdc/run.sh
+#   RESULTS=/dev/null bash bench/cdc/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/lib/coffer.sh
+ROOT=$(pwd)
+RESULTS=${RESULTS:-bench/RESULTS.md}
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-5}
+CONNS=${CONNS:-32}
+T_START=$(date +%s)
+log() { printf '[cdc +%ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
+
+make -s -j2 BUILD=release build/release/coffer
+make -s -C bench/s3 >/dev/null
+bench_rev
+LOAD=$ROOT/build/release/bench/s3load
+W=$(mktemp -d /tmp/coffer-cdcbench-XXXXXX)
+pid=""
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
+trap 'set +e; stop; rm -rf "$W"' EXIT
+P=$(bench_port)
+AK=BENCHCDCKEY00001
+SK=benchCdcSecret0123456789abcdefghijklmn
+COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$P COFFER_ACCESS_KEY=$AK COFFER_SECRET_KEY=$SK \
+    COFFER_LOG=warn "$ROOT/build/release/coffer" serve >>"$W/coffer.log" 2>&1 &
+pid=$!
+bench_wait_port "$P"
+req() { # req METHOD PATH [BODY]: a signed request; prints the status
+    curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" ${3:+--data-binary "$3"} \
+        "http://127.0.0.1:$P$2"
+}
+for b in log-off log-on; do
+    [ "$(req PUT "/$b")" = 200 ] || { echo "cannot create bucket $b" >&2; exit 1; }
+done
+[ "$(req PUT '/log-on?cdc=' '{"enabled":true,"window_seconds":60,"retention_seconds":86400}')" = 200 ] ||
+    { echo "cannot turn the change log on" >&2; exit 1; }
+head -c 4096 /dev/urandom >"$W/small"
+signed=(-a "127.0.0.1:$P" -A "$AK" -S "$SK")
+
+declare -A R P99
+run() { # run BUCKET ROUND: PUTs of new keys for SECS seconds
+    local line
+    line=$("$LOAD" -X PUT "${signed[@]}" -p "/$1/r$2-%08d" -c "$CONNS" -t "$SECS" -f "$W/small" -L "$1")
+    R[$1]="${R[$1]:-} $(echo "$line" | sed -E 's/.*ops_s=([0-9.]+).*/\1/')"
+    P99[$1]="${P99[$1]:-} $(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')"
+    log "$line"
+}
+"$LOAD" -X PUT "${signed[@]}" -p "/log-off/warm-%06d" -c "$CONNS" -t 1 -f "$W/small" -L warm >/dev/null
+for i in $(seq "$ROUNDS"); do
+    run log-off "$i"
+    run log-on "$i"
+done
+# every PUT into /on is a record: count them through the view
+records=$(python3 - "$P" "$AK" "$SK" <<'EOF'
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%s" % sys.argv[1], aws_access_key_id=sys.argv[2],
+                  aws_secret_access_key=sys.argv[3], region_name="us-east-1",
+                  config=Config(s3={"addressing_style": "path"}))
+n = 0
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket="coffer-cdc", Prefix="log-on/"):
+    for w in page.get("Contents", []):
+        n += s3.get_object(Bucket="coffer-cdc", Key=w["Key"])["Body"].read().count(b"\n")
+keys = sum(page.get("KeyCount", 0) for page in
+           s3.get_paginator("list_objects_v2").paginate(Bucket="log-on"))
+print(n, keys)
+EOF
+)
+stop
+read -r nrec nkeys <<<"$records"
+[ "$nrec" = "$nkeys" ] || { echo "the log has $nrec records for $nkeys objects" >&2; exit 1; }
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+m() { echo "${R[$1]}" | median; }
+p() { echo "${P99[$1]}" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+OFF=$(m log-off) ON=$(m log-on)
+section=$W/section.md
+cat >"$section" <<EOF
+## Change log (bench/cdc/run.sh)
+
+\`bash bench/cdc/run.sh\` (coffer $rev, $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)).
+4 KiB PUTs of new keys, SigV4 (UNSIGNED-PAYLOAD), $CONNS keep-alive connections,
+each acknowledged once durable (group commit), ${SECS} s per round, into a
+bucket with the change log off and one with it on (60 s windows), alternated
+$ROUNDS times on one server; medians of PUT/s and of each round's p99. The
+log had exactly one record per object written ($nrec), counted through the
+view after the run.
+
+| bucket | PUT/s (median) | rounds (PUT/s) | p99 ms (median) | rounds (p99 ms) |
+|---|---:|---|---:|---|
+| log off | $OFF | ${R[log-off]# } | $(p log-off) | ${P99[log-off]# } |
+| log on | $ON | ${R[log-on]# } | $(p log-on) | ${P99[log-on]# } |
+
+on ÷ off: PUT/s $(ratio "$ON" "$OFF"). Goal (issue 15): ≥ 0.9.
+EOF
+cat "$section"
+bash bench/results.sh "$RESULTS" "## Change log (bench/cdc/run.sh)" "$section"
