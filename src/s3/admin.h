@@ -32,6 +32,9 @@ json_object *s3_admin_body(s3_req *r, const char *const *allowed, const json_typ
 /* s3_admin_reply -- answers status with doc as the JSON body, and puts doc. */
 void s3_admin_reply(s3_req *r, int status, json_object *doc);
 
+/* s3_cdc_settings_json -- bucket b's change log settings c as GET /BUCKET?cdc shows them (cdc.c). */
+json_object *s3_cdc_settings_json(const store_bucket *b, const store_cdc_config *c);
+
 void s3_admin_users(s3_req *r, cf_slice rest);   /* /_coffer/users... */
 void s3_admin_buckets(s3_req *r, cf_slice rest); /* /_coffer/buckets... */
 

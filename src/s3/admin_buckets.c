@@ -5,7 +5,8 @@
  *   GET /_coffer/buckets/NAME    one bucket's settings in one answer: owner,
  *                                Object Ownership, public access block,
  *                                policy (and whether it is public), whether
- *                                its ACL is public, whether CORS rules exist
+ *                                its ACL is public, whether CORS rules exist,
+ *                                its change log settings (as GET /NAME?cdc)
  *
  * Read-only: each setting is changed through its S3 API (PutBucketPolicy,
  * PutBucketCors, ...), which an admin may call on any bucket, so there is
@@ -98,6 +99,7 @@ static void settings(s3_req *r, cf_slice name)
         json_object_object_add(o, "acl_public",
                                json_object_new_boolean(b.acl[0] && s3_acl_is_public(&acl)));
         json_object_object_add(o, "cors", json_object_new_boolean(b.has_cors));
+        json_object_object_add(o, "change_log", s3_cdc_settings_json(&b, &b.cdc));
         rc = add_policy(r, &b, o);
     }
     if (rc) {

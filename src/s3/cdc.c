@@ -49,7 +49,7 @@ static bool settings_bucket(s3_req *r, store_bucket *b)
     return true;
 }
 
-static void reply_settings(s3_req *r, const store_bucket *b, const store_cdc_config *c)
+json_object *s3_cdc_settings_json(const store_bucket *b, const store_cdc_config *c)
 {
     char view[128];
     snprintf(view, sizeof view, "s3://%s/%s/", S3_CDC_BUCKET, b->name);
@@ -58,7 +58,12 @@ static void reply_settings(s3_req *r, const store_bucket *b, const store_cdc_con
     json_object_object_add(o, "window_seconds", json_object_new_int64(c->window_s));
     json_object_object_add(o, "retention_seconds", json_object_new_int64(c->retention_s));
     json_object_object_add(o, "view", json_object_new_string(view));
-    s3_admin_reply(r, 200, o);
+    return o;
+}
+
+static void reply_settings(s3_req *r, const store_bucket *b, const store_cdc_config *c)
+{
+    s3_admin_reply(r, 200, s3_cdc_settings_json(b, c));
 }
 
 void s3_h_get_cdc(s3_req *r)

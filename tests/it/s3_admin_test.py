@@ -240,7 +240,9 @@ class Buckets(unittest.TestCase):
             "object_ownership": "BucketOwnerPreferred",
             "public_access_block": {"BlockPublicAcls": True, "IgnorePublicAcls": False,
                                     "BlockPublicPolicy": False, "RestrictPublicBuckets": False},
-            "acl_public": False, "cors": True, "policy": policy, "policy_public": True})
+            "acl_public": False, "cors": True, "policy": policy, "policy_public": True,
+            "change_log": {"enabled": False, "window_seconds": 60, "retention_seconds": 604800,
+                           "view": "s3://coffer-cdc/adm-settings/"}})
         s3.delete_bucket_policy(Bucket="adm-settings")
         st, _, got = call("GET", "/_coffer/buckets/adm-settings")
         self.assertEqual((got["policy"], got["policy_public"]), (None, False))
