@@ -229,6 +229,21 @@ export class Client {
 
   deleteCors(bucket) { return this.request('DELETE', { bucket, query: { cors: '' } }); }
 
+  // getCdc / putCdc -- the bucket's change log settings (doc/cdc.md): {enabled, window_seconds,
+  // retention_seconds, view}
+  async getCdc(bucket) {
+    const resp = await this.request('GET', { bucket, query: { cdc: '' } });
+    return resp.json();
+  }
+
+  async putCdc(bucket, settings) {
+    const resp = await this.request('PUT', {
+      bucket, query: { cdc: '' }, body: JSON.stringify(settings),
+      headers: { 'content-type': 'application/json' },
+    });
+    return resp.json();
+  }
+
   // ---- multipart (upload.js) ----
   async createUpload(bucket, key, contentType) {
     const doc = await this.xml('POST', {

@@ -3,7 +3,8 @@
 // the policy when nothing else is left in it), and CORS rules edited as JSON (the shape
 // boto3 uses: [{AllowedOrigins, AllowedMethods, AllowedHeaders, ExposeHeaders,
 // MaxAgeSeconds}]) and sent as PutBucketCors XML. The console itself needs no CORS rule: it
-// is served from the same origin as the API.
+// is served from the same origin as the API. And the change log (doc/cdc.md): on or off, its
+// window and retention, and a link that browses its windows in the view bucket coffer-cdc.
 import { clear, errText, h, loading, say, sayError } from './ui.js';
 
 const SID = 'ConsolePublicRead';
@@ -25,8 +26,9 @@ export async function showSettings(app, root, bucket) {
 
   let policy;
   let rules;
+  let cdc;
   try {
-    [policy, rules] = await Promise.all([c.getPolicy(bucket), c.getCors(bucket)]);
+    [policy, rules, cdc] = await Promise.all([c.getPolicy(bucket), c.getCors(bucket), c.getCdc(bucket)]);
   } catch (e) {
     root.lastChild.replaceWith(h('p', { class: 'form-error', role: 'alert' }, errText(e)));
     return;
@@ -98,6 +100,24 @@ export async function showSettings(app, root, bucket) {
     corsText.focus();
   }
 
+  const cdcOn = h('input', { type: 'checkbox', id: 'cdc-enabled', checked: cdc.enabled });
+  const cdcWindow = h('input', { type: 'number', id: 'cdc-window', min: 1, max: 86400, value: cdc.window_seconds, 'aria-label': 'Window length in seconds' });
+  const cdcDays = h('input', { type: 'number', id: 'cdc-retention', min: 1, max: 3660, step: 'any', value: cdc.retention_seconds / 86400, 'aria-label': 'Retention in days' });
+  const cdcErr = h('p', { class: 'form-error', role: 'alert' });
+  async function saveCdc(ev) {
+    ev.preventDefault();
+    clear(cdcErr);
+    try {
+      cdc = await c.putCdc(bucket, {
+        enabled: cdcOn.checked, window_seconds: Number(cdcWindow.value),
+        retention_seconds: Math.round(Number(cdcDays.value) * 86400),
+      });
+      say(cdc.enabled ? `Change log on: a window every ${cdc.window_seconds} s.` : 'Change log off.');
+    } catch (e) {
+      clear(cdcErr, errText(e));
+    }
+  }
+
   root.lastChild.replaceWith(h('div', { class: 'settings' },
     h('section', { class: 'card' }, h('h2', {}, 'Public read'),
       h('label', { class: 'switch' }, pub, ' Anyone may read objects of this bucket'), pubState,
@@ -109,5 +129,13 @@ export async function showSettings(app, root, bucket) {
         h('div', { class: 'buttons' },
           h('button', { type: 'submit', class: 'primary', id: 'save-cors' }, 'Save rules'),
           h('button', { type: 'button', onclick: example }, 'Insert an example'),
-          h('button', { type: 'button', class: 'danger', onclick: deleteCors }, 'Delete rules'))))));
+          h('button', { type: 'button', class: 'danger', onclick: deleteCors }, 'Delete rules')))),
+    h('section', { class: 'card' }, h('h2', {}, 'Change log'),
+      h('p', { class: 'hint' }, 'Every change of an object as a line of JSON, readable with any S3 client in the bucket coffer-cdc.'),
+      h('form', { onsubmit: saveCdc },
+        h('label', { class: 'switch' }, cdcOn, ' Log every change of this bucket'),
+        h('label', {}, 'Window (seconds) ', cdcWindow), h('label', {}, ' Keep for (days) ', cdcDays), cdcErr,
+        h('div', { class: 'buttons' },
+          h('button', { type: 'submit', class: 'primary', id: 'save-cdc' }, 'Save'),
+          h('a', { href: `#/b/coffer-cdc/${encodeURIComponent(bucket)}/`, id: 'browse-cdc' }, 'Browse the log'))))));
 }

@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import ACCESS, ROOT, SECRET, CofferServer  # noqa: E402
-from s3_helpers import make_client, run_module, send, sigv4_headers  # noqa: E402
+from s3_helpers import make_client, run_module, send, signed_request, sigv4_headers  # noqa: E402
 
 SERVER = None
 OBJECT_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals"
@@ -417,6 +417,15 @@ class BrowserTest(unittest.TestCase):
         rules = self.s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
         self.assertEqual([(r["AllowedOrigins"], r["AllowedMethods"]) for r in rules],
                          [(["https://app.example.com"], ["GET"])])
+
+    def test_10b_change_log_turned_on(self):
+        s = self.step("cdc")
+        self.assertEqual(s["before"], False)
+        self.assertIn("Change log on: a window every 30 s", s["status"])
+        self.assertEqual(s["hash"], "#/b/coffer-cdc/%s/" % BUCKET)
+        st, body = signed_request(SERVER.endpoint, "GET", "/%s?cdc" % BUCKET)
+        got = json.loads(body)
+        self.assertEqual((st, got["enabled"], got["window_seconds"]), (200, True, 30))
 
     def test_11_admin_creates_a_user(self):
         s = self.step("admin_user")

@@ -347,6 +347,19 @@ try {
     return { status: await status(page, () => page.click('#save-cors')) };
   });
 
+  await step('cdc', async () => {
+    allowed.push({ status: 404, path: `/${BUCKET}?policy=`, exact: true }, { status: 404, path: `/${BUCKET}?cors=`, exact: true });
+    await page.goto(`${E}/_console/#/s/${BUCKET}`);
+    await page.waitForSelector('#cdc-enabled');
+    const before = await page.isChecked('#cdc-enabled');
+    await page.check('#cdc-enabled');
+    await page.fill('#cdc-window', '30');
+    const st = await status(page, () => page.click('#save-cdc'));
+    await page.click('#browse-cdc');
+    await page.waitForFunction(() => location.hash.startsWith('#/b/coffer-cdc/'));
+    return { before, status: st, hash: await page.evaluate(() => location.hash) };
+  });
+
   let user = null;
   await step('admin_user', async () => {
     await page.goto(`${E}/_console/#/admin`);
