@@ -430,10 +430,12 @@ int store_cdc_visible(store *s, cf_slice bucket, store_cdc_view *out)
 
 void store_cdc_reset_below(store_cdc_bucket *b, int64_t window_us)
 {
-    if (b->window_us > window_us)
-        return; /* its open window stays */
-    b->window_us = b->d_window_us = 0;
-    b->seq = b->d_seq = 0;
-    b->end = b->d_end = 0;
-    b->d_ts_us = 0;
+    if (b->d_window_us <= window_us) { /* readers see nothing until a record is durable */
+        b->d_window_us = b->d_ts_us = 0;
+        b->d_seq = b->d_end = 0;
+    }
+    if (b->window_us <= window_us) { /* the next record opens a new window */
+        b->window_us = 0;
+        b->seq = b->end = 0;
+    }
 }
