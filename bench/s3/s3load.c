@@ -6,14 +6,17 @@
  *
  *   s3load [-X GET|PUT|DELETE] -a HOST:PORT -p PATH [-k KEYS] [-c CONNS]
  *          [-t SECONDS] [-n COUNT] [-f BODYFILE] [-A ACCESS -S SECRET [-r REGION]]
- *          [-L LABEL] [-u]
+ *          [-L LABEL] [-R RATE] [-u]
  *
  * PATH is /bucket/key and may hold one printf conversion for an int (e.g.
  * /b/small/%06d): a GET fills it with a random index in [0, KEYS), a PUT or
  * DELETE with its ticket number (0, 1, 2, ... across all connections).
  * -f is the PUT body: up to 1 MiB it is read into memory and sent with
  * send(), larger files go with sendfile() from the page cache. -u prints the
- * presigned URL of PATH (index 0) and exits (for curl). One result line on
+ * presigned URL of PATH (index 0) and exits (for curl). -R paces the
+ * requests at RATE per second across all connections (request t starts no
+ * earlier than t / RATE seconds into the run: a steady load, not a flood).
+ * One result line on
  * stdout:
  *
  *   LABEL ops=N err=N cut=N bytes=N secs=S MBps=X ops_s=Y p50_ms=A p99_ms=B client_cpu=C%
@@ -85,6 +88,7 @@ typedef struct load_cfg {
     int conns;
     double time_cap_s;      /* 0: none */
     uint64_t count_cap;     /* 0: none */
+    double rate;            /* requests per second across connections; 0: as fast as answered */
     const char *access, *secret, *region; /* access NULL: plain requests */
     int body_fd;            /* -1: no body */
     uint64_t body_bytes;
@@ -386,6 +390,13 @@ static void *worker_main(void *arg)
         uint64_t t = atomic_fetch_add(&c->next_ticket, 1);
         if (c->count_cap && t >= c->count_cap)
             break;
+        if (c->rate > 0) { /* -R: request t is due at t / rate */
+            double wait = c->t0 + (double)t / c->rate - now_s();
+            if (wait > 0)
+                usleep((useconds_t)(wait * 1e6));
+            if (c->deadline > 0 && now_s() >= c->deadline)
+                break;
+        }
         long idx = (long)t;
         if (strcmp(c->method, "GET") == 0) {
             w->rng = w->rng * 6364136223846793005ull + 1442695040888963407ull;
@@ -469,7 +480,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: s3load [-X GET|PUT|DELETE] -a HOST:PORT -p PATH [-k KEYS] [-c CONNS] "
                     "[-t SECONDS] [-n COUNT] [-f BODYFILE] [-A ACCESS -S SECRET [-r REGION]] "
-                    "[-L LABEL] [-u]\n");
+                    "[-L LABEL] [-R RATE] [-u]\n");
     exit(2);
 }
 
@@ -480,7 +491,7 @@ int main(int argc, char **argv)
     const char *addr = NULL, *label = "s3load", *file = NULL;
     int url_only = 0, opt, rc = 1;
     load_worker *ws = NULL;
-    while ((opt = getopt(argc, argv, "X:a:p:k:c:t:n:f:A:S:r:L:u")) != -1) {
+    while ((opt = getopt(argc, argv, "X:a:p:k:c:t:n:f:A:S:r:L:R:u")) != -1) {
         switch (opt) {
         case 'X': c.method = optarg; break;
         case 'a': addr = optarg; break;
@@ -494,6 +505,7 @@ int main(int argc, char **argv)
         case 'S': c.secret = optarg; break;
         case 'r': c.region = optarg; break;
         case 'L': label = optarg; break;
+        case 'R': c.rate = atof(optarg); break;
         case 'u': url_only = 1; break;
         default: usage();
         }
