@@ -65,6 +65,21 @@ static void remove_tmp_root(void)
     }
 }
 
+bool test_doc_has_line(const char *doc, const char *line, size_t n)
+{
+    FILE *f = fopen(doc, "r");
+    char got[4096];
+    bool found = false;
+    if (!f) {
+        fprintf(stderr, "  %s not found: run from the repository root\n", doc);
+        return false;
+    }
+    while (!found && fgets(got, sizeof got, f))
+        found = strlen(got) == n + 1 && memcmp(got, line, n) == 0 && got[n] == '\n';
+    fclose(f);
+    return found;
+}
+
 const char *test_tmpdir(void)
 {
     static char path[300];

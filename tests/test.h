@@ -37,6 +37,10 @@ bool test_check_mem(const void *a, size_t alen, const void *b, size_t blen, cons
 /* CHECK_MEM -- byte-exact equality of two (ptr, len) ranges. */
 #define CHECK_MEM(a, alen, b, blen) test_check_mem((a), (alen), (b), (blen), #a, __FILE__, __LINE__)
 
+/* test_doc_has_line -- file doc (a path from the repository root, where tests run) holds
+ * line[0..n) as a line of its own: a worked example of the docs checked byte for byte. */
+bool test_doc_has_line(const char *doc, const char *line, size_t n);
+
 /* test_tmpdir -- a fresh empty directory under $TMPDIR for this case; removed at exit. */
 const char *test_tmpdir(void);
 

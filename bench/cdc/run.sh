@@ -25,25 +25,14 @@ make -s -C bench/s3 >/dev/null
 bench_rev
 LOAD=$ROOT/build/release/bench/s3load
 W=$(mktemp -d /tmp/coffer-cdcbench-XXXXXX)
-pid=""
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
-trap 'set +e; stop; rm -rf "$W"' EXIT
-P=$(bench_port)
-AK=BENCHCDCKEY00001
-SK=benchCdcSecret0123456789abcdefghijklmn
-COFFER_DATA=$W/data COFFER_ADDR=127.0.0.1:$P COFFER_ACCESS_KEY=$AK COFFER_SECRET_KEY=$SK \
-    COFFER_LOG=warn "$ROOT/build/release/coffer" serve >>"$W/coffer.log" 2>&1 &
-pid=$!
-bench_wait_port "$P"
-req() { # req METHOD PATH [BODY]: a signed request; prints the status
-    curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
-        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" ${3:+--data-binary "$3"} \
-        "http://127.0.0.1:$P$2"
-}
+trap 'set +e; kill "$COFFER_PID" 2>/dev/null; wait "$COFFER_PID" 2>/dev/null; rm -rf "$W"' EXIT
+coffer_start "$W/data" "$W/coffer.log"
+AK=$COFFER_BENCH_ACCESS SK=$COFFER_BENCH_SECRET
+P=${COFFER_URL##*:}
 for b in log-off log-on; do
-    [ "$(req PUT "/$b")" = 200 ] || { echo "cannot create bucket $b" >&2; exit 1; }
+    [ "$(coffer_req PUT "/$b")" = 200 ] || { echo "cannot create bucket $b" >&2; exit 1; }
 done
-[ "$(req PUT '/log-on?cdc=' '{"enabled":true,"window_seconds":60,"retention_seconds":86400}')" = 200 ] ||
+[ "$(coffer_req PUT '/log-on?cdc=' '{"enabled":true,"window_seconds":60,"retention_seconds":86400}')" = 200 ] ||
     { echo "cannot turn the change log on" >&2; exit 1; }
 head -c 4096 /dev/urandom >"$W/small"
 signed=(-a "127.0.0.1:$P" -A "$AK" -S "$SK")
@@ -77,7 +66,8 @@ keys = sum(page.get("KeyCount", 0) for page in
 print(n, keys)
 EOF
 )
-stop
+kill "$COFFER_PID"
+wait "$COFFER_PID" || true
 read -r nrec nkeys <<<"$records"
 [ "$nrec" = "$nkeys" ] || { echo "the log has $nrec records for $nkeys objects" >&2; exit 1; }
 

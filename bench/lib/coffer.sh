@@ -7,6 +7,8 @@
 #                     free loopback port with the bench's admin credentials
 #                     (COFFER_BENCH_ACCESS / _SECRET, exported here), waits
 #                     until it accepts connections, sets COFFER_PID, COFFER_URL.
+#   coffer_req METHOD PATH [BODY]  a SigV4-signed request (curl) to $COFFER_URL with
+#                     the bench's credentials; prints the HTTP status
 #   bench_port        prints a free loopback port
 #   bench_wait_port PORT  waits (10 s at most) until PORT accepts connections
 #   bench_rev         sets rev: the commit measured, and whether src/ differs from it
@@ -50,4 +52,10 @@ coffer_start() {
     bench_wait_port "$port" && return 0
     echo "coffer did not start (log: $log)" >&2
     return 1
+}
+
+coffer_req() {
+    curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" \
+        --user "$COFFER_BENCH_ACCESS:$COFFER_BENCH_SECRET" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+        -X "$1" ${3:+--data-binary "$3"} "$COFFER_URL$2"
 }

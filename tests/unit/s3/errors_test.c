@@ -145,28 +145,12 @@ static void test_render_rejects_none_and_out_of_range(void)
 }
 
 /* s3_err_of: a full disk (CF_ENOSPC, whatever write path met it) is 507, never 500 */
-/* doc_has_line -- doc/formats.md holds line (without its newline) as a line of its own. */
-static bool doc_has_line(const char *line, size_t n)
-{
-    FILE *f = fopen("doc/formats.md", "r");
-    char got[1024];
-    bool found = false;
-    if (!f) {
-        fprintf(stderr, "  doc/formats.md not found: run from the repository root\n");
-        return false;
-    }
-    while (!found && fgets(got, sizeof got, f))
-        found = strlen(got) == n + 1 && memcmp(got, line, n) == 0 && got[n] == '\n';
-    fclose(f);
-    return found;
-}
-
 static void test_render_json_is_the_documented_line_and_escapes(void)
 {
     cf_buf b = {0};
     CHECK_EQ(s3_err_render_json(&b, S3_ERR_NO_SUCH_USER, NULL, slice_str("4442587FB7D0A2F9")), 0);
     CHECK(b.len > 1 && b.data[b.len - 1] == '\n');
-    CHECK(doc_has_line((const char *)b.data, b.len - 1)); /* doc/formats.md, "Admin API" */
+    CHECK(test_doc_has_line("doc/formats.md", (const char *)b.data, b.len - 1)); /* "Admin API" */
     buf_clear(&b);
     CHECK_EQ(s3_err_render_json(&b, S3_ERR_MALFORMED_JSON, "a \"quote\"\n\x01", slice_str("")), 0);
     const char *want = "{\"error\":{\"code\":\"MalformedJSON\",\"message\":\"a \\\"quote\\\"\\n"

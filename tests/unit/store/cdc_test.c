@@ -361,22 +361,6 @@ static void test_record_escapes_and_odd_keys(void)
     buf_free(&out);
 }
 
-/* doc_has_line -- doc/formats.md holds line (without its newline) as a line of its own. */
-static bool doc_has_line(const char *line, size_t n)
-{
-    FILE *f = fopen("doc/formats.md", "r");
-    char got[2048];
-    bool found = false;
-    if (!f) {
-        fprintf(stderr, "  doc/formats.md not found: run from the repository root\n");
-        return false;
-    }
-    while (!found && fgets(got, sizeof got, f))
-        found = strlen(got) == n + 1 && memcmp(got, line, n) == 0 && got[n] == '\n';
-    fclose(f);
-    return found;
-}
-
 /* the worked example of doc/formats.md, "Change log": a PUT and a DELETE, byte for byte */
 static void test_worked_example_is_the_documented_lines(void)
 {
@@ -395,10 +379,10 @@ static void test_worked_example_is_the_documented_lines(void)
                        &del};
     cf_buf out = {0};
     CHECK_EQ(store_cdc_record(&out, &a), 0);
-    CHECK(doc_has_line((const char *)out.data, out.len - 1));
+    CHECK(test_doc_has_line("doc/formats.md", (const char *)out.data, out.len - 1));
     buf_clear(&out);
     CHECK_EQ(store_cdc_record(&out, &b), 0);
-    CHECK(doc_has_line((const char *)out.data, out.len - 1));
+    CHECK(test_doc_has_line("doc/formats.md", (const char *)out.data, out.len - 1));
     buf_free(&out);
 }
 
