@@ -1,7 +1,7 @@
 /*
- * field.c -- reading header fields of a parsed request: case-insensitive
- * lookup, comma-separated lists, and the body framing they decide
- * (RFC 9112 section 6.3).
+ * field.c -- reading header fields of a parsed request or response:
+ * case-insensitive lookup, comma-separated lists, and the body framing they
+ * decide (RFC 9112 section 6.3).
  *
  * Framing is where request smuggling lives, so it is strict: one answer or
  * CF_EINVAL, never a guess. Content-Length is digits only (no sign, no
@@ -19,14 +19,24 @@ static bool slice_eq_ci(cf_slice a, const char *b, size_t blen)
     return a.len == blen && strncasecmp((const char *)a.ptr, b, blen) == 0;
 }
 
-cf_slice http_header_find(const http_request *req, const char *name)
+static cf_slice find(const http_header *h, size_t count, const char *name)
 {
     size_t n = strlen(name);
-    for (size_t i = 0; i < req->n_headers; i++) {
-        if (slice_eq_ci(req->headers[i].name, name, n))
-            return req->headers[i].value;
+    for (size_t i = 0; i < count; i++) {
+        if (slice_eq_ci(h[i].name, name, n))
+            return h[i].value;
     }
     return slice_make(NULL, 0);
+}
+
+cf_slice http_header_find(const http_request *req, const char *name)
+{
+    return find(req->headers, req->n_headers, name);
+}
+
+cf_slice http_response_header(const http_response *resp, const char *name)
+{
+    return find(resp->headers, resp->n_headers, name);
 }
 
 static bool is_ows(uint8_t c)
@@ -75,15 +85,17 @@ static int parse_length(cf_slice v, uint64_t *out)
     return 0;
 }
 
-int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t *length)
+/* framing -- http_body_framing over the fields h[0..n) of a message of HTTP/1.minor. */
+static int framing(const http_header *fields, size_t n, int minor, http_framing_kind *kind,
+                   uint64_t *length)
 {
     *kind = HTTP_BODY_NONE;
     *length = 0;
     bool have_length = false, have_te = false;
     uint64_t len = 0;
     size_t codings = 0;
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const http_header *h = &req->headers[i];
+    for (size_t i = 0; i < n; i++) {
+        const http_header *h = &fields[i];
         if (slice_eq_ci(h->name, "content-length", 14)) {
             uint64_t v;
             if (parse_length(h->value, &v) != 0)
@@ -105,7 +117,7 @@ int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t
     if (have_te) {
         /* chunked applied twice, an empty Transfer-Encoding, TE with
          * Content-Length, or TE in HTTP/1.0: the framing cannot be trusted. */
-        if (codings != 1 || have_length || req->minor_version == 0)
+        if (codings != 1 || have_length || minor == 0)
             return CF_EINVAL;
         *kind = HTTP_BODY_CHUNKED;
         return 0;
@@ -115,4 +127,24 @@ int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t
         *length = len;
     }
     return 0;
+}
+
+int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t *length)
+{
+    return framing(req->headers, req->n_headers, req->minor_version, kind, length);
+}
+
+/* A response's framing (RFC 9112 6.3): the same fields, but no framing header
+ * means the body runs to the connection's close, except for the statuses
+ * that never have one (the client only sends PUTs, so HEAD does not arise). */
+int http_response_framing(const http_response *resp, http_framing_kind *kind, uint64_t *length)
+{
+    int rc = framing(resp->headers, resp->n_headers, resp->minor_version, kind, length);
+    if (resp->status < 200 || resp->status == 204 || resp->status == 304) {
+        *kind = HTTP_BODY_NONE;
+        *length = 0;
+    } else if (!rc && *kind == HTTP_BODY_NONE) {
+        *kind = HTTP_BODY_CLOSE;
+    }
+    return rc;
 }

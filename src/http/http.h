@@ -74,6 +74,29 @@ int http_parse_request(const uint8_t *buf, size_t len, http_request *req);
 /* http_header_find -- the first header named name (case-insensitive); ptr NULL if absent. */
 cf_slice http_header_find(const http_request *req, const char *name);
 
+/* A response head (the client's, client.c), parsed by http_parse_response. */
+typedef struct http_response {
+    int minor_version; /* HTTP/1.0 -> 0, HTTP/1.1 -> 1 */
+    int status;        /* 100 ..= 999 */
+    cf_slice reason;   /* may be empty */
+    size_t n_headers;
+    http_header headers[HTTP_MAX_HEADERS];
+} http_response;
+
+/*
+ * http_parse_response -- parses a response head: the status line
+ * "HTTP/1.0|1 DDD reason" CRLF, then header fields exactly as
+ * http_parse_request parses them (the same code, the same limits:
+ * HTTP_MAX_HEAD_BYTES, HTTP_MAX_HEADERS). Returns the head's length (> 0),
+ * CF_EAGAIN, CF_EINVAL (a malformed head, a status under 100) or CF_ELIMIT;
+ * the answer for a prefix is CF_EAGAIN or the whole input's. *resp is reset
+ * on entry; its slices point into buf. Never allocates.
+ */
+int http_parse_response(const uint8_t *buf, size_t len, http_response *resp);
+
+/* http_response_header -- the first header named name (case-insensitive); ptr NULL if absent. */
+cf_slice http_response_header(const http_response *resp, const char *name);
+
 /*
  * http_list_next -- iterates a comma-separated field value ("a, b,,c"):
  * returns 1 and the next non-empty element with surrounding whitespace
@@ -110,7 +133,8 @@ int http_query_next(cf_slice *q, cf_slice *name, cf_slice *value);
 typedef enum http_framing_kind {
     HTTP_BODY_NONE = 0,   /* no body */
     HTTP_BODY_LENGTH = 1, /* Content-Length bytes */
-    HTTP_BODY_CHUNKED = 2 /* Transfer-Encoding: chunked */
+    HTTP_BODY_CHUNKED = 2, /* Transfer-Encoding: chunked */
+    HTTP_BODY_CLOSE = 3    /* a response's body that ends when the connection closes */
 } http_framing_kind;
 
 /*
@@ -126,6 +150,13 @@ typedef enum http_framing_kind {
  * *kind and *length are set on every path.
  */
 int http_body_framing(const http_request *req, http_framing_kind *kind, uint64_t *length);
+
+/*
+ * http_response_framing -- the same for a response: CF_EINVAL on the same
+ * faults; no body (NONE) for a 1xx, 204 or 304 whatever the fields say;
+ * HTTP_BODY_CLOSE when neither Content-Length nor Transfer-Encoding is set.
+ */
+int http_response_framing(const http_response *resp, http_framing_kind *kind, uint64_t *length);
 
 /*
  * Chunked decoder (RFC 9112 section 7.1), incremental and in place. Feed it
@@ -459,5 +490,52 @@ void http_exchange_stats(const http_exchange *ex, http_exchange_counts *out);
  * respond(), the response also says "Connection: close".
  */
 void http_exchange_close_after(http_exchange *ex);
+
+/* ---- the client: one blocking HTTP/1.1 connection (client.c) ---- */
+
+/*
+ * A small client for coffer's own outgoing requests (the change-log sink,
+ * doc/cdc_sink.md): plain http:// only, one request at a time, the
+ * connection kept alive between requests. Not thread-safe: one user at a
+ * time. The response head is read into a bounded buffer
+ * (HTTP_MAX_HEAD_BYTES) and parsed by http_parse_response; the body is read
+ * by its framing and discarded, but for its first HTTP_CLIENT_BODY_HEAD_BYTES
+ * (an S3 error's XML, for the caller's error message).
+ */
+#define HTTP_CLIENT_BODY_HEAD_BYTES 512u
+
+typedef struct http_client http_client;
+
+/* What an answered request got. */
+typedef struct http_client_result {
+    int status;                                  /* the response's status */
+    size_t body_head_len;                        /* bytes in body_head */
+    uint8_t body_head[HTTP_CLIENT_BODY_HEAD_BYTES]; /* the body's first bytes */
+    uint64_t sent_bytes;                         /* head and body written, last attempt */
+} http_client_result;
+
+/*
+ * http_client_new -- a client of host:port (host copied, at most 255 bytes:
+ * a name or an address) whose connect, each send and each receive time out
+ * after timeout_ms. Connects lazily. Caller frees with http_client_free().
+ * 0, CF_EINVAL (host too long, timeout_ms <= 0), CF_ENOMEM.
+ */
+int http_client_new(const char *host, uint16_t port, int timeout_ms, http_client **out);
+void http_client_free(http_client *c); /* NULL is a no-op */
+
+/*
+ * http_client_request -- sends "method target HTTP/1.1", the n headers
+ * (the caller gives Host and any others; the client adds Content-Length:
+ * body.len when method is not GET or HEAD), the body; reads the response.
+ * A kept-alive connection the server closed meanwhile (nothing came back
+ * on it) is reconnected and the request sent once more: the caller's
+ * requests must be safe to repeat. Returns 0 with *out filled (any status);
+ * CF_EIO when connecting, sending or receiving failed or timed out (the
+ * connection is then closed), CF_EINVAL for a malformed response head or
+ * framing, CF_ELIMIT for a head over the limits. *out is zeroed on entry.
+ */
+int http_client_request(http_client *c, const char *method, cf_slice target,
+                        const http_header *headers, size_t n, cf_slice body,
+                        http_client_result *out);
 
 #endif

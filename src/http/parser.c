@@ -1,6 +1,8 @@
 /*
- * parser.c -- the request-head parser: request line and header fields
- * (RFC 9112 sections 2-5), as http_parse_request in http.h describes.
+ * parser.c -- the head parsers: a request's (request line and header
+ * fields, RFC 9112 sections 2-5, as http_parse_request in http.h describes)
+ * and a response's (status line, then the same field section, for the
+ * client in client.c: http_parse_response).
  *
  * Stateless and allocation-free: every call scans buf from its first byte,
  * one byte at a time through the state machine below, and stops at the end
@@ -14,8 +16,10 @@
  *                                  LEAD ----------------CR--> FIELD_LF
  *   FIELD --CR--> END_LF --LF--> done (returns the head's length)
  *
- * Every transition happens in http_parse_request's loop; any byte without a
- * transition is CF_EINVAL. The accepted grammar is in doc/formats.md
+ * The request line's transitions happen in http_parse_request's loop, the
+ * field section's in parse_fields (shared with http_parse_response, whose
+ * status line has the fixed shape "HTTP/1.x DDD " then a reason up to CR
+ * LF); any byte without a transition is CF_EINVAL. The accepted grammar is in doc/formats.md
  * ("HTTP wire formats", "Request head").
  *
  * Invariants:
@@ -71,6 +75,74 @@ static void set_target(http_request *req, const uint8_t *buf, size_t start, size
     }
 }
 
+/*
+ * parse_fields -- the field section of a head whose start line ended at
+ * buf[i] (FIELD state), up to lim: the head's length, CF_EAGAIN, CF_EINVAL
+ * or CF_ELIMIT, as http_parse_request. Fills headers[0..*n).
+ */
+static int parse_fields(const uint8_t *buf, size_t i, size_t lim, size_t len,
+                        http_header *headers, size_t *n)
+{
+    size_t mark = 0;      /* start of the current name or value */
+    size_t value_end = 0; /* end of the value's last non-whitespace byte */
+    int st = ST_FIELD;
+    for (; i < lim; i++) {
+        uint8_t c = buf[i];
+        switch (st) {
+        case ST_FIELD_LF:
+            if (c != '\n')
+                return CF_EINVAL;
+            (*n)++;
+            st = ST_FIELD;
+            break;
+        case ST_FIELD:
+            if (c == '\r') {
+                st = ST_END_LF;
+                break;
+            }
+            /* SP or HTAB here is obs-fold (or space before the first field): rejected. */
+            if (!is_tchar(c))
+                return CF_EINVAL;
+            if (*n == HTTP_MAX_HEADERS)
+                return CF_ELIMIT;
+            mark = i;
+            st = ST_NAME;
+            break;
+        case ST_NAME:
+            if (is_tchar(c))
+                break;
+            if (c != ':')
+                return CF_EINVAL;
+            headers[*n].name = slice_make(buf + mark, i - mark);
+            st = ST_LEAD;
+            break;
+        case ST_LEAD:
+        case ST_VALUE:
+            if (c == ' ' || c == '\t')
+                break;
+            if (c == '\r') {
+                if (st == ST_LEAD)
+                    mark = value_end = i;
+                headers[*n].value = slice_make(buf + mark, value_end - mark);
+                st = ST_FIELD_LF;
+                break;
+            }
+            if (!is_value_char(c))
+                return CF_EINVAL;
+            if (st == ST_LEAD)
+                mark = i;
+            value_end = i + 1;
+            st = ST_VALUE;
+            break;
+        case ST_END_LF:
+            if (c != '\n')
+                return CF_EINVAL;
+            return (int)(i + 1);
+        }
+    }
+    return len >= HTTP_MAX_HEAD_BYTES ? CF_ELIMIT : CF_EAGAIN;
+}
+
 int http_parse_request(const uint8_t *buf, size_t len, http_request *req)
 {
     req->method = slice_make(NULL, 0);
@@ -81,9 +153,8 @@ int http_parse_request(const uint8_t *buf, size_t len, http_request *req)
     req->n_headers = 0;
 
     size_t lim = len < HTTP_MAX_HEAD_BYTES ? len : HTTP_MAX_HEAD_BYTES; /* invariant (1) */
-    size_t mark = 0;      /* start of the current target, name or value */
-    size_t value_end = 0; /* end of the value's last non-whitespace byte */
-    size_t vpos = 0;      /* bytes of the version matched */
+    size_t mark = 0; /* start of the current target */
+    size_t vpos = 0; /* bytes of the version matched */
     int st = ST_METHOD;
     for (size_t i = 0; i < lim; i++) {
         uint8_t c = buf[i];
@@ -126,57 +197,55 @@ int http_parse_request(const uint8_t *buf, size_t len, http_request *req)
             }
             break;
         case ST_LINE_LF:
-        case ST_FIELD_LF:
             if (c != '\n')
                 return CF_EINVAL;
-            if (st == ST_FIELD_LF)
-                req->n_headers++;
-            st = ST_FIELD;
-            break;
-        case ST_FIELD:
-            if (c == '\r') {
-                st = ST_END_LF;
-                break;
-            }
-            /* SP or HTAB here is obs-fold (or space before the first field): rejected. */
-            if (!is_tchar(c))
-                return CF_EINVAL;
-            if (req->n_headers == HTTP_MAX_HEADERS)
-                return CF_ELIMIT;
-            mark = i;
-            st = ST_NAME;
-            break;
-        case ST_NAME:
-            if (is_tchar(c))
-                break;
-            if (c != ':')
-                return CF_EINVAL;
-            req->headers[req->n_headers].name = slice_make(buf + mark, i - mark);
-            st = ST_LEAD;
-            break;
-        case ST_LEAD:
-        case ST_VALUE:
-            if (c == ' ' || c == '\t')
-                break;
-            if (c == '\r') {
-                if (st == ST_LEAD)
-                    mark = value_end = i;
-                req->headers[req->n_headers].value = slice_make(buf + mark, value_end - mark);
-                st = ST_FIELD_LF;
-                break;
-            }
-            if (!is_value_char(c))
-                return CF_EINVAL;
-            if (st == ST_LEAD)
-                mark = i;
-            value_end = i + 1;
-            st = ST_VALUE;
-            break;
-        case ST_END_LF:
-            if (c != '\n')
-                return CF_EINVAL;
-            return (int)(i + 1);
+            return parse_fields(buf, i + 1, lim, len, req->headers, &req->n_headers);
         }
+    }
+    return len >= HTTP_MAX_HEAD_BYTES ? CF_ELIMIT : CF_EAGAIN;
+}
+
+/*
+ * http_parse_response -- the status line "HTTP/1.x SSS reason CRLF" (the
+ * reason may be empty; its bytes are HTAB, SP, VCHAR, obs-text), then the
+ * same field section as a request's.
+ */
+int http_parse_response(const uint8_t *buf, size_t len, http_response *resp)
+{
+    resp->minor_version = 0;
+    resp->status = 0;
+    resp->reason = slice_make(NULL, 0);
+    resp->n_headers = 0;
+
+    size_t lim = len < HTTP_MAX_HEAD_BYTES ? len : HTTP_MAX_HEAD_BYTES; /* invariant (1) */
+    static const char shape[] = "HTTP/1.x 000 "; /* x: the minor version, 0: a digit */
+    size_t n = sizeof shape - 1;
+    for (size_t i = 0; i < n && i < lim; i++) {
+        uint8_t c = buf[i];
+        bool ok = shape[i] == '0' ? c >= '0' && c <= '9'
+                  : shape[i] == 'x' ? c == '0' || c == '1'
+                                    : c == (uint8_t)shape[i];
+        if (!ok)
+            return CF_EINVAL;
+    }
+    if (lim < n)
+        return len >= HTTP_MAX_HEAD_BYTES ? CF_ELIMIT : CF_EAGAIN;
+    resp->minor_version = buf[7] - '0';
+    resp->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+    if (resp->status < 100)
+        return CF_EINVAL;
+    for (size_t i = n; i < lim; i++) {
+        uint8_t c = buf[i];
+        if (c == '\r') {
+            if (i + 1 == lim)
+                break;
+            if (buf[i + 1] != '\n')
+                return CF_EINVAL;
+            resp->reason = slice_make(buf + n, i - n);
+            return parse_fields(buf, i + 2, lim, len, resp->headers, &resp->n_headers);
+        }
+        if (c != '\t' && c != ' ' && !is_value_char(c))
+            return CF_EINVAL;
     }
     return len >= HTTP_MAX_HEAD_BYTES ? CF_ELIMIT : CF_EAGAIN;
 }

@@ -12,7 +12,7 @@
  *
  * Files: sigv4_parse.c (Authorization header, query parameters, dates),
  * sigv4_canon.c (canonical request), sigv4.c (keys, signatures, verify,
- * streaming). What coffer accepts is in doc/formats.md ("S3 wire formats").
+ * streaming), sigv4_sign.c (signing an outgoing request). What coffer accepts is in doc/formats.md ("S3 wire formats").
  *
  * Invariants:
  *  (1) a signature is compared in constant time (CRYPTO_memcmp), decoded to
@@ -200,6 +200,19 @@ int s3_sigv4_string_to_sign(const s3_sigv4_auth *auth, const char *amz_date,
 
 /* s3_sigv4_hmac -- HMAC-SHA256 of msg under a 32-byte key. */
 void s3_sigv4_hmac(const uint8_t key[32], cf_slice msg, uint8_t mac[32]);
+
+/*
+ * s3_sigv4_sign -- signs an outgoing request (sigv4_sign.c) with the same
+ * canonical request, string to sign and key as verification: every header
+ * of req is signed, so req->headers must be in canonical order (lowercase
+ * names, sorted, each once) and include host, x-amz-date (= amz_date,
+ * "YYYYMMDDTHHMMSSZ") and x-amz-content-sha256 (= payload_hash).
+ * authorization (cleared first) gets the Authorization header's value for
+ * service s3 in region. 0, CF_EINVAL (a field over its limit), CF_ENOMEM.
+ */
+int s3_sigv4_sign(const http_request *req, cf_slice access_key, cf_slice secret, cf_slice region,
+                  const char *amz_date, cf_slice payload_hash, s3_sigv4_scratch *scratch,
+                  cf_buf *authorization);
 
 /*
  * The signature chain of a signed aws-chunked body. Each chunk's signature

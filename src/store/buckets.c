@@ -3,7 +3,8 @@
  *
  * A bucket is one row of table buckets (pk = name, empty ck; cells owner,
  * created_us, shards, and the optional access attributes acl, own, pab,
- * policy with policy_us, cors: store_format.h, store.h). Its objects are the rows
+ * policy with policy_us, cors, and the change log's cdc, cdcsink,
+ * cdcsinkpos: store_format.h, store.h). Its objects are the rows
  * of the objects partition (bucket, shard 0).
  *
  * Invariants:
@@ -105,8 +106,9 @@ static int decode(eng_iter *it, store_bucket *out)
         rc = copy_attr(it, STORE_BUCKET_BLOCK, out->block, sizeof out->block);
     if (!rc)
         rc = store_cdc_config_decode(it, &out->cdc);
-    eng_cell_view cors;
+    eng_cell_view cors, sink;
     out->has_cors = eng_iter_find(it, slice_str(STORE_BUCKET_CORS), &cors) == 0;
+    out->has_cdc_sink = eng_iter_find(it, slice_str(STORE_BUCKET_CDC_SINK), &sink) == 0;
     if (!rc && eng_iter_find(it, slice_str(STORE_C_POLICY_US), &policy_us) == 0) {
         if (policy_us.value.len != 8)
             return CF_ECORRUPT;
@@ -149,6 +151,10 @@ static size_t attr_cap(const char *name)
         return STORE_CDC_CONFIG_BYTES;
     if (strcmp(name, STORE_BUCKET_CORS) == 0)
         return STORE_MAX_CORS_BYTES;
+    if (strcmp(name, STORE_BUCKET_CDC_SINK) == 0)
+        return STORE_MAX_CDC_SINK_BYTES;
+    if (strcmp(name, STORE_BUCKET_CDC_SINK_POS) == 0)
+        return STORE_MAX_CDC_SINK_POS_BYTES;
     return 0;
 }
 
@@ -266,6 +272,11 @@ static int read_attr(store *s, cf_slice name, const char *col, cf_buf *out)
         rc = buf_append(out, v.value.ptr, v.value.len);
     eng_iter_close(it);
     return rc;
+}
+
+int store_bucket_attr(store *s, cf_slice name, const char *attr, cf_buf *out)
+{
+    return read_attr(s, name, attr, out);
 }
 
 int store_bucket_policy(store *s, cf_slice name, cf_buf *out)

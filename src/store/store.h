@@ -105,6 +105,10 @@ int store_user_list(store *s, int (*fn)(void *arg, const store_user *u), void *a
 #define STORE_BUCKET_BLOCK "pab"     /* public access block: four '0'/'1' flags */
 #define STORE_BUCKET_POLICY "policy" /* the policy document as sent (JSON), at most 20 KiB */
 #define STORE_BUCKET_CORS "cors"     /* CORS rules, encoded by s3/cors.h, at most STORE_MAX_CORS_BYTES */
+#define STORE_BUCKET_CDC_SINK "cdcsink" /* where the change log is forwarded (s3/cdc_sink.c), JSON */
+#define STORE_BUCKET_CDC_SINK_POS "cdcsinkpos" /* how far it was forwarded (s3/cdc_sink.c) */
+#define STORE_MAX_CDC_SINK_BYTES 2048    /* a sink: endpoint, bucket, prefix <= 512, two keys */
+#define STORE_MAX_CDC_SINK_POS_BYTES 64  /* "<sink id> <window start> <offset>" */
 #define STORE_MAX_ACL_BYTES 4096
 #define STORE_MAX_ATTR_BYTES 20480
 #define STORE_MAX_CORS_BYTES 65536 /* S3 takes a CORS body of at most 64 KiB */
@@ -134,6 +138,7 @@ typedef struct store_bucket {
      * policies; 0 when the bucket has no policy */
     int64_t policy_us;
     bool has_cors; /* a CORS configuration is set (read by store_bucket_cors) */
+    bool has_cdc_sink; /* a change-log sink is set (read by store_bucket_attr) */
     store_cdc_config cdc; /* its change log settings (the defaults, off, if never set) */
 } store_bucket;
 
@@ -156,6 +161,9 @@ int store_bucket_get(store *s, cf_slice name, store_bucket *out);
 /* store_bucket_set -- sets or removes n attributes of the bucket in one write (setting or
  * removing the policy also advances policy_us). CF_ENOTFOUND, CF_EINVAL as above. */
 int store_bucket_set(store *s, cf_slice name, const store_attr *attrs, size_t n);
+/* store_bucket_attr -- the bucket's attribute name (STORE_BUCKET_*) into out (cleared
+ * first); CF_ENOTFOUND if the bucket or the attribute does not exist. */
+int store_bucket_attr(store *s, cf_slice bucket, const char *name, cf_buf *out);
 /* store_bucket_policy -- the bucket's policy document into out (cleared first); CF_ENOTFOUND
  * if the bucket or its policy does not exist. */
 int store_bucket_policy(store *s, cf_slice name, cf_buf *out);
