@@ -530,7 +530,8 @@ static int serve(eng_db *db, const cli *c)
                     .aws_defaults = strcmp(c->bucket_defaults, "aws") == 0,
                     .metrics_public = c->metrics_public,
                     .server_stats = server_stats,
-                    .server_stats_arg = &published};
+                    .server_stats_arg = &published,
+                    .cdc_sink = true};
     int src = s3_new(st, &sc, &s3);
     if (src) {
         fprintf(stderr, "coffer: cannot start the S3 front end: %s\n", cf_err_str(src));

@@ -339,6 +339,16 @@ static void write_line(s3_ctx *c, cf_slice line)
         log_warn("s3: the access log is written again");
 }
 
+void s3_access_log_write(s3_ctx *c, const s3_access_entry *e)
+{
+    if (c->access_log_fd < 0)
+        return;
+    cf_buf line = {0};
+    if (s3_access_log_format(&line, e) == 0)
+        write_line(c, buf_slice(&line));
+    buf_free(&line);
+}
+
 void s3_access_log_begin(s3_req *r)
 {
     r->start_mono_us = clock_mono_us(); /* the metrics time every request */
@@ -391,8 +401,5 @@ void s3_access_log_request(s3_req *r)
         .auth_type = !authed ? NULL : r->auth.presigned ? "QueryString" : "AuthHeader",
         .host = s3_header(r, "host"),
     };
-    cf_buf line = {0};
-    if (s3_access_log_format(&line, &e) == 0)
-        write_line(c, buf_slice(&line));
-    buf_free(&line);
+    s3_access_log_write(c, &e);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "s3/admin.h"
+#include "s3/cdc_sink.h"
 
 bool s3_admin_method(const s3_req *r, const char *method)
 {
@@ -97,6 +98,7 @@ static void stats(s3_req *r)
     json_object_object_add(o, "chunks", table_json(&d.chunks));
     json_object_object_add(o, "metadata", table_json(&d.meta));
     s3_metrics_server_json(r->ctx, o); /* uptime, connections, requests, bytes, memory */
+    json_object_object_add(o, "cdc_sinks", s3_cdc_sinks_json(r->ctx->sinks));
     s3_admin_reply(r, 200, o);
 }
 

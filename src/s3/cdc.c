@@ -25,7 +25,9 @@
 #include <string.h>
 
 #include "s3/admin.h"
+#include "s3/cdc_sink.h"
 #include "s3/range.h"
+#include "util/clock.h"
 
 bool s3_cdc_view(const s3_req *r)
 {
@@ -49,6 +51,19 @@ static bool settings_bucket(s3_req *r, store_bucket *b)
     return true;
 }
 
+/* sink_json -- the bucket's sink as GET shows it (no secret), or null. */
+static json_object *sink_json(s3_req *r, const store_bucket *b)
+{
+    cf_buf text = {0};
+    s3_cdc_sink_conf sc;
+    json_object *o = NULL;
+    if (store_bucket_attr(r->ctx->st, slice_str(b->name), STORE_BUCKET_CDC_SINK, &text) == 0 &&
+        s3_cdc_sink_decode(buf_slice(&text), &sc) == 0)
+        o = s3_cdc_sink_json(&sc);
+    buf_free(&text);
+    return o;
+}
+
 json_object *s3_cdc_settings_json(const store_bucket *b, const store_cdc_config *c)
 {
     char view[128];
@@ -63,7 +78,9 @@ json_object *s3_cdc_settings_json(const store_bucket *b, const store_cdc_config 
 
 static void reply_settings(s3_req *r, const store_bucket *b, const store_cdc_config *c)
 {
-    s3_admin_reply(r, 200, s3_cdc_settings_json(b, c));
+    json_object *o = s3_cdc_settings_json(b, c);
+    json_object_object_add(o, "sink", sink_json(r, b));
+    s3_admin_reply(r, 200, o);
 }
 
 void s3_h_get_cdc(s3_req *r)
@@ -91,10 +108,47 @@ static bool member_u32(s3_req *r, json_object *doc, const char *name, uint32_t l
     return true;
 }
 
+/*
+ * sink_attr -- the "sink" member of doc as the attribute to write (value ptr
+ * NULL: remove), into *a and text; *given false if the member is absent (the
+ * sink is then left as it is). false (answered) if it is invalid. A sink
+ * keeps its target_us, and so its cursor, while it writes to the same place
+ * (a new key pair, say); a new target starts from the log's oldest window.
+ */
+static bool sink_attr(s3_req *r, json_object *doc, store_attr *a, cf_buf *text, bool *given)
+{
+    json_object *v;
+    *given = json_object_object_get_ex(doc, "sink", &v);
+    *a = (store_attr){STORE_BUCKET_CDC_SINK, slice_make(NULL, 0)};
+    if (!*given || v == NULL)
+        return true;
+    s3_cdc_sink_conf sc, cur;
+    const char *why;
+    if (!s3_cdc_sink_parse(v, &sc, &why)) {
+        s3_error(r, S3_ERR_INVALID_ARGUMENT, why);
+        return false;
+    }
+    sc.target_us = clock_now_us();
+    if (store_bucket_attr(r->ctx->st, s3_bucket(r), STORE_BUCKET_CDC_SINK, text) == 0 &&
+        s3_cdc_sink_decode(buf_slice(text), &cur) == 0 && s3_cdc_sink_same_target(&sc, &cur))
+        sc.target_us = cur.target_us;
+    if (s3_cdc_sink_encode(&sc, text) != 0) {
+        s3_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return false;
+    }
+    a->value = buf_slice(text);
+    return true;
+}
+
 void s3_h_put_cdc(s3_req *r)
 {
-    static const char *const allowed[] = {"enabled", "window_seconds", "retention_seconds", NULL};
-    static const json_type types[] = {json_type_boolean, json_type_int, json_type_int};
+    static const char *const allowed[] = {"enabled", "window_seconds", "retention_seconds", "sink",
+                                          NULL};
+    static const json_type types[] = {json_type_boolean, json_type_int, json_type_int,
+                                      json_type_object};
+    store_attr sink;
+    cf_buf sink_text = {0};
+    bool sink_given = false;
     store_bucket b;
     if (!settings_bucket(r, &b))
         return;
@@ -116,12 +170,19 @@ void s3_h_put_cdc(s3_req *r)
         s3_error(r, S3_ERR_INVALID_ARGUMENT, "retention_seconds must be at least window_seconds.");
         goto out;
     }
+    if (!sink_attr(r, doc, &sink, &sink_text, &sink_given))
+        goto out;
     int rc = store_cdc_set(r->ctx->st, s3_bucket(r), &c);
-    if (rc)
+    if (!rc && sink_given)
+        rc = store_bucket_set(r->ctx->st, s3_bucket(r), &sink, 1);
+    if (rc) {
         s3_error_from(r, rc, S3_ERR_NO_SUCH_BUCKET);
-    else
-        reply_settings(r, &b, &c);
+        goto out;
+    }
+    s3_cdc_sinks_wake(r->ctx->sinks);
+    reply_settings(r, &b, &c);
 out:
+    buf_free(&sink_text);
     json_object_put(doc);
 }
 

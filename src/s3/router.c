@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "s3/cdc_sink.h"
 #include "s3/s3_int.h"
 #include "util/clock.h"
 
@@ -178,7 +179,10 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
     c->server_stats_arg = cfg ? cfg->server_stats_arg : NULL;
     c->metrics = s3_metrics_new();
     int rc = c->metrics ? s3_access_log_open(c, cfg ? cfg->access_log : NULL) : CF_ENOMEM;
+    if (!rc && cfg && cfg->cdc_sink)
+        rc = s3_cdc_sinks_start(c, &c->sinks);
     if (rc) {
+        s3_access_log_close(c);
         s3_metrics_free(c->metrics);
         s3_policy_cache_free(c->policies);
         free(c);
@@ -191,6 +195,7 @@ int s3_new(store *st, const s3_config *cfg, s3_ctx **out)
 void s3_free(s3_ctx *c)
 {
     if (c) {
+        s3_cdc_sinks_stop(c->sinks); /* first: it logs and reads the store through c */
         s3_policy_cache_free(c->policies);
         s3_access_log_close(c);
         s3_metrics_free(c->metrics);

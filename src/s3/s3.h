@@ -39,6 +39,8 @@ typedef struct s3_config {
     bool metrics_public;     /* GET /_coffer/metrics needs no signature (doc/metrics.md) */
     s3_server_stats_fn server_stats; /* NULL: the connection and worker metrics are left out */
     void *server_stats_arg;  /* passed to server_stats; must outlive the s3_ctx */
+    bool cdc_sink;           /* run the change-log forwarder (doc/cdc_sink.md): the server does,
+                                tools and unit tests that make an s3_ctx need not */
 } s3_config;
 
 /*

@@ -104,6 +104,7 @@ struct s3_ctx {
     bool metrics_public;     /* GET /_coffer/metrics without a signature (s3_config) */
     s3_server_stats_fn server_stats; /* NULL: not known */
     void *server_stats_arg;
+    struct s3_cdc_sinks *sinks; /* the change-log forwarder (cdc_sink.c); NULL: not started */
 };
 
 typedef struct s3_param {
@@ -313,6 +314,9 @@ void s3_access_log_close(s3_ctx *c);
 /* s3_access_log_begin -- notes the request's start times (the wall clock only when the
  * log is on; the monotonic one always: the metrics time every request). */
 void s3_access_log_begin(s3_req *r);
+/* s3_access_log_write -- writes e's line (one write(2)) if the log is on: for what the
+ * server does on its own, like the change-log sink's PUTs (cdc_sink.c). */
+void s3_access_log_write(s3_ctx *c, const s3_access_entry *e);
 /* s3_access_log_request -- writes r's line: one write(2), after the handler answered. */
 void s3_access_log_request(s3_req *r);
 

@@ -48,8 +48,10 @@ class CofferServer:
         subprocess.run([BINARY, "user", "add", access, secret], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
-    def start(self):
-        self.port = free_port()
+    def start(self, port=None):
+        """Starts the server on port (default: a free one), e.g. its old port to restart it
+        where a client (another server's change-log sink) keeps sending."""
+        self.port = port or free_port()
         env = dict(os.environ, COFFER_DATA=self.data, COFFER_ADDR="127.0.0.1:%d" % self.port,
                    COFFER_ACCESS_KEY=ACCESS, COFFER_SECRET_KEY=SECRET, COFFER_DOMAIN="s3.test",
                    COFFER_LOG=os.environ.get("COFFER_LOG", "warn"))
