@@ -324,15 +324,12 @@ static void log_attempt(s3_cdc_sinks *S, sink *k, int64_t start_us, int status, 
 /* put_piece -- PUTs S->data as the object for k's cursor in window_us. 0 on a 2xx, else why. */
 static int put_piece(s3_cdc_sinks *S, sink *k, char *why, size_t cap)
 {
-    char name[128], sha[65], amz_date[S3_SIGV4_AMZ_DATE_LEN + 1], host[300];
+    char sha[65], amz_date[S3_SIGV4_AMZ_DATE_LEN + 1], host[300];
     uint8_t h[32];
     s3_cdc_sink_conf *c = &k->conf;
-    size_t n = s3_cdc_window_name(slice_str(k->bucket), k->pos.window_us, name, sizeof name);
-    n -= 7; /* ".ndjson": the offset goes before it */
-    buf_clear(&S->key);
     buf_clear(&S->path);
-    int rc = buf_appendf(&S->key, "%s%.*s.%012llu.ndjson", c->prefix, (int)n, name,
-                         (unsigned long long)k->pos.off);
+    int rc = s3_cdc_sink_object_name(c->prefix, slice_str(k->bucket), k->pos.window_us,
+                                     k->pos.off, &S->key);
     rc = rc ? rc : buf_appendf(&S->path, "/%s/", c->bucket);
     rc = rc ? rc : http_pct_encode(&S->path, buf_slice(&S->key), true);
     if (rc) {

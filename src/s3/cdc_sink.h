@@ -67,6 +67,15 @@ json_object *s3_cdc_sink_json(const s3_cdc_sink_conf *c);
 /* s3_cdc_sink_same_target -- whether a and b write to the same place (endpoint, bucket, prefix). */
 bool s3_cdc_sink_same_target(const s3_cdc_sink_conf *a, const s3_cdc_sink_conf *b);
 
+/*
+ * s3_cdc_sink_object_name -- out (cleared) = the target key of the piece of
+ * bucket's log starting at byte off of the window starting at window_us:
+ * "<prefix><bucket>/YYYY/MM/DD/HH-MM-SS.<off, 12 digits>.ndjson"
+ * (doc/formats.md, "Change-log sink objects"). 0 or CF_ENOMEM.
+ */
+int s3_cdc_sink_object_name(const char *prefix, cf_slice bucket, int64_t window_us, uint64_t off,
+                            cf_buf *out);
+
 /* A cursor: the next byte to forward, (window start, byte offset in it). */
 typedef struct s3_cdc_sink_pos {
     int64_t target_us; /* the target it belongs to (s3_cdc_sink_conf.target_us) */

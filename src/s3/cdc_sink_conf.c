@@ -2,7 +2,7 @@
  * cdc_sink_conf.c -- the change-log sink's settings (doc/cdc_sink.md): the
  * "sink" member of PUT /BUCKET?cdc checked, its stored form (the bucket
  * attribute cdcsink, JSON), its public form (GET /BUCKET?cdc: no secret),
- * and the cursor's stored form (cdcsinkpos). Formats: doc/formats.md,
+ * the cursor's stored form (cdcsinkpos), and the target objects' names. Formats: doc/formats.md,
  * "Store rows".
  *
  * Invariants:
@@ -216,6 +216,17 @@ bool s3_cdc_sink_same_target(const s3_cdc_sink_conf *a, const s3_cdc_sink_conf *
 {
     return strcmp(a->host, b->host) == 0 && a->port == b->port &&
            strcmp(a->bucket, b->bucket) == 0 && strcmp(a->prefix, b->prefix) == 0;
+}
+
+int s3_cdc_sink_object_name(const char *prefix, cf_slice bucket, int64_t window_us, uint64_t off,
+                            cf_buf *out)
+{
+    char name[128];
+    size_t n = s3_cdc_window_name(bucket, window_us, name, sizeof name);
+    n -= sizeof ".ndjson" - 1; /* the offset goes before it */
+    buf_clear(out);
+    return buf_appendf(out, "%s%.*s.%012llu.ndjson", prefix, (int)n, name,
+                       (unsigned long long)off);
 }
 
 int s3_cdc_sink_pos_encode(const s3_cdc_sink_pos *p, cf_buf *out)
