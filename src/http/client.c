@@ -164,6 +164,8 @@ static void keep_head(http_client_result *out, const uint8_t *p, size_t n)
 {
     size_t room = sizeof out->body_head - out->body_head_len;
     n = n < room ? n : room;
+    if (n == 0) /* p may be NULL then (no payload in a chunked piece) */
+        return;
     memcpy(out->body_head + out->body_head_len, p, n);
     out->body_head_len += n;
 }

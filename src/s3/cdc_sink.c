@@ -213,6 +213,15 @@ static int window_after(store *st, const char *bucket, int64_t after_us, store_c
     return rc ? rc : out->start_us < 0 ? CF_ENOTFOUND : 0;
 }
 
+/* set_pos -- moves k's cursor in memory (under mu: the stats read it, invariant (5)). */
+static void set_pos(s3_cdc_sinks *S, sink *k, int64_t window_us, uint64_t off)
+{
+    pthread_mutex_lock(&S->mu);
+    k->pos = (s3_cdc_sink_pos){k->conf.target_us, window_us, off};
+    k->have_pos = true;
+    pthread_mutex_unlock(&S->mu);
+}
+
 /* save_pos -- stores k's cursor (invariant (1): called after the target's 2xx). */
 static int save_pos(s3_cdc_sinks *S, sink *k)
 {
@@ -231,15 +240,13 @@ static int load_pos(s3_cdc_sinks *S, sink *k)
     if (store_bucket_attr(S->ctx->st, slice_str(k->bucket), STORE_BUCKET_CDC_SINK_POS, &S->text) ==
             0 &&
         s3_cdc_sink_pos_decode(buf_slice(&S->text), &p) == 0 && p.target_us == k->conf.target_us) {
-        k->pos = p;
-        k->have_pos = true;
+        set_pos(S, k, p.window_us, p.off);
         return 0;
     }
     int rc = window_after(S->ctx->st, k->bucket, -1, &w);
     if (rc)
         return rc;
-    k->pos = (s3_cdc_sink_pos){k->conf.target_us, w.start_us, 0};
-    k->have_pos = true;
+    set_pos(S, k, w.start_us, 0);
     return 0;
 }
 
@@ -422,7 +429,7 @@ static bool step(s3_cdc_sinks *S, sink *k)
             return false;
         if (!k->at_end || (!rc && w.bytes < k->pos.off))
             lost(S, k, next.start_us);
-        k->pos = (s3_cdc_sink_pos){k->conf.target_us, next.start_us, 0};
+        set_pos(S, k, next.start_us, 0);
         k->at_end = false;
         save_pos(S, k);
         return true;
@@ -437,7 +444,7 @@ static bool step(s3_cdc_sinks *S, sink *k)
             pthread_mutex_unlock(&S->mu);
             return false;
         }
-        k->pos = (s3_cdc_sink_pos){k->conf.target_us, next.start_us, 0};
+        set_pos(S, k, next.start_us, 0);
         k->at_end = false;
         save_pos(S, k); /* so a restart does not find the old window gone and count a loss */
         return true;
@@ -458,13 +465,13 @@ static bool step(s3_cdc_sinks *S, sink *k)
         backoff(k);
         return false;
     }
-    k->pos.off += S->data.len; /* invariant (1): stored after the 2xx */
     k->backoff_ms = 0;
-    rc = save_pos(S, k);
     pthread_mutex_lock(&S->mu);
+    k->pos.off += S->data.len; /* invariant (1): stored after the 2xx */
     k->objects++;
     k->bytes += S->data.len;
     pthread_mutex_unlock(&S->mu);
+    rc = save_pos(S, k);
     if (rc) {
         snprintf(why, sizeof why, "storing the cursor failed: %s", cf_err_str(rc));
         set_error(S, k, why);

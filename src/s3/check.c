@@ -5,11 +5,12 @@
  * ACL line decodes. A row that fails is logged and counted by store_check;
  * authz.c denies by such a row (it fails closed), so check is where an
  * operator learns of it. A bucket's CORS rules must be a well-formed line
- * form (cors.h).
+ * form (cors.h), its change-log sink decode (cdc_sink_conf.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "s3/cdc_sink.h"
 #include "s3/cors.h"
 #include "s3/policy.h"
 #include "s3/s3_int.h"
@@ -35,6 +36,14 @@ static const char *bucket_hook(void *arg, const store_bucket *b)
         buf_free(&doc);
         if (!ok)
             return "its CORS rules do not decode";
+    }
+    if (b->has_cdc_sink) {
+        s3_cdc_sink_conf sc;
+        rc = store_bucket_attr(st, slice_str(b->name), STORE_BUCKET_CDC_SINK, &doc);
+        bool ok = rc == CF_ENOTFOUND || (rc == 0 && s3_cdc_sink_decode(buf_slice(&doc), &sc) == 0);
+        buf_free(&doc);
+        if (!ok)
+            return "its change-log sink does not decode";
     }
     if (!b->policy_us)
         return NULL;
