@@ -8,8 +8,8 @@
  *
  * (the window's UTC start, then the byte offset in the window of the
  * object's first record: listing order is log order), each at most
- * S3_CDC_SINK_MAX_OBJECT_BYTES of whole records, signed with SigV4
- * (sigv4_sign.c), sent by the http layer's client (http/client.c).
+ * S3_CDC_SINK_MAX_OBJECT_BYTES of whole records, each PUT by
+ * cdc_sink_send.c (signed with SigV4, sent by the http layer's client).
  *
  * A sink's cursor moves like this (step() makes every move):
  *
@@ -37,7 +37,6 @@
  *      the thread; the stats read them under mu. The secret is used to
  *      sign only (cdc_sink_conf.c invariant (2)).
  */
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +46,13 @@
 #include "s3/cdc_sink.h"
 #include "util/civil.h"
 #include "util/clock.h"
-#include "util/hex.h"
 #include "util/log.h"
 
 typedef struct sink {
     struct sink *next;
     char bucket[64];
     s3_cdc_sink_conf conf;
-    http_client *client; /* to conf's host:port; NULL until first used */
+    s3_cdc_sink_sender tx; /* its connection to conf's target and scratch (cdc_sink_send.c) */
     bool have_pos;       /* pos is set (else the log had no window yet) */
     s3_cdc_sink_pos pos;
     bool at_end;         /* the cursor was at its window's end at the last look */
@@ -74,9 +72,7 @@ struct s3_cdc_sinks {
     pthread_cond_t cv;
     bool stop, rescan; /* under mu */
     sink *head;        /* invariant (5) */
-    /* scratch of the thread */
-    cf_buf data, text, auth, path, key;
-    s3_sigv4_scratch scratch;
+    cf_buf data, text; /* scratch of the thread: a piece of the log, an attribute */
 };
 
 static void set_error(s3_cdc_sinks *S, sink *k, const char *msg)
@@ -90,7 +86,7 @@ static void set_error(s3_cdc_sinks *S, sink *k, const char *msg)
 static void sink_free(sink *k)
 {
     if (k)
-        http_client_free(k->client);
+        s3_cdc_sink_sender_free(&k->tx);
     free(k);
 }
 
@@ -152,8 +148,7 @@ static void adopt(s3_cdc_sinks *S, const char *bucket, const s3_cdc_sink_conf *c
     k->seen = true;
     k->next_try_us = 0;
     k->backoff_ms = 0;
-    http_client_free(k->client);
-    k->client = NULL;
+    s3_cdc_sink_sender_reset(&k->tx);
     pthread_mutex_unlock(&S->mu);
 }
 
@@ -288,105 +283,6 @@ static int read_piece(s3_cdc_sinks *S, sink *k, const store_cdc_window *w)
     return S->data.len ? 0 : CF_ECORRUPT; /* a record over the cap: the log has none */
 }
 
-/* error_code -- the <Code> of an S3 error body's first bytes into out ("" if none). */
-static void error_code(const http_client_result *res, char *out, size_t cap)
-{
-    out[0] = '\0';
-    const uint8_t *b = res->body_head, *e = b + res->body_head_len;
-    const uint8_t *s = memmem(b, res->body_head_len, "<Code>", 6), *t;
-    if (!s || !(t = memmem(s + 6, (size_t)(e - s - 6), "</Code>", 7)))
-        return;
-    size_t n = (size_t)(t - s - 6) < cap - 1 ? (size_t)(t - s - 6) : cap - 1;
-    memcpy(out, s + 6, n);
-    out[n] = '\0';
-}
-
-/* log_attempt -- the access log's line for one forward attempt. */
-static void log_attempt(s3_cdc_sinks *S, sink *k, int64_t start_us, int status, const char *code,
-                        uint64_t sent)
-{
-    char host[300];
-    snprintf(host, sizeof host, "%s:%u", k->conf.host, k->conf.port);
-    s3_access_entry e = {
-        .time_s = start_us / 1000000,
-        .bucket = slice_str(k->bucket),
-        .requester = slice_str(k->conf.access_key),
-        .operation = "COFFER.CDC.SINK",
-        .key = buf_slice(&S->key),
-        .method = slice_str("PUT"),
-        .target = buf_slice(&S->path),
-        .minor_version = 1,
-        .status = status,
-        .error_code = code && code[0] ? code : NULL,
-        .bytes_sent = sent,
-        .object_size = (int64_t)S->data.len,
-        .total_ms = (clock_now_us() - start_us) / 1000,
-        .sig_version = "SigV4",
-        .auth_type = "AuthHeader",
-        .host = slice_str(host),
-    };
-    s3_access_log_write(S->ctx, &e);
-}
-
-/* put_piece -- PUTs S->data as the object for k's cursor in window_us. 0 on a 2xx, else why. */
-static int put_piece(s3_cdc_sinks *S, sink *k, char *why, size_t cap)
-{
-    char sha[65], amz_date[S3_SIGV4_AMZ_DATE_LEN + 1], host[300];
-    uint8_t h[32];
-    s3_cdc_sink_conf *c = &k->conf;
-    buf_clear(&S->path);
-    int rc = s3_cdc_sink_object_name(c->prefix, slice_str(k->bucket), k->pos.window_us,
-                                     k->pos.off, &S->key);
-    rc = rc ? rc : buf_appendf(&S->path, "/%s/", c->bucket);
-    rc = rc ? rc : http_pct_encode(&S->path, buf_slice(&S->key), true);
-    if (rc) {
-        snprintf(why, cap, "out of memory");
-        return rc;
-    }
-    SHA256(S->data.data, S->data.len, h);
-    hex_encode(h, 32, sha);
-    int64_t start_us = clock_now_us();
-    s3_sigv4_format_amz_date(start_us / 1000000, amz_date);
-    snprintf(host, sizeof host, strchr(c->host, ':') ? "[%s]:%u" : "%s:%u", c->host, c->port);
-    http_request hr;
-    memset(&hr, 0, sizeof hr);
-    hr.method = slice_str("PUT");
-    hr.path = buf_slice(&S->path);
-    hr.target = hr.path;
-    hr.minor_version = 1;
-    const http_header signed_h[] = {
-        {slice_str("content-type"), slice_str("application/x-ndjson")},
-        {slice_str("host"), slice_str(host)},
-        {slice_str("x-amz-content-sha256"), slice_str(sha)},
-        {slice_str("x-amz-date"), slice_str(amz_date)},
-    };
-    hr.n_headers = 4;
-    memcpy(hr.headers, signed_h, sizeof signed_h);
-    rc = s3_sigv4_sign(&hr, slice_str(c->access_key), slice_str(c->secret_key),
-                       slice_str(c->region), amz_date, slice_str(sha), &S->scratch, &S->auth);
-    hr.headers[4] = (http_header){slice_str("authorization"), buf_slice(&S->auth)};
-    if (!rc && !k->client)
-        rc = http_client_new(c->host, c->port, S3_CDC_SINK_TIMEOUT_MS, &k->client);
-    if (rc) {
-        snprintf(why, cap, "cannot sign or connect: %s", cf_err_str(rc));
-        return rc;
-    }
-    http_client_result res;
-    rc = http_client_request(k->client, "PUT", hr.path, hr.headers, 5, buf_slice(&S->data), &res);
-    char code[64] = "";
-    if (!rc)
-        error_code(&res, code, sizeof code);
-    log_attempt(S, k, start_us, rc ? 0 : res.status, code, rc ? 0 : res.sent_bytes);
-    if (rc)
-        snprintf(why, cap, "%s: %s", host, rc == CF_EIO ? "connection failed or timed out"
-                                                         : "malformed response");
-    else if (res.status < 200 || res.status > 299)
-        snprintf(why, cap, "%s answered %d %s", host, res.status, code[0] ? code : "");
-    else
-        return 0;
-    return rc ? rc : CF_EIO;
-}
-
 /* backoff -- the next attempt of k after a failure (invariant (4)). */
 static void backoff(sink *k)
 {
@@ -460,7 +356,8 @@ static bool step(s3_cdc_sinks *S, sink *k)
     pthread_mutex_lock(&S->mu);
     k->pending_us = record_time(S->data.data, S->data.len);
     pthread_mutex_unlock(&S->mu);
-    if (put_piece(S, k, why, sizeof why) != 0) {
+    if (s3_cdc_sink_send(S->ctx, &k->tx, &k->conf, slice_str(k->bucket), k->pos.window_us,
+                         k->pos.off, buf_slice(&S->data), why, sizeof why) != 0) {
         set_error(S, k, why);
         backoff(k);
         return false;
@@ -549,10 +446,6 @@ void s3_cdc_sinks_stop(s3_cdc_sinks *S)
     }
     buf_free(&S->data);
     buf_free(&S->text);
-    buf_free(&S->auth);
-    buf_free(&S->path);
-    buf_free(&S->key);
-    s3_sigv4_scratch_free(&S->scratch);
     pthread_mutex_destroy(&S->mu);
     pthread_cond_destroy(&S->cv);
     free(S);

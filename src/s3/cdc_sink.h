@@ -4,7 +4,8 @@
  *
  * Files: cdc_sink_conf.c (the settings: the "sink" member of PUT
  * /BUCKET?cdc, its stored form in the bucket attribute cdcsink, the cursor
- * in cdcsinkpos), cdc_sink.c (the forwarding thread, its stats).
+ * in cdcsinkpos, object names), cdc_sink_send.c (one signed PUT to the
+ * target), cdc_sink.c (the forwarding thread, its stats).
  */
 #ifndef S3_CDC_SINK_H
 #define S3_CDC_SINK_H
@@ -71,7 +72,8 @@ bool s3_cdc_sink_same_target(const s3_cdc_sink_conf *a, const s3_cdc_sink_conf *
  * s3_cdc_sink_object_name -- out (cleared) = the target key of the piece of
  * bucket's log starting at byte off of the window starting at window_us:
  * "<prefix><bucket>/YYYY/MM/DD/HH-MM-SS.<off, 12 digits>.ndjson"
- * (doc/formats.md, "Change-log sink objects"). 0 or CF_ENOMEM.
+ * (doc/formats.md, "Change-log sink objects"). 0, CF_EINVAL (a bucket name over 63
+ * bytes), CF_ENOMEM.
  */
 int s3_cdc_sink_object_name(const char *prefix, cf_slice bucket, int64_t window_us, uint64_t off,
                             cf_buf *out);
@@ -86,6 +88,34 @@ typedef struct s3_cdc_sink_pos {
 /* s3_cdc_sink_pos_encode / _decode -- the cdcsinkpos attribute: "<target_us> <window_us> <off>". */
 int s3_cdc_sink_pos_encode(const s3_cdc_sink_pos *p, cf_buf *out);
 int s3_cdc_sink_pos_decode(cf_slice text, s3_cdc_sink_pos *out); /* CF_ECORRUPT */
+
+/*
+ * One attempt to forward a piece of the log (cdc_sink_send.c). A sender
+ * holds a connection to one target and the scratch of its requests;
+ * zero-initialise it, s3_cdc_sink_sender_reset when the target changes,
+ * s3_cdc_sink_sender_free at the end.
+ */
+typedef struct s3_cdc_sink_sender {
+    http_client *client;      /* NULL until the first attempt */
+    cf_buf auth, path, key;   /* the Authorization value, request path, object key */
+    s3_sigv4_scratch scratch; /* canonical request and string to sign */
+} s3_cdc_sink_sender;
+
+void s3_cdc_sink_sender_reset(s3_cdc_sink_sender *s); /* closes its connection */
+void s3_cdc_sink_sender_free(s3_cdc_sink_sender *s);
+
+/*
+ * s3_cdc_sink_send -- PUTs body (whole records of bucket's window window_us,
+ * starting at byte off) to c's target as s3_cdc_sink_object_name's object,
+ * and writes the attempt's access log line through ctx. 0 when the target
+ * answered 2xx; otherwise why (cap bytes) says what failed ("HOST:PORT
+ * answered 403 AccessDenied", "...: connection failed or timed out") and
+ * the return is CF_EIO (no answer, or not 2xx), CF_EINVAL (a malformed
+ * answer or a name that cannot be made), CF_ENOMEM.
+ */
+int s3_cdc_sink_send(s3_ctx *ctx, s3_cdc_sink_sender *s, const s3_cdc_sink_conf *c,
+                     cf_slice bucket, int64_t window_us, uint64_t off, cf_slice body, char *why,
+                     size_t cap);
 
 /*
  * The forwarder: one thread for every bucket with a sink. Started by

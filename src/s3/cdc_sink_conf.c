@@ -223,8 +223,10 @@ int s3_cdc_sink_object_name(const char *prefix, cf_slice bucket, int64_t window_
 {
     char name[128];
     size_t n = s3_cdc_window_name(bucket, window_us, name, sizeof name);
-    n -= sizeof ".ndjson" - 1; /* the offset goes before it */
     buf_clear(out);
+    if (n < sizeof ".ndjson") /* 0: it did not fit (a bucket name is at most 63 bytes) */
+        return CF_EINVAL;
+    n -= sizeof ".ndjson" - 1; /* the offset goes before it */
     return buf_appendf(out, "%s%.*s.%012llu.ndjson", prefix, (int)n, name,
                        (unsigned long long)off);
 }
