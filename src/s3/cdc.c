@@ -51,7 +51,7 @@ static bool settings_bucket(s3_req *r, store_bucket *b)
     return true;
 }
 
-/* sink_json -- the bucket's sink as GET shows it (no secret), or null. */
+/* sink_json -- the bucket's sink as GET shows it (no secret), or NULL if it has none. */
 static json_object *sink_json(s3_req *r, const store_bucket *b)
 {
     cf_buf text = {0};
@@ -78,8 +78,9 @@ json_object *s3_cdc_settings_json(const store_bucket *b, const store_cdc_config 
 
 static void reply_settings(s3_req *r, const store_bucket *b, const store_cdc_config *c)
 {
-    json_object *o = s3_cdc_settings_json(b, c);
-    json_object_object_add(o, "sink", sink_json(r, b));
+    json_object *o = s3_cdc_settings_json(b, c), *sink = sink_json(r, b);
+    if (sink) /* no member when there is none: the settings of a bucket without one are unchanged */
+        json_object_object_add(o, "sink", sink);
     s3_admin_reply(r, 200, o);
 }
 
