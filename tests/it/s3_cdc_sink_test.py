@@ -29,14 +29,18 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server import ACCESS, SECRET, CofferServer  # noqa: E402
+from server import ACCESS, ROOT, SECRET, CofferServer  # noqa: E402
 from s3_helpers import (S3Assertions, access_log_lines, error_of, make_client,  # noqa: E402
                         run_module, signed_request)
 
 LOG = os.path.join(tempfile.mkdtemp(prefix="coffer-sink-log-"), "access.log")
 SRC = None  # the source server (access log on, sweeper every second)
 DST = None  # the target server
-PEERS_UP = "/work/shared/peers/peers-up.sh"
+# the peer servers' scripts: ../shared/peers beside the repository, else the workplace's copy
+PEERS = next((d for d in (os.path.join(ROOT, "..", "shared", "peers"), "/work/shared/peers")
+              if os.path.exists(os.path.join(d, "peers-up.sh"))), "/work/shared/peers")
+PEERS_UP = os.path.join(PEERS, "peers-up.sh")
+PEERS_DIR = tempfile.mkdtemp(prefix="coffer-sink-peers-")  # its own Ceph, stopped at the end
 NAME = re.compile(r"^(?P<prefix>.*?)(?P<bucket>[a-z0-9.-]+)/(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d)/"
                   r"(?P<hms>\d\d-\d\d-\d\d)\.(?P<off>\d{12})\.ndjson$")
 
@@ -336,7 +340,10 @@ class SinkTest(unittest.TestCase, S3Assertions):
         """The same forwarding into Ceph's RADOS Gateway."""
         if not os.path.exists(PEERS_UP):
             self.skipTest("%s is absent" % PEERS_UP)
-        p = subprocess.run(["bash", PEERS_UP], env=dict(os.environ, PEERS_NO_S3RVER="1"),
+        self.addCleanup(subprocess.run, ["bash", os.path.join(PEERS, "peers-down.sh"), PEERS_DIR,
+                                         "--wipe"], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+        p = subprocess.run(["bash", PEERS_UP, PEERS_DIR], env=dict(os.environ, PEERS_NO_S3RVER="1"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
         env = dict(line.split("=", 1) for line in p.stdout.decode().splitlines() if "=" in line)
         endpoint = env.get("RGW_ENDPOINT")
