@@ -4,24 +4,29 @@
  *
  * A record is a row of cdc_log (store_format.h): partition (bucket,
  * created_us, window start), clustering (commit time, sequence in the
- * window), cell "r" the record's line (cdc_record.c). With it, the same
- * batch writes the window's row of cdc_windows: its bytes, records and last
- * commit time after this record. The batch's timestamp is the record's
- * commit time, so that row's newest value is its last record's.
+ * window), cell "r" the record's line (cdc_record.c). The same batch marks
+ * the window's cdc_windows row open (cell "w" empty); when every record of a
+ * window is durable and a newer window has begun, the row gets the window's
+ * final size, last sequence and last commit time (cdc_read.c reads both).
  *
  * Invariants:
  *  (1) a record rides in the batch of the change it describes: the log
  *      neither misses nor invents a change, across a crash too.
- *  (2) a bucket's records are numbered, timed and written to the commitlog
- *      under its log lock (mu), in one order; so a record is durable only if
- *      every earlier one is (a sync covers every earlier commitlog record),
- *      and the durable records are always a prefix of the log.
- *  (3) readers see the durable prefix only (d_*: advanced when a writer's
- *      wait returns), so a byte offset a reader reached never moves.
- *  (4) commit times strictly increase within a bucket (the engine's clock),
- *      and a window never starts before the one already open (a changed
- *      window length applies from the next window), so windows and records
- *      sort in time order.
+ *  (2) a bucket's records get their commit time (the engine's clock: the
+ *      batch's timestamp) and sequence under its log lock (mu), in one
+ *      order, so time and sequence increase together; the batches are then
+ *      written outside the lock, in any order.
+ *  (3) readers see the durable prefix only: the records in sequence order up
+ *      to the first one whose batch is not yet known durable (or failed:
+ *      then it never existed, and the prefix goes past it). So bytes a
+ *      reader has seen never move: a byte offset is a cursor. A crash can
+ *      only lose records past that prefix, which no reader saw (and whose
+ *      changes were never acknowledged); the survivors after a gap simply
+ *      follow the prefix (sequence numbers may skip).
+ *  (4) a window never starts before the one already open (a changed window
+ *      length applies from the next window), so windows sort in time order
+ *      and a record only ever joins the newest window: once the durable
+ *      prefix has reached a newer window, an older one is final.
  *  (5) the log state of a bucket is never freed while the store is open;
  *      store_cdc_forget only marks it unloaded (under bucket_lock
  *      exclusively, when no change of the bucket can be in flight).
@@ -36,9 +41,25 @@
 #include "store/store_int.h"
 #include "util/coding.h"
 #include "util/hash.h"
+#include "util/log.h"
 
 #define CDC_SLOTS 256u
 #define CDC_SEED 0x63646362756b7473ULL
+
+/*
+ * A record given its place in a bucket's log and not yet in the durable
+ * prefix (invariant (3)). The queue owns it: a writer whose record is durable
+ * before an earlier one may return at once; whoever completes the head frees
+ * every finished record in front.
+ */
+typedef struct store_cdc_pending {
+    struct store_cdc_pending *next;
+    int64_t ts_us, window_us;
+    uint64_t seq;
+    size_t len;     /* its line's bytes, set once its batch is built */
+    bool done;      /* its batch is durable, or failed */
+    bool failed;    /* it never existed */
+} store_cdc_pending;
 
 struct store_cdc_bucket {
     store_cdc_bucket *next; /* in its map slot */
@@ -48,14 +69,10 @@ struct store_cdc_bucket {
     size_t name_len;
     int64_t created_us;
     store_cdc_config cfg;
-    /* the log's tail as written (invariant (2)) */
-    int64_t window_us;
-    uint64_t seq, end;
-    /* its durable prefix, what readers see (invariant (3)) */
-    int64_t d_window_us, d_ts_us;
-    uint64_t d_seq, d_end;
-    store_change *head, *tail; /* records written, not yet known durable, in order */
-    cf_buf line, pk, ck;       /* scratch, under mu */
+    int64_t window_us;         /* the open window: new records join it (invariant (4)) */
+    uint64_t seq;              /* the last sequence given in it */
+    store_cdc_window last;     /* the durable prefix's newest window, as readers see it (3) */
+    store_cdc_pending *head, *tail; /* records given a sequence, not yet in the prefix, in order */
 };
 
 struct store_cdc {
@@ -81,10 +98,11 @@ void store_cdc_close(store *s)
     for (size_t i = 0; i < CDC_SLOTS; i++) {
         for (store_cdc_bucket *b = s->cdc->slots[i], *n; b; b = n) {
             n = b->next;
+            for (store_cdc_pending *p = b->head, *pn; p; p = pn) { /* none, REQUIRES no writer */
+                pn = p->next;
+                free(p);
+            }
             pthread_mutex_destroy(&b->mu);
-            buf_free(&b->line);
-            buf_free(&b->pk);
-            buf_free(&b->ck);
             free(b);
         }
     }
@@ -157,60 +175,47 @@ int store_cdc_log_pk(cf_buf *out, cf_slice bucket, int64_t created_us, int64_t w
     return rc ? rc : eng_key_put_u64(out, (uint64_t)window_us);
 }
 
-int store_cdc_window_decode(cf_slice v, store_cdc_window *w)
-{
-    if (v.len != STORE_CDC_WINDOW_BYTES)
-        return CF_ECORRUPT;
-    w->bytes = get_u64(v.ptr);
-    w->records = get_u64(v.ptr + 8);
-    w->last_us = (int64_t)get_u64(v.ptr + 16);
-    return 0;
-}
-
-/* last_window -- the newest window of the log (bucket, created) into *w; start_us 0 if none. */
-static int last_window(store *s, cf_slice pk, store_cdc_window *w)
-{
-    eng_query q = {0};
-    q.pk_start = (eng_bound){pk, ENG_BOUND_INCL};
-    q.pk_end = q.pk_start;
-    eng_iter *it = NULL;
-    memset(w, 0, sizeof *w);
-    int rc = eng_iter_new(s->cdc_windows, &q, &it);
-    for (; !rc && eng_iter_valid(it); rc = eng_iter_next(it)) {
-        cf_slice ck = eng_iter_ck(it);
-        uint64_t start;
-        eng_cell_view v;
-        if (eng_key_get_u64(&ck, &start) != 0 ||
-            eng_iter_find(it, slice_str(STORE_C_WINDOW), &v) != 0 ||
-            store_cdc_window_decode(v.value, w) != 0) {
-            rc = CF_ECORRUPT;
-            break;
-        }
-        w->start_us = (int64_t)start;
-    }
-    rc = rc ? rc : eng_iter_status(it);
-    eng_iter_close(it);
-    return rc;
-}
-
-/* load -- reads b's settings and its log's last window. REQUIRES: b->mu held. */
+/*
+ * load -- reads b's settings and its log's windows: an open one that is not
+ * the newest was left by a restart (or a failed close) and is closed now;
+ * the newest stays open (records may still join it). REQUIRES: b->mu held.
+ */
 static int load(store *s, store_cdc_bucket *b)
 {
     store_bucket row;
-    store_cdc_window w;
-    int rc = store_bucket_get(s, slice_make(b->name, b->name_len), &row);
+    store_cdc_window w, prev = {0};
+    bool prev_open = false, open = false;
+    cf_buf pk = {0};
+    cf_slice name = slice_make(b->name, b->name_len);
+    eng_iter *it = NULL;
+    int rc = store_bucket_get(s, name, &row);
     if (!rc)
-        rc = store_cdc_windows_pk(&b->pk, slice_make(b->name, b->name_len), row.created_us);
-    if (!rc)
-        rc = last_window(s, buf_slice(&b->pk), &w);
+        rc = store_cdc_windows_pk(&pk, name, row.created_us);
+    if (!rc) {
+        eng_query q = {0};
+        q.pk_start = (eng_bound){buf_slice(&pk), ENG_BOUND_INCL};
+        q.pk_end = q.pk_start;
+        rc = eng_iter_new(s->cdc_windows, &q, &it);
+    }
+    memset(&w, 0, sizeof w);
+    for (; !rc && eng_iter_valid(it); rc = eng_iter_next(it)) {
+        if (prev_open)
+            rc = store_cdc_window_close(s, name, row.created_us, &prev);
+        if (!rc)
+            rc = store_cdc_window_row(s, name, row.created_us, it, &w, &open);
+        prev = w;
+        prev_open = open;
+    }
+    rc = rc ? rc : eng_iter_status(it);
+    eng_iter_close(it);
+    buf_free(&pk);
     if (rc)
         return rc;
     b->created_us = row.created_us;
     b->cfg = row.cdc;
-    b->window_us = b->d_window_us = w.start_us;
-    b->seq = b->d_seq = w.records;
-    b->end = b->d_end = w.bytes;
-    b->d_ts_us = w.last_us;
+    b->window_us = w.start_us;
+    b->seq = w.last_seq;
+    b->last = w;
     b->loaded = true;
     return 0;
 }
@@ -275,50 +280,32 @@ int store_cdc_set(store *s, cf_slice bucket, const store_cdc_config *c)
 
 /* ---- the write path ---- */
 
-/*
- * stage -- adds c's record and its window's row to batch: the window is the
- * one the commit time ts falls in, or the open one if that starts later
- * (invariant (4)). REQUIRES: b->mu held, b->cfg.enabled.
- */
-static int stage(store *s, store_cdc_bucket *b, eng_batch *batch, store_change *c, int64_t ts)
+/* stage -- adds c's record and its window's open mark to batch. c's place in the log is set. */
+static int stage(store *s, eng_batch *batch, store_change *c, int64_t created_us)
 {
-    int64_t len = (int64_t)b->cfg.window_s * 1000000;
-    int64_t window = ts - ts % len;
-    if (window < b->window_us)
-        window = b->window_us;
-    bool same = window == b->window_us;
-    c->ts_us = ts;
-    c->window_us = window;
-    c->seq = same ? b->seq + 1 : 1;
-    buf_clear(&b->line);
-    store_cdc_rec r = {c->event, ts, c->seq, c->bucket, c->key, c->meta, c->origin};
-    int rc = store_cdc_record(&b->line, &r);
-    c->end = (same ? b->end : 0) + b->line.len;
-    uint8_t wv[STORE_CDC_WINDOW_BYTES];
-    put_u64(wv, c->end);
-    put_u64(wv + 8, c->seq);
-    put_u64(wv + 16, (uint64_t)ts);
+    store_cdc_rec r = {c->event, c->ts_us, c->seq, c->bucket, c->key, c->meta, c->origin};
+    int rc = store_cdc_record(&c->line, &r);
     if (!rc)
-        rc = store_cdc_log_pk(&b->pk, c->bucket, b->created_us, window);
+        rc = store_cdc_log_pk(&c->pk, c->bucket, created_us, c->window_us);
     if (!rc) {
-        buf_clear(&b->ck);
-        rc = eng_key_put_u64(&b->ck, (uint64_t)ts);
+        buf_clear(&c->ck);
+        rc = eng_key_put_u64(&c->ck, (uint64_t)c->ts_us);
     }
     if (!rc)
-        rc = eng_key_put_u64(&b->ck, c->seq);
+        rc = eng_key_put_u64(&c->ck, c->seq);
     if (!rc) {
-        eng_cell cell = {slice_str(STORE_C_RECORD), buf_slice(&b->line)};
-        rc = eng_batch_put(batch, s->cdc_log, buf_slice(&b->pk), buf_slice(&b->ck), &cell, 1);
+        eng_cell cell = {slice_str(STORE_C_RECORD), buf_slice(&c->line)};
+        rc = eng_batch_put(batch, s->cdc_log, buf_slice(&c->pk), buf_slice(&c->ck), &cell, 1);
     }
     if (!rc)
-        rc = store_cdc_windows_pk(&b->pk, c->bucket, b->created_us);
+        rc = store_cdc_windows_pk(&c->pk, c->bucket, created_us);
     if (!rc) {
-        buf_clear(&b->ck);
-        rc = eng_key_put_u64(&b->ck, (uint64_t)window);
+        buf_clear(&c->ck);
+        rc = eng_key_put_u64(&c->ck, (uint64_t)c->window_us);
     }
-    if (!rc) {
-        eng_cell cell = {slice_str(STORE_C_WINDOW), slice_make(wv, sizeof wv)};
-        rc = eng_batch_put(batch, s->cdc_windows, buf_slice(&b->pk), buf_slice(&b->ck), &cell, 1);
+    if (!rc) { /* open: until cdc_read.c's close writes the final state over it */
+        eng_cell cell = {slice_str(STORE_C_WINDOW), slice_make("", 0)};
+        rc = eng_batch_put(batch, s->cdc_windows, buf_slice(&c->pk), buf_slice(&c->ck), &cell, 1);
     }
     return rc;
 }
@@ -326,8 +313,9 @@ static int stage(store *s, store_cdc_bucket *b, eng_batch *batch, store_change *
 int store_change_write(store *s, eng_batch *batch, store_change *c)
 {
     store_cdc_bucket *b = NULL;
+    store_cdc_pending *p = NULL;
     c->cb = NULL;
-    c->queued = false;
+    c->pending = NULL;
     eng_batch_set_wait(batch, false);
     int rc = lock(s, c->bucket, &b);
     if (rc == CF_ENOTFOUND) /* no bucket row: nothing to log (the caller's checks decide) */
@@ -338,27 +326,37 @@ int store_change_write(store *s, eng_batch *batch, store_change *c)
         pthread_mutex_unlock(&b->mu);
         return eng_db_write(s->db, batch);
     }
-    int64_t ts = eng_db_now(s->db); /* invariant (4) */
-    rc = stage(s, b, batch, c, ts);
+    if ((p = calloc(1, sizeof *p)) == NULL) {
+        pthread_mutex_unlock(&b->mu);
+        return CF_ENOMEM;
+    }
+    /* invariant (2): time and place in the log, under mu; the rest outside it */
+    int64_t ts = eng_db_now(s->db), len = (int64_t)b->cfg.window_s * 1000000;
+    int64_t window = ts - ts % len;
+    if (window < b->window_us) /* invariant (4) */
+        window = b->window_us;
+    if (window != b->window_us) {
+        b->window_us = window;
+        b->seq = 0;
+    }
+    p->ts_us = c->ts_us = ts;
+    p->window_us = c->window_us = window;
+    p->seq = c->seq = ++b->seq;
+    if (b->tail)
+        b->tail->next = p;
+    else
+        b->head = p;
+    b->tail = p;
+    c->cb = b;
+    c->pending = p;
+    int64_t created = b->created_us;
+    pthread_mutex_unlock(&b->mu);
+    rc = stage(s, batch, c, created);
     if (!rc) {
         eng_batch_set_ts(batch, ts);
-        rc = eng_db_write(s->db, batch); /* invariant (2): under mu */
+        rc = eng_db_write(s->db, batch);
         eng_batch_set_ts(batch, 0);
     }
-    if (!rc) {
-        b->window_us = c->window_us;
-        b->seq = c->seq;
-        b->end = c->end;
-        c->cb = b;
-        c->queued = true;
-        c->next = NULL;
-        if (b->tail)
-            b->tail->next = c;
-        else
-            b->head = c;
-        b->tail = c;
-    }
-    pthread_mutex_unlock(&b->mu);
     return rc;
 }
 
@@ -367,34 +365,44 @@ int store_change_wait(store *s, eng_batch *batch, store_change *c, int rc)
     if (!rc)
         rc = eng_db_wait(s->db, batch);
     store_cdc_bucket *b = c->cb;
+    size_t len = c->line.len;
+    buf_free(&c->line);
+    buf_free(&c->pk);
+    buf_free(&c->ck);
     if (!b)
         return rc;
+    store_cdc_window closed = {0};
     pthread_mutex_lock(&b->mu);
-    if (c->queued) {
-        /* durable: c and, by invariant (2), every record before it; failed:
-         * the log is failed, nothing after the durable prefix will be */
-        store_change *x = b->head;
-        while (x) {
-            store_change *n = x->next;
-            x->queued = false;
-            x->next = NULL;
-            bool last = x == c;
-            x = n;
-            if (last && !rc)
-                break;
+    c->pending->len = len;
+    c->pending->done = true;
+    c->pending->failed = rc != 0;
+    /* invariant (3): the prefix grows over every record now known durable or failed */
+    while (b->head && b->head->done) {
+        store_cdc_pending *x = b->head;
+        b->head = x->next;
+        if (!x->failed && x->window_us != b->last.start_us) { /* (4): the older is final */
+            if (b->last.start_us)
+                closed = b->last;
+            b->last = (store_cdc_window){x->window_us, 0, 0, 0};
         }
-        b->head = x;
-        if (!x)
-            b->tail = NULL;
-        if (!rc) {
-            b->d_window_us = c->window_us;
-            b->d_seq = c->seq;
-            b->d_end = c->end;
-            b->d_ts_us = c->ts_us;
+        if (!x->failed) {
+            b->last.bytes += x->len;
+            b->last.last_seq = x->seq;
+            b->last.last_us = x->ts_us;
         }
+        free(x);
+    }
+    if (!b->head)
+        b->tail = NULL;
+    if (closed.start_us) { /* once a window, cheap; a failure leaves it open, still right */
+        int crc = store_cdc_window_close(s, slice_make(b->name, b->name_len), b->created_us, &closed);
+        if (crc)
+            log_warn("change log of bucket %.*s: closing a window failed: %s", (int)b->name_len,
+                     (const char *)b->name, cf_err_str(crc));
     }
     pthread_mutex_unlock(&b->mu);
     c->cb = NULL;
+    c->pending = NULL;
     return rc;
 }
 
@@ -407,10 +415,7 @@ int store_cdc_lock(store *s, cf_slice bucket, store_cdc_bucket **b, store_cdc_vi
         return rc;
     out->created_us = (*b)->created_us;
     out->cfg = (*b)->cfg;
-    out->last.start_us = (*b)->d_window_us;
-    out->last.bytes = (*b)->d_end;
-    out->last.records = (*b)->d_seq;
-    out->last.last_us = (*b)->d_ts_us;
+    out->last = (*b)->last;
     return 0;
 }
 
@@ -430,12 +435,10 @@ int store_cdc_visible(store *s, cf_slice bucket, store_cdc_view *out)
 
 void store_cdc_reset_below(store_cdc_bucket *b, int64_t window_us)
 {
-    if (b->d_window_us <= window_us) { /* readers see nothing until a record is durable */
-        b->d_window_us = b->d_ts_us = 0;
-        b->d_seq = b->d_end = 0;
-    }
+    if (b->last.start_us <= window_us) /* readers see nothing until a record is durable */
+        memset(&b->last, 0, sizeof b->last);
     if (b->window_us <= window_us) { /* the next record opens a new window */
         b->window_us = 0;
-        b->seq = b->end = 0;
+        b->seq = 0;
     }
 }

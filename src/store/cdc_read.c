@@ -3,10 +3,10 @@
  * bytes, dropping windows past their retention, and the log's check.
  *
  * A window's bytes are its records' lines in (commit time, sequence) order:
- * record k starts where record k - 1 ended. Readers see the durable prefix
- * (cdc.c invariant (3)): the newest window as the log state says (its bytes
- * and records so far), every older one as its cdc_windows row says, which
- * its last record wrote.
+ * each record starts where the one before it ended. Readers see the durable
+ * prefix (cdc.c invariant (3)): the newest window as the log state says (its
+ * bytes so far, up to its last durable record), every older one as its
+ * cdc_windows row says once it was closed, else as its records add up.
  *
  * Invariants:
  *  (1) a reader returns exactly the bytes its window promised, or an
@@ -17,19 +17,126 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "util/coding.h"
 #include "util/log.h"
 
-/* window_row -- the window at it (a cdc_windows row): its start into *start, state into *w. */
-static int window_row(const eng_iter *it, store_cdc_window *w)
+/* record_key -- a cdc_log row's clustering key: its commit time and sequence. */
+static int record_key(cf_slice ck, int64_t *ts, uint64_t *seq)
+{
+    uint64_t t;
+    if (eng_key_get_u64(&ck, &t) != 0 || eng_key_get_u64(&ck, seq) != 0 || ck.len != 0)
+        return CF_ECORRUPT;
+    *ts = (int64_t)t;
+    return 0;
+}
+
+/* window_scan -- what the records of window w->start_us add up to, into w. */
+static int window_scan(store *s, cf_slice bucket, int64_t created_us, store_cdc_window *w)
+{
+    cf_buf pk = {0};
+    eng_iter *it = NULL;
+    w->bytes = w->last_seq = 0;
+    w->last_us = 0;
+    int rc = store_cdc_log_pk(&pk, bucket, created_us, w->start_us);
+    if (!rc) {
+        eng_query q = {0};
+        q.pk_start = (eng_bound){buf_slice(&pk), ENG_BOUND_INCL};
+        q.pk_end = q.pk_start;
+        rc = eng_iter_new(s->cdc_log, &q, &it);
+    }
+    for (; !rc && eng_iter_valid(it); rc = eng_iter_next(it)) {
+        eng_cell_view v;
+        rc = record_key(eng_iter_ck(it), &w->last_us, &w->last_seq);
+        if (!rc && eng_iter_find(it, slice_str(STORE_C_RECORD), &v) != 0)
+            rc = CF_ECORRUPT;
+        if (!rc)
+            w->bytes += v.value.len;
+    }
+    rc = rc ? rc : eng_iter_status(it);
+    eng_iter_close(it);
+    buf_free(&pk);
+    return rc;
+}
+
+/* window_start -- the start of the window at it (a cdc_windows row). */
+static int window_start(const eng_iter *it, int64_t *start)
 {
     cf_slice ck = eng_iter_ck(it);
-    uint64_t start;
-    eng_cell_view v;
-    if (eng_key_get_u64(&ck, &start) != 0 || eng_iter_find(it, slice_str(STORE_C_WINDOW), &v) != 0)
+    uint64_t v;
+    if (eng_key_get_u64(&ck, &v) != 0 || ck.len != 0)
         return CF_ECORRUPT;
-    int rc = store_cdc_window_decode(v.value, w);
-    w->start_us = (int64_t)start;
+    *start = (int64_t)v;
+    return 0;
+}
+
+int store_cdc_window_row(store *s, cf_slice bucket, int64_t created_us, const eng_iter *it,
+                         store_cdc_window *w, bool *open)
+{
+    eng_cell_view v;
+    memset(w, 0, sizeof *w);
+    *open = false;
+    int rc = window_start(it, &w->start_us);
+    if (!rc && eng_iter_find(it, slice_str(STORE_C_WINDOW), &v) != 0)
+        rc = CF_ECORRUPT;
+    if (rc)
+        return rc;
+    if (v.value.len == 0) { /* open (cdc.c): its records say */
+        *open = true;
+        return window_scan(s, bucket, created_us, w);
+    }
+    if (v.value.len != STORE_CDC_WINDOW_BYTES)
+        return CF_ECORRUPT;
+    w->bytes = get_u64(v.value.ptr);
+    w->last_seq = get_u64(v.value.ptr + 8);
+    w->last_us = (int64_t)get_u64(v.value.ptr + 16);
+    return 0;
+}
+
+int store_cdc_window_close(store *s, cf_slice bucket, int64_t created_us,
+                           const store_cdc_window *w)
+{
+    uint8_t v[STORE_CDC_WINDOW_BYTES];
+    put_u64(v, w->bytes);
+    put_u64(v + 8, w->last_seq);
+    put_u64(v + 16, (uint64_t)w->last_us);
+    cf_buf pk = {0}, ck = {0};
+    eng_batch *b = NULL;
+    int rc = store_cdc_windows_pk(&pk, bucket, created_us);
+    if (!rc)
+        rc = eng_key_put_u64(&ck, (uint64_t)w->start_us);
+    if (!rc)
+        rc = eng_batch_new(&b);
+    if (!rc) {
+        eng_cell cell = {slice_str(STORE_C_WINDOW), slice_make(v, sizeof v)};
+        rc = eng_batch_put(b, s->cdc_windows, buf_slice(&pk), buf_slice(&ck), &cell, 1);
+    }
+    if (!rc) {
+        eng_batch_set_wait(b, false); /* lost in a crash: the row stays open, still right */
+        rc = eng_db_write(s->db, b);
+    }
+    eng_batch_free(b);
+    buf_free(&pk);
+    buf_free(&ck);
     return rc;
+}
+
+/* visible_row -- the window at it as readers see it: the view's newest window from the
+ * log state, an older one from its row. 1 if it is newer than the view's (not readable). */
+static int visible_row(store *s, cf_slice bucket, const store_cdc_view *view, const eng_iter *it,
+                       store_cdc_window *w)
+{
+    bool open;
+    int64_t start;
+    int rc = window_start(it, &start);
+    if (rc)
+        return rc;
+    if (start > view->last.start_us)
+        return 1;
+    if (start == view->last.start_us) {
+        *w = view->last;
+        return 0;
+    }
+    return store_cdc_window_row(s, bucket, view->created_us, it, w, &open);
 }
 
 int store_cdc_windows(store *s, cf_slice bucket, int64_t after_us, uint32_t max,
@@ -58,11 +165,9 @@ int store_cdc_windows(store *s, cf_slice bucket, int64_t after_us, uint32_t max,
     uint32_t n = 0;
     for (; !rc && eng_iter_valid(it); rc = eng_iter_next(it)) {
         store_cdc_window w;
-        rc = window_row(it, &w);
-        if (rc || w.start_us > view.last.start_us)
-            break; /* not durable yet: nor is anything after it */
-        if (w.start_us == view.last.start_us)
-            w = view.last;
+        rc = visible_row(s, bucket, &view, it, &w);
+        if (rc) /* 1: not durable yet, nor anything after it */
+            break;
         if (n == max) {
             *truncated = true;
             break;
@@ -70,6 +175,8 @@ int store_cdc_windows(store *s, cf_slice bucket, int64_t after_us, uint32_t max,
         n++;
         rc = fn(arg, &w);
     }
+    if (rc == 1)
+        rc = 0;
     if (!rc)
         rc = eng_iter_status(it);
     eng_iter_close(it);
@@ -98,7 +205,7 @@ int store_cdc_window_get(store *s, cf_slice bucket, int64_t start_us, store_cdc_
     if (!rc)
         rc = eng_get(s->cdc_windows, buf_slice(&pk), buf_slice(&ck), &it);
     if (!rc)
-        rc = window_row(it, out);
+        rc = visible_row(s, bucket, &view, it, out);
     eng_iter_close(it);
     buf_free(&pk);
     buf_free(&ck);
@@ -109,8 +216,7 @@ struct store_cdc_reader {
     eng_iter *it;
     uint64_t pos;     /* window offset of the current record's first byte */
     uint64_t off, end; /* the range still to give: [off, end) */
-    uint64_t records; /* records the window has (the reader stops there) */
-    uint64_t seen;
+    uint64_t last_seq; /* the window's last readable record (the reader stops there) */
     bool started;
     int err;
 };
@@ -128,7 +234,7 @@ int store_cdc_read_open(store *s, cf_slice bucket, const store_cdc_window *w, ui
         return CF_ENOMEM;
     r->off = off;
     r->end = off + len;
-    r->records = w->records;
+    r->last_seq = w->last_seq;
     int rc = store_cdc_visible(s, bucket, &view);
     if (!rc)
         rc = store_cdc_log_pk(&pk, bucket, view.created_us, w->start_us);
@@ -156,12 +262,13 @@ int store_cdc_read_next(store_cdc_reader *r, const uint8_t **p, size_t *len)
         if (r->err)
             break;
         eng_cell_view v;
-        if (!eng_iter_valid(r->it) || r->seen == r->records ||
-            eng_iter_find(r->it, slice_str(STORE_C_RECORD), &v) != 0) {
+        int64_t ts;
+        uint64_t seq = 0;
+        if (!eng_iter_valid(r->it) || record_key(eng_iter_ck(r->it), &ts, &seq) != 0 ||
+            seq > r->last_seq || eng_iter_find(r->it, slice_str(STORE_C_RECORD), &v) != 0) {
             r->err = eng_iter_status(r->it) ? eng_iter_status(r->it) : CF_ECORRUPT; /* (1) */
             break;
         }
-        r->seen++;
         uint64_t start = r->pos, stop = r->pos + v.value.len;
         r->pos = stop;
         if (stop <= r->off)
@@ -266,7 +373,8 @@ static int expire_row(void *arg, eng_iter *it)
         a->cfg = row.cdc;
     }
     store_cdc_window w;
-    int rc = window_row(it, &w);
+    bool open;
+    int rc = store_cdc_window_row(a->s, buf_slice(&a->bucket), a->created_us, it, &w, &open);
     if (rc)
         return rc;
     int64_t keep_from = a->now_us - (int64_t)a->cfg.retention_s * 1000000;
@@ -307,12 +415,11 @@ typedef struct check_arg {
     store *s;
     store_check_stats *st;
     cf_buf pk;
-    uint64_t records, bytes;
-    int64_t last_ts;
-    const char *bad; /* what is wrong with the partition so far, or NULL */
+    store_cdc_window sum; /* what the partition's records add up to so far */
+    const char *bad;      /* what is wrong with the partition so far, or NULL */
 } check_arg;
 
-/* check_window -- compares the partition's records with its cdc_windows row. */
+/* check_window -- compares the partition's records with its cdc_windows row (if closed). */
 static void check_window(check_arg *a)
 {
     if (!a->pk.len)
@@ -322,6 +429,7 @@ static void check_window(check_arg *a)
     uint64_t created, start;
     eng_iter *it = NULL;
     store_cdc_window w;
+    bool open = false;
     const char *bad = a->bad;
     if (!bad && (eng_key_get_bytes(&p, &bucket) != 0 || eng_key_get_u64(&p, &created) != 0 ||
                  eng_key_get_u64(&p, &start) != 0 || p.len != 0))
@@ -329,15 +437,16 @@ static void check_window(check_arg *a)
     if (!bad && (store_cdc_windows_pk(&wpk, buf_slice(&bucket), (int64_t)created) != 0 ||
                  eng_key_put_u64(&ck, start) != 0 ||
                  eng_get(a->s->cdc_windows, buf_slice(&wpk), buf_slice(&ck), &it) != 0 ||
-                 window_row(it, &w) != 0))
+                 store_cdc_window_row(a->s, buf_slice(&bucket), (int64_t)created, it, &w, &open)))
         bad = "no window row";
-    if (!bad && (w.records != a->records || w.bytes != a->bytes || w.last_us != a->last_ts))
+    if (!bad && !open &&
+        (w.last_seq != a->sum.last_seq || w.bytes != a->sum.bytes || w.last_us != a->sum.last_us))
         bad = "window row disagrees with its records";
     a->st->cdc_windows++;
     if (bad) {
         a->st->bad_cdc_windows++;
-        log_error("check: change log of bucket %.*s window %llu: %s",
-               (int)bucket.len, (const char *)bucket.data, (unsigned long long)start, bad);
+        log_error("check: change log of bucket %.*s window %llu: %s", (int)bucket.len,
+                  (const char *)bucket.data, (unsigned long long)start, bad);
     }
     eng_iter_close(it);
     buf_free(&bucket);
@@ -348,31 +457,31 @@ static void check_window(check_arg *a)
 static int check_row(void *arg, eng_iter *it)
 {
     check_arg *a = arg;
-    cf_slice pk = eng_iter_pk(it), ck = eng_iter_ck(it);
+    cf_slice pk = eng_iter_pk(it);
     if (!slice_eq(pk, buf_slice(&a->pk))) {
         check_window(a);
         buf_clear(&a->pk);
         if (buf_append(&a->pk, pk.ptr, pk.len) != 0)
             return CF_ENOMEM;
-        a->records = a->bytes = 0;
-        a->last_ts = 0;
+        memset(&a->sum, 0, sizeof a->sum);
         a->bad = NULL;
     }
-    uint64_t ts, seq;
+    int64_t ts = 0;
+    uint64_t seq = 0;
     eng_cell_view v;
     a->st->cdc_records++;
-    if (eng_key_get_u64(&ck, &ts) != 0 || eng_key_get_u64(&ck, &seq) != 0 || ck.len != 0)
+    if (record_key(eng_iter_ck(it), &ts, &seq) != 0)
         a->bad = a->bad ? a->bad : "bad record key";
-    else if (seq != a->records + 1 || (int64_t)ts <= a->last_ts)
+    else if (seq <= a->sum.last_seq || ts <= a->sum.last_us) /* gaps allowed: cdc.c (3) */
         a->bad = a->bad ? a->bad : "records out of sequence";
     else if (eng_iter_find(it, slice_str(STORE_C_RECORD), &v) != 0 || v.value.len < 3 ||
              v.value.ptr[0] != '{' || v.value.ptr[v.value.len - 1] != '\n' ||
              memchr(v.value.ptr, '\n', v.value.len - 1) != NULL)
         a->bad = a->bad ? a->bad : "a record is not one line of JSON";
     else
-        a->bytes += v.value.len;
-    a->records = seq;
-    a->last_ts = (int64_t)ts;
+        a->sum.bytes += v.value.len;
+    a->sum.last_seq = seq;
+    a->sum.last_us = ts;
     return 0;
 }
 

@@ -14,8 +14,8 @@
  *  (4) the layer above judges what only it can read (store_check_hooks):
  *      each bucket's access attributes and each object's ACL line decode;
  *  (5) every user row decodes and has a secret (users.c).
- *  (6) every change log window's records are numbered 1..n in time order, each one
- *      line of JSON, and its cdc_windows row agrees with them (cdc_read.c).
+ *  (6) every change log window's records are in time and sequence order, each one
+ *      line of JSON, and its cdc_windows row, once closed, agrees with them (cdc_read.c).
  * So an object that passes is byte-for-byte the object that was
  * acknowledged. A failure is logged with the bucket, key and reason; the
  * check goes on, so one run reports every damaged object. Objects written

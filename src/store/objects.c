@@ -144,14 +144,17 @@ int store_put_commit(store_writer *w, store_meta *meta, const store_cond *cond)
     if (!rc)
         rc = store_cond_check(cond, found, &old);
     /* written under the locks, waited for outside them (as store_part_commit) */
-    if (!rc)
-        rc = store_object_switch(s, w->batch, buf_slice(&w->pk), buf_slice(&w->ck),
-                                 buf_slice(&w->val), found ? &old : NULL, &ch);
     if (rc)
         goto fail;
+    rc = store_object_switch(s, w->batch, buf_slice(&w->pk), buf_slice(&w->ck),
+                             buf_slice(&w->val), found ? &old : NULL, &ch);
     store_key_unlock(s, stripe);
     pthread_rwlock_unlock(&s->bucket_lock);
-    rc = store_change_wait(s, w->batch, &ch, 0);
+    locked = false;
+    int src = rc;
+    rc = store_change_wait(s, w->batch, &ch, rc);
+    if (src) /* not written: nothing references the new blob */
+        goto fail;
     if (rc) { /* logged and applied, not known durable: the log is failed; drop nothing */
         store_writer_release(w);
         return rc;
@@ -208,16 +211,18 @@ int store_delete(store *s, cf_slice bucket, cf_slice key, const store_cond *cond
         rc = CF_ECONFLICT;
     store_change ch = {.event = STORE_CDC_DELETE, .bucket = bucket, .key = key,
                        .meta = &cur, .origin = origin(cond)};
+    bool written = false;
     if (found && !rc) {
         rc = eng_batch_delete_row(o.b, s->objects, buf_slice(&o.pk), key);
         if (!rc)
             rc = eng_batch_delete_row(o.b, s->refs, store_id(cur.blob_id),
                                       buf_slice(&o.ref));
+        written = rc == 0;
         if (!rc)
             rc = store_change_write(s, o.b, &ch);
     }
     store_key_unlock(s, stripe);
-    if (found && !rc)
+    if (written)
         rc = store_change_wait(s, o.b, &ch, rc);
     if (found && !rc)
         release(s, &cur);

@@ -479,9 +479,9 @@ int store_cdc_set(store *s, cf_slice bucket, const store_cdc_config *c);
 /* One window of a bucket's log as readers see it. */
 typedef struct store_cdc_window {
     int64_t start_us; /* the window's start: a multiple of the window length when it began */
-    uint64_t bytes;   /* its readable (durable) bytes */
-    uint64_t records; /* their records */
-    int64_t last_us;  /* commit time of its last readable record */
+    uint64_t bytes;    /* its readable (durable) bytes */
+    uint64_t last_seq; /* the sequence of its last readable record */
+    int64_t last_us;   /* the commit time of that record */
 } store_cdc_window;
 
 /*

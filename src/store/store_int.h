@@ -314,23 +314,24 @@ struct store_change {
     const store_meta *meta;     /* the object after the change; the removed one for a delete */
     const store_origin *origin; /* may be NULL */
     store_cdc_bucket *cb;       /* the bucket's log if this change has a record in it */
-    struct store_change *next;  /* in cb's queue of records not yet known durable */
-    int64_t ts_us, window_us;
-    uint64_t seq, end;          /* the record's number in its window; the window's bytes after it */
-    bool queued;
+    struct store_cdc_pending *pending; /* the record's place in cb's queue (owned by the queue) */
+    int64_t ts_us, window_us;   /* the record's commit time and window */
+    uint64_t seq;               /* its sequence in the window */
+    cf_buf line, pk, ck;        /* its line and keys (freed by store_change_wait) */
 };
 
 /*
  * store_change_write -- writes b, a batch holding the change c, without
- * waiting for it to be durable: with c's bucket logging, the record is added
- * to b and b gets the record's commit time as its timestamp, all under the
- * bucket log's lock, so the log is appended in record order. The caller
- * holds the key's lock (its changes are logged in the order they happen),
- * then calls store_change_wait outside its locks, whatever this returned.
+ * waiting for it to be durable: with c's bucket logging, the record (its
+ * time and sequence given under the bucket log's lock) is added to b, and b
+ * gets the record's commit time as its timestamp. The caller holds the
+ * key's lock (its changes are logged in the order they happen), then calls
+ * store_change_wait outside its locks, whatever this returned.
  */
 int store_change_write(store *s, eng_batch *b, store_change *c);
-/* store_change_wait -- waits until b is durable and makes c's record (and every one before it)
- * readable; returns the wait's error, or rc (store_change_write's) if that is not 0. */
+/* store_change_wait -- waits until b is durable and lets readers see c's record once every
+ * record before it is durable too (cdc.c (3)); returns the wait's error, or rc
+ * (store_change_write's) if that is not 0: c's record then never exists. */
 int store_change_wait(store *s, eng_batch *b, store_change *c, int rc);
 
 /* store_cdc_open / store_cdc_close -- the log state of s (cdc.c). */
@@ -345,8 +346,17 @@ int store_cdc_config_decode(const eng_iter *it, store_cdc_config *out);
 /* store_cdc_windows_pk / store_cdc_log_pk -- keys of the change log's tables (store_format.h). */
 int store_cdc_windows_pk(cf_buf *out, cf_slice bucket, int64_t created_us);
 int store_cdc_log_pk(cf_buf *out, cf_slice bucket, int64_t created_us, int64_t window_us);
-/* store_cdc_window_decode -- cell "w" into w's bytes, records and last_us. CF_ECORRUPT. */
-int store_cdc_window_decode(cf_slice v, store_cdc_window *w);
+/*
+ * store_cdc_window_row -- the window at it (a cdc_windows row of bucket's log, created_us)
+ * into *w: its final state, or, while it is open (cell "w" empty), what its records add up
+ * to now (*open true). CF_ECORRUPT if the row is malformed.
+ */
+int store_cdc_window_row(store *s, cf_slice bucket, int64_t created_us, const eng_iter *it,
+                         store_cdc_window *w, bool *open);
+/* store_cdc_window_close -- writes w's final state into its row (not waited for: if it is
+ * lost, the row stays open and readers add its records up). */
+int store_cdc_window_close(store *s, cf_slice bucket, int64_t created_us,
+                           const store_cdc_window *w);
 
 /* What readers of a bucket's log may see: its key and its durable tail (cdc.c invariant (3)). */
 typedef struct store_cdc_view {
@@ -364,8 +374,9 @@ void store_cdc_unlock(store_cdc_bucket *b);
 /* store_cdc_reset_below -- windows up to window_us were dropped: if the log's open window was
  * one of them, the log starts afresh (its next record opens a new window). b locked. */
 void store_cdc_reset_below(store_cdc_bucket *b, int64_t window_us);
-/* store_check_cdc -- store_check's pass over the change log: each window's records are
- * numbered 1..n in time order, each one line of JSON, and its cdc_windows row agrees. */
+/* store_check_cdc -- store_check's pass over the change log: each window's records are in
+ * time and sequence order, each one line of JSON, and its cdc_windows row, once closed,
+ * agrees with them. */
 int store_check_cdc(store *s, store_check_stats *st);
 
 #define STORE_CDC_RECORD_VERSION 1u

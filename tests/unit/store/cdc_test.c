@@ -109,7 +109,7 @@ static void test_every_change_once_in_order(void)
     CHECK_EQ(put_obj(e, "bkt", "b", 1, 4, &nm, NULL), CF_EEXIST); /* refused: no record */
     window_list l;
     CHECK_EQ(windows(e, "bkt", &l), 1);
-    CHECK_EQ(l.w[0].records, 5);
+    CHECK_EQ(l.w[0].last_seq, 5);
     cf_buf out = {0};
     CHECK_EQ(read_window(e, "bkt", &l.w[0], 0, l.w[0].bytes, &out), 0);
     CHECK_EQ(out.len, l.w[0].bytes);
@@ -199,10 +199,10 @@ static void test_ranges_and_reopen(void)
     env_open(e, e->dir, 4 << 20);
     CHECK_EQ(windows(e, "bkt", &l), 1);
     CHECK_EQ(l.w[0].bytes, w.bytes);
-    CHECK_EQ(l.w[0].records, 10);
+    CHECK_EQ(l.w[0].last_seq, 10);
     CHECK_EQ(store_delete(e->s, S("bkt"), S("k3"), NULL), 0);
     CHECK_EQ(windows(e, "bkt", &l), 1);
-    CHECK_EQ(l.w[0].records, 11);
+    CHECK_EQ(l.w[0].last_seq, 11);
     CHECK_EQ(read_window(e, "bkt", &l.w[0], w.bytes, l.w[0].bytes - w.bytes, &part), 0);
     CHECK_EQ(buf_append(&part, "", 1), 0);
     char v[64];
@@ -232,7 +232,7 @@ static void test_windows_retention_and_recreated_bucket(void)
     CHECK_EQ(windows(e, "bkt", &l), 3);
     for (size_t i = 0; i < 3; i++) {
         CHECK_EQ(l.w[i].start_us % 1000000, 0);
-        CHECK_EQ(l.w[i].records, 1);
+        CHECK_EQ(l.w[i].last_seq, 1);
         CHECK(i == 0 || l.w[i].start_us > l.w[i - 1].start_us);
     }
     bool trunc = false;
@@ -249,7 +249,7 @@ static void test_windows_retention_and_recreated_bucket(void)
     CHECK_EQ(windows(e, "bkt", &l), 0);
     CHECK_EQ(put_obj(e, "bkt", "k2", 1, 9, NULL, NULL), 0); /* the log starts afresh */
     CHECK_EQ(windows(e, "bkt", &l), 1);
-    CHECK_EQ(l.w[0].records, 1);
+    CHECK_EQ(l.w[0].last_seq, 1);
     /* deleted and created again: nothing of the old log shows, and it goes */
     CHECK_EQ(store_delete(e->s, S("bkt"), S("k"), NULL), 0);
     CHECK_EQ(store_delete(e->s, S("bkt"), S("k2"), NULL), 0);
@@ -307,7 +307,7 @@ static void test_racing_writers_leave_a_gapless_log(void)
     size_t lines = 0, live = 0;
     for (char *p = (char *)all.data; *p; p = strchr(p, '\n') + 1)
         lines++;
-    CHECK_EQ(lines, l.w[0].records);
+    CHECK_EQ(lines, l.w[0].last_seq);
     for (int t = 0; t < 6; t++) {
         for (int k = 0; k < 7; k++) {
             char key[32], last[64] = "", needle[48];
@@ -386,6 +386,94 @@ static void test_worked_example_is_the_documented_lines(void)
     buf_free(&out);
 }
 
+/* a record durable before an earlier one waits, unseen, until the earlier one is durable too */
+static void test_durable_prefix_only(void)
+{
+    env *e = env_new(4 << 20);
+    enable(e, "bkt", 3600, 86400);
+    store_meta m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.etag, sizeof m.etag, "x");
+    eng_batch *ba = NULL, *bb = NULL;
+    CHECK_EQ(eng_batch_new(&ba), 0);
+    CHECK_EQ(eng_batch_new(&bb), 0);
+    store_change ca = {.event = STORE_CDC_PUT, .bucket = S("bkt"), .key = S("a"), .meta = &m};
+    store_change cb = {.event = STORE_CDC_PUT, .bucket = S("bkt"), .key = S("b"), .meta = &m};
+    CHECK_EQ(store_change_write(e->s, ba, &ca), 0);
+    CHECK_EQ(store_change_write(e->s, bb, &cb), 0);
+    CHECK_EQ(store_change_wait(e->s, bb, &cb, 0), 0); /* b first: a is not known durable */
+    window_list l;
+    CHECK_EQ(windows(e, "bkt", &l), 0);
+    CHECK_EQ(store_change_wait(e->s, ba, &ca, 0), 0);
+    CHECK_EQ(windows(e, "bkt", &l), 1);
+    CHECK_EQ(l.w[0].last_seq, 2);
+    cf_buf out = {0};
+    CHECK_EQ(read_window(e, "bkt", &l.w[0], 0, l.w[0].bytes, &out), 0);
+    CHECK_EQ(buf_append(&out, "", 1), 0);
+    char *second = strchr((char *)out.data, '\n') + 1;
+    CHECK(strstr((char *)out.data, "\"key\":\"a\"") < second);
+    CHECK(strstr(second, "\"key\":\"b\"") != NULL);
+    buf_free(&out);
+    eng_batch_free(ba);
+    eng_batch_free(bb);
+    env_free(e);
+}
+
+/* a window left open by a crash is closed at the next start, and read right meanwhile */
+static void test_open_window_closed_at_start(void)
+{
+    env *e = env_new(4 << 20);
+    enable(e, "bkt", 1, 3600);
+    CHECK_EQ(put_obj(e, "bkt", "k1", 1, 1, NULL, NULL), 0);
+    CHECK_EQ(put_obj(e, "bkt", "k2", 1, 2, NULL, NULL), 0);
+    usleep(1100 * 1000);
+    CHECK_EQ(put_obj(e, "bkt", "k3", 1, 3, NULL, NULL), 0); /* the first window is closed */
+    window_list l;
+    CHECK_EQ(windows(e, "bkt", &l), 2);
+    store_cdc_window first = l.w[0];
+    CHECK_EQ(first.last_seq, 2);
+    store_bucket row;
+    CHECK_EQ(store_bucket_get(e->s, S("bkt"), &row), 0);
+    cf_buf pk = {0}, ck = {0};
+    CHECK_EQ(store_cdc_windows_pk(&pk, S("bkt"), row.created_us), 0);
+    CHECK_EQ(eng_key_put_u64(&ck, (uint64_t)first.start_us), 0);
+    eng_table *wt = NULL;
+    CHECK_EQ(eng_table_open(e->db, STORE_T_CDC_WINDOWS, STORE_STRATEGY, &wt), 0);
+    eng_iter *it = NULL;
+    eng_cell_view v;
+    CHECK_EQ(eng_get(wt, buf_slice(&pk), buf_slice(&ck), &it), 0);
+    CHECK_EQ(eng_iter_find(it, S(STORE_C_WINDOW), &v), 0);
+    CHECK_EQ(v.value.len, STORE_CDC_WINDOW_BYTES); /* closed */
+    eng_iter_close(it);
+    /* as a crash before the close would leave it: open */
+    eng_batch *b = NULL;
+    CHECK_EQ(eng_batch_new(&b), 0);
+    eng_cell open = {S(STORE_C_WINDOW), slice_make("", 0)};
+    CHECK_EQ(eng_batch_put(b, wt, buf_slice(&pk), buf_slice(&ck), &open, 1), 0);
+    CHECK_EQ(eng_db_write(e->db, b), 0);
+    eng_batch_free(b);
+    CHECK_EQ(windows(e, "bkt", &l), 2); /* read right while open: its records add up */
+    CHECK_EQ(l.w[0].bytes, first.bytes);
+    CHECK_EQ(l.w[0].last_seq, 2);
+    env_close(e);
+    env_open(e, e->dir, 4 << 20);
+    CHECK_EQ(windows(e, "bkt", &l), 2);
+    CHECK_EQ(l.w[0].bytes, first.bytes);
+    CHECK_EQ(eng_table_open(e->db, STORE_T_CDC_WINDOWS, STORE_STRATEGY, &wt), 0);
+    CHECK_EQ(eng_get(wt, buf_slice(&pk), buf_slice(&ck), &it), 0);
+    CHECK_EQ(eng_iter_find(it, S(STORE_C_WINDOW), &v), 0);
+    CHECK_EQ(v.value.len, STORE_CDC_WINDOW_BYTES); /* closed again when the log was loaded */
+    eng_iter_close(it);
+    store_check_stats st;
+    memset(&st, 0, sizeof st);
+    CHECK_EQ(store_check_cdc(e->s, &st), 0);
+    CHECK_EQ(st.bad_cdc_windows, 0);
+    CHECK_EQ(st.cdc_records, 3);
+    buf_free(&pk);
+    buf_free(&ck);
+    env_free(e);
+}
+
 int main(void)
 {
     static const test_case cases[] = {
@@ -396,6 +484,8 @@ int main(void)
         TEST(test_racing_writers_leave_a_gapless_log),
         TEST(test_record_escapes_and_odd_keys),
         TEST(test_worked_example_is_the_documented_lines),
+        TEST(test_durable_prefix_only),
+        TEST(test_open_window_closed_at_start),
     };
     return test_main(cases, TEST_COUNT(cases));
 }
