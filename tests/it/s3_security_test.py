@@ -326,7 +326,8 @@ class KeysAreNotPathsTest(unittest.TestCase):
         dirs = sorted(f for f in files if f.endswith("/"))
         self.assertTrue(set(dirs) <= {"commitlog/", "tables/"} | {
             "tables/%s/" % t for t in ("buckets", "users", "objects", "blob_refs", "chunks",
-                                       "uploads", "parts", "object_parts")}, dirs)
+                                       "uploads", "parts", "object_parts", "cdc_log",
+                                       "cdc_windows")}, dirs)
         self.assertTrue(any(f.startswith("tables/objects/") and f.endswith(".sst") for f in files))
         # and every one of them is private to the server's user (umask 077, main.c)
         for f in files - {"server.log"}:
