@@ -5,7 +5,8 @@
  * A record is a row of cdc_log (store_format.h): partition (bucket,
  * created_us, window start), clustering (commit time, sequence in the
  * window), cell "r" the record's line (cdc_record.c). The same batch marks
- * the window's cdc_windows row open (cell "w" empty); when every record of a
+ * the window's cdc_windows row open (cell "w" empty) until a durable record
+ * has marked it; when every record of a
  * window is durable and a newer window has begun, the row gets the window's
  * final size, last sequence and last commit time (cdc_read.c reads both).
  *
@@ -49,16 +50,21 @@
 /*
  * A record given its place in a bucket's log and not yet in the durable
  * prefix (invariant (3)). The queue owns it: a writer whose record is durable
- * before an earlier one may return at once; whoever completes the head frees
- * every finished record in front.
+ * before an earlier one returns at once, and whoever finds a finished record
+ * at the head pops (under mu) every finished record in front.
+ *
+ * Only a writer whose record is at the head takes mu to pop: it sets done,
+ * then reads head; a popper sets head, then reads done (both sequentially
+ * consistent), so at least one of the two sees the other's store and the
+ * record is popped (twice trying is harmless: pop only what is done).
  */
 typedef struct store_cdc_pending {
-    struct store_cdc_pending *next;
+    struct store_cdc_pending *next; /* under mu */
     int64_t ts_us, window_us;
     uint64_t seq;
-    size_t len;     /* its line's bytes, set once its batch is built */
-    bool done;      /* its batch is durable, or failed */
-    bool failed;    /* it never existed */
+    size_t len;          /* its line's bytes; set, with failed, before done */
+    bool failed;         /* it never existed */
+    atomic_bool done;    /* its batch is durable, or failed */
 } store_cdc_pending;
 
 struct store_cdc_bucket {
@@ -72,7 +78,9 @@ struct store_cdc_bucket {
     int64_t window_us;         /* the open window: new records join it (invariant (4)) */
     uint64_t seq;              /* the last sequence given in it */
     store_cdc_window last;     /* the durable prefix's newest window, as readers see it (3) */
-    store_cdc_pending *head, *tail; /* records given a sequence, not yet in the prefix, in order */
+    /* records given a sequence, not yet in the prefix, in order; head is read without mu */
+    _Atomic(store_cdc_pending *) head;
+    store_cdc_pending *tail;
 };
 
 struct store_cdc {
@@ -98,7 +106,7 @@ void store_cdc_close(store *s)
     for (size_t i = 0; i < CDC_SLOTS; i++) {
         for (store_cdc_bucket *b = s->cdc->slots[i], *n; b; b = n) {
             n = b->next;
-            for (store_cdc_pending *p = b->head, *pn; p; p = pn) { /* none, REQUIRES no writer */
+            for (store_cdc_pending *p = atomic_load(&b->head), *pn; p; p = pn) { /* none: REQUIRES no writer */
                 pn = p->next;
                 free(p);
             }
@@ -280,8 +288,13 @@ int store_cdc_set(store *s, cf_slice bucket, const store_cdc_config *c)
 
 /* ---- the write path ---- */
 
-/* stage -- adds c's record and its window's open mark to batch. c's place in the log is set. */
-static int stage(store *s, eng_batch *batch, store_change *c, int64_t created_us)
+/*
+ * stage -- adds c's record to batch, and its window's open mark unless a
+ * durable record of the window already carries one (mark false): every
+ * record that can survive a crash without an earlier durable one marks its
+ * window, so a window with records always has its row. c's place is set.
+ */
+static int stage(store *s, eng_batch *batch, store_change *c, int64_t created_us, bool mark)
 {
     store_cdc_rec r = {c->event, c->ts_us, c->seq, c->bucket, c->key, c->meta, c->origin};
     int rc = store_cdc_record(&c->line, &r);
@@ -297,13 +310,13 @@ static int stage(store *s, eng_batch *batch, store_change *c, int64_t created_us
         eng_cell cell = {slice_str(STORE_C_RECORD), buf_slice(&c->line)};
         rc = eng_batch_put(batch, s->cdc_log, buf_slice(&c->pk), buf_slice(&c->ck), &cell, 1);
     }
-    if (!rc)
+    if (!rc && mark)
         rc = store_cdc_windows_pk(&c->pk, c->bucket, created_us);
-    if (!rc) {
+    if (!rc && mark) {
         buf_clear(&c->ck);
         rc = eng_key_put_u64(&c->ck, (uint64_t)c->window_us);
     }
-    if (!rc) { /* open: until cdc_read.c's close writes the final state over it */
+    if (!rc && mark) { /* open: until cdc_read.c's close writes the final state over it */
         eng_cell cell = {slice_str(STORE_C_WINDOW), slice_make("", 0)};
         rc = eng_batch_put(batch, s->cdc_windows, buf_slice(&c->pk), buf_slice(&c->ck), &cell, 1);
     }
@@ -345,13 +358,14 @@ int store_change_write(store *s, eng_batch *batch, store_change *c)
     if (b->tail)
         b->tail->next = p;
     else
-        b->head = p;
+        atomic_store(&b->head, p);
     b->tail = p;
     c->cb = b;
     c->pending = p;
     int64_t created = b->created_us;
+    bool mark = b->last.start_us != window; /* no durable record of it has marked it yet */
     pthread_mutex_unlock(&b->mu);
-    rc = stage(s, batch, c, created);
+    rc = stage(s, batch, c, created, mark);
     if (!rc) {
         eng_batch_set_ts(batch, ts);
         rc = eng_db_write(s->db, batch);
@@ -371,15 +385,20 @@ int store_change_wait(store *s, eng_batch *batch, store_change *c, int rc)
     buf_free(&c->ck);
     if (!b)
         return rc;
+    store_cdc_pending *p = c->pending;
+    c->cb = NULL;
+    c->pending = NULL;
+    p->len = len;
+    p->failed = rc != 0;
+    atomic_store(&p->done, true); /* p may be popped and freed from here on */
+    if (atomic_load(&b->head) != p)
+        return rc; /* an earlier record is pending: its writer pops ours too */
     store_cdc_window closed = {0};
     pthread_mutex_lock(&b->mu);
-    c->pending->len = len;
-    c->pending->done = true;
-    c->pending->failed = rc != 0;
     /* invariant (3): the prefix grows over every record now known durable or failed */
-    while (b->head && b->head->done) {
-        store_cdc_pending *x = b->head;
-        b->head = x->next;
+    store_cdc_pending *x;
+    while ((x = atomic_load(&b->head)) != NULL && atomic_load(&x->done)) {
+        atomic_store(&b->head, x->next);
         if (!x->failed && x->window_us != b->last.start_us) { /* (4): the older is final */
             if (b->last.start_us)
                 closed = b->last;
@@ -390,10 +409,10 @@ int store_change_wait(store *s, eng_batch *batch, store_change *c, int rc)
             b->last.last_seq = x->seq;
             b->last.last_us = x->ts_us;
         }
+        if (!x->next)
+            b->tail = NULL;
         free(x);
     }
-    if (!b->head)
-        b->tail = NULL;
     if (closed.start_us) { /* once a window, cheap; a failure leaves it open, still right */
         int crc = store_cdc_window_close(s, slice_make(b->name, b->name_len), b->created_us, &closed);
         if (crc)
@@ -401,8 +420,6 @@ int store_change_wait(store *s, eng_batch *batch, store_change *c, int rc)
                      (const char *)b->name, cf_err_str(crc));
     }
     pthread_mutex_unlock(&b->mu);
-    c->cb = NULL;
-    c->pending = NULL;
     return rc;
 }
 
