@@ -127,9 +127,17 @@ class FloodTest(unittest.TestCase):
         threads += [threading.Thread(target=self.trickle_put, args=("slow%02d" % i, trickled))
                     for i in range(30)]
         threads.append(threading.Thread(target=self.garbage, args=(100, garbage)))
+        tasks = lambda: len(os.listdir("/proc/%d/task" % self.srv.proc.pid))  # noqa: E731
+        base = tasks()
         for t in threads[1:-1]:
             t.start()
-        time.sleep(0.5)  # the trickled PUTs are inside their handlers: not evictable
+        # the trickled PUTs are inside their handlers, each holding a worker (the pool grows
+        # for them from its 2): not evictable. On a slow (sanitized, loaded) host this takes
+        # longer than a fixed pause could promise.
+        deadline = time.monotonic() + 20
+        while tasks() < base + 28 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
         threads[0].start()
         threads[-1].start()
         time.sleep(0.5)  # let the flood take hold
