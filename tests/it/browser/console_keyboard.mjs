@@ -49,7 +49,7 @@ try {
   }
   seen.tabs_to_delete = steps;
   await page.keyboard.press('Enter');
-  await page.waitForSelector('dialog[open]', { timeout: 5000 });
+  await page.waitForSelector('dialog[open]', { timeout: 15000 });
   seen.dialog_open = true;
   seen.focus_in_dialog = await page.evaluate(() => !!document.activeElement.closest('dialog'));
   await page.keyboard.press('Escape');
@@ -59,7 +59,7 @@ try {
   // Enter on the focused link browses the bucket
   await link.focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction((b) => location.hash.startsWith(`#/b/${b}/`), bucket, { timeout: 5000 });
+  await page.waitForFunction((b) => location.hash.startsWith(`#/b/${b}/`), bucket, { timeout: 15000 });
   seen.browsed = true;
 } catch (e) {
   seen.failure = String(e);
