@@ -21,6 +21,20 @@
  * chunk is still one block of its own, since blocks end after an entry. */
 #define ENG_DEFAULT_BLOCK_BYTES (4u << 10)
 
+/* Linux maps the cached pages around a read fault of a file mapping: 64 KiB
+ * of small pages, or whole large folios (up to 2 MiB: kernel 6.18 with ext4
+ * here), so a reader done with a value drops 2 MiB before it too
+ * (eng_iter_cell_file_done), which later rows' reads mapped back in: with 64
+ * KiB, half of every 1 GiB object read stayed resident (RssFile 518 of 1024
+ * MiB after four 256 MiB GETs); with 2 MiB, 6 MiB (bench/RESULTS.md
+ * "Limits"). Zapping absent pages costs next to nothing. */
+#define ENG_FAULT_AROUND_BYTES (2u << 20)
+
+/* The values a reader is done with are dropped 4 MiB at a time (32 chunks):
+ * one madvise per chunk over its 2 MiB before cost one-stream GETs 10%;
+ * each reader then holds at most 4 + 2 MiB of them resident. */
+#define ENG_DROP_BATCH_BYTES (4u << 20)
+
 /* 10 bits per key: ~1% bloom false positives for 1.25 bytes per partition. */
 #define ENG_DEFAULT_BLOOM_BITS 10
 

@@ -218,6 +218,19 @@ eng_cell_view eng_iter_cell(const eng_iter *it, size_t i);
 int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off,
                        const uint8_t **mapped);
 
+/*
+ * eng_iter_cell_file_done -- the caller has read cell i's value through the
+ * mapping eng_iter_cell_file gave and will not soon again: its pages, and
+ * those up to ENG_FAULT_AROUND_BYTES before it in the file (which the kernel
+ * maps back in around later faults nearby), leave the process's resident
+ * set -- a few MiB at a time (ENG_DROP_BATCH_BYTES), and when the iterator
+ * closes. They stay in the page cache, where a sendfile of them reads them;
+ * a later read through the mapping faults them back in.
+ * Without it, every page of the large values a reader streams stays counted
+ * in the process's memory (RssFile) as long as their file is open.
+ */
+void eng_iter_cell_file_done(eng_iter *it, size_t i);
+
 /* eng_iter_find -- the cell named col of the current row; CF_ENOTFOUND if absent. */
 int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out);
 /* eng_iter_close -- NULL is a no-op. */

@@ -21,6 +21,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/db.h"
 #include "engine/shadow.h"
@@ -45,6 +47,10 @@ struct eng_iter {
     cf_buf cells;       /* the current row's column names and values */
     cell_ref *refs;
     size_t n_refs, cap_refs;
+    /* values read through a mapping and done with (eng_iter_cell_file_done), not yet
+     * dropped from the resident set: [drop_lo, drop_hi) of the file mapped at drop_map */
+    const uint8_t *drop_map;
+    uint64_t drop_lo, drop_hi;
 };
 
 /* copy_query -- keeps the caller's query keys in it->qbuf (the caller's may go). */
@@ -392,6 +398,38 @@ int eng_iter_cell_file(const eng_iter *it, size_t i, int *fd, uint64_t *off,
     return *fd >= 0 ? 0 : CF_ENOTFOUND;
 }
 
+/* drop_pending -- drops it's pending range, and ENG_FAULT_AROUND_BYTES before it, from the
+ * resident set (engine.h eng_iter_cell_file_done). */
+static void drop_pending(eng_iter *it)
+{
+    if (!it->drop_map || it->drop_hi <= it->drop_lo)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), base = (uintptr_t)it->drop_map;
+    uint64_t lo = it->drop_lo > ENG_FAULT_AROUND_BYTES ? it->drop_lo - ENG_FAULT_AROUND_BYTES : 0;
+    /* whole pages, inside the mapping: base is page-aligned (mmap), the end is inside
+     * the file's last page, which the mapping covers */
+    uintptr_t start = (base + lo) & ~(page - 1);
+    uintptr_t end = (base + it->drop_hi + page - 1) & ~(page - 1);
+    madvise((void *)start, end - start, MADV_DONTNEED); /* advice: a failure changes nothing */
+    it->drop_lo = it->drop_hi;
+}
+
+void eng_iter_cell_file_done(eng_iter *it, size_t i)
+{
+    const cell_ref *r = &it->refs[i];
+    if (r->fd < 0 || !r->mapped)
+        return;
+    if (r->mapped != it->drop_map || r->file_off < it->drop_lo) { /* another file, or back */
+        drop_pending(it);
+        it->drop_map = r->mapped;
+        it->drop_lo = it->drop_hi = r->file_off;
+    }
+    if (r->file_off + r->val_len > it->drop_hi)
+        it->drop_hi = r->file_off + r->val_len;
+    if (it->drop_hi - it->drop_lo >= ENG_DROP_BATCH_BYTES) /* one call per few MiB */
+        drop_pending(it);
+}
+
 int eng_iter_find(const eng_iter *it, cf_slice col, eng_cell_view *out)
 {
     memset(out, 0, sizeof *out);
@@ -409,6 +447,7 @@ void eng_iter_close(eng_iter *it)
 {
     if (!it)
         return;
+    drop_pending(it); /* while its file is still mapped */
     eng_iiter_close(it->merged);
     eng_shadow_free(&it->shadow);
     buf_free(&it->qbuf);

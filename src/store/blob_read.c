@@ -173,8 +173,11 @@ static int current_chunk(store_reader *r, uint64_t g, store_piece *piece)
     }
     if (i < eng_iter_cell_count(r->it) && v.value.len == STORE_CRC_BYTES + want) {
         const uint8_t *mapped;
-        if (eng_iter_cell_file(r->it, i, &fd, &foff, &mapped) == 0)
+        if (eng_iter_cell_file(r->it, i, &fd, &foff, &mapped) == 0) {
             ok = file_chunk_ok(r, fd, foff, mapped, v.value.len);
+            /* checked: it goes out by sendfile from the page cache, not through us */
+            eng_iter_cell_file_done(r->it, i);
+        }
         else
             ok = crc32c(v.value.ptr + STORE_CRC_BYTES, want) == get_u32(v.value.ptr);
     }
