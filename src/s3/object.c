@@ -46,9 +46,12 @@ void s3_h_put_object(s3_req *r)
     store_cond cond;
     if (s3_write_cond(r, &cond, if_match, sizeof if_match) != 0)
         goto out;
-    /* fail fast before reading a body that cannot be stored; commit checks again */
+    /* with a condition, fail fast before reading a body that cannot be stored (the
+     * commit checks again); without one, no lookup (the 4 KiB PUT profile's eng_get) */
     store_meta cur;
-    int rc = store_head(r->ctx->st, s3_bucket(r), s3_key(r), &cur);
+    int rc = cond.if_none_match_any || cond.if_match
+                 ? store_head(r->ctx->st, s3_bucket(r), s3_key(r), &cur)
+                 : CF_ENOTFOUND;
     if ((cond.if_none_match_any && rc == 0) ||
         (cond.if_match && rc == 0 && strcmp(cur.etag, cond.if_match) != 0)) {
         s3_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
