@@ -299,6 +299,7 @@ typedef struct expire_arg {
     cf_buf bucket;
     int64_t created_us;
     bool live;         /* the bucket exists with that creation time */
+    store_cdc_view view; /* its log as readers see it, when live */
     store_cdc_config cfg;
     int64_t *drop;     /* windows of the partition to drop */
     size_t n, cap;
@@ -371,10 +372,19 @@ static int expire_row(void *arg, eng_iter *it)
             return rc;
         a->live = !rc && row.created_us == a->created_us;
         a->cfg = row.cdc;
+        rc = a->live ? store_cdc_visible(a->s, buf_slice(&a->bucket), &a->view) : 0;
+        if (rc == CF_ENOTFOUND) /* deleted meanwhile */
+            a->live = false;
+        else if (rc)
+            return rc;
     }
-    store_cdc_window w;
-    bool open;
-    int rc = store_cdc_window_row(a->s, buf_slice(&a->bucket), a->created_us, it, &w, &open);
+    /* a live log's windows as readers see them (its newest from the log state, not by adding
+     * up its records: it is open); a dead log's are dropped whatever they hold */
+    store_cdc_window w = {0};
+    int rc = a->live ? visible_row(a->s, buf_slice(&a->bucket), &a->view, it, &w)
+                     : window_start(it, &w.start_us);
+    if (rc == 1) /* newer than the durable prefix: being written */
+        return 0;
     if (rc)
         return rc;
     int64_t keep_from = a->now_us - (int64_t)a->cfg.retention_s * 1000000;
